@@ -1,0 +1,322 @@
+"""Workarounds for the pinned OpenMMLab stack, in one place.
+
+Every shim checks whether it is needed and does nothing otherwise; ``install()``
+applies all of them and is idempotent. They must run before ``torchvision``,
+``mmseg.utils`` or ``mmpretrain`` are first imported and before
+``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases, so
+``import mmssl_seg`` and our ``tools/*.py`` call ``install()`` first.
+
+The problems (measured, see ``../shared/ENVIRONMENT.md``):
+
+1. ``mmcv-lite`` has no compiled ``mmcv._ext``; ``mmseg.utils`` imports
+   ``mmcv.ops`` and dies. Stand-in: a module whose attributes raise only when
+   called. None of our models needs a compiled op.
+2. The registry's ``torchvision`` 0.28 is a CUDA build whose ``_C`` library does
+   not load next to the CPU ``torch``; its fake-kernel registrations then fail
+   with ``operator torchvision::nms does not exist``. Defining the two schemas
+   first lets it import (its compiled ops stay unavailable).
+3. setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
+   ``mmseg::`` config bases. Replacement built on ``importlib``. (Where it
+   exists, its deprecation warning on every lookup is silenced.)
+4. torch >= 2.6 loads with ``weights_only=True`` by default, which cannot read
+   mmengine's own training checkpoints (``HistoryBuffer``, numpy objects), so
+   ``--resume`` fails. We keep ``weights_only=True`` for every file except those
+   under a *trusted* directory: a Runner trusts its own ``work_dir`` when it
+   loads or resumes. A refused file gets an error that says what to do.
+5. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps
+   models in DDP with ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
+   Without CUDA we skip the former, use ``gloo`` where ``nccl`` was asked for,
+   and leave ``device_ids`` unset (CPU DDP), so ``tools/dist_train.sh`` works
+   with several CPU processes (and our 2-process tests run).
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import importlib.machinery
+import importlib.metadata
+import importlib.util
+import os
+import os.path as osp
+import pickle
+import sys
+import types
+import warnings
+from typing import Callable, Iterator
+
+_APPLIED: dict[str, bool] = {}
+
+
+# --------------------------------------------------------------------------- #
+# 1. mmcv-lite: stand-in for the compiled ``mmcv._ext``
+# --------------------------------------------------------------------------- #
+class _MissingCompiledOps(types.ModuleType):
+    """Stand-in for ``mmcv._ext``: any op can be looked up, none can be run."""
+
+    def __getattr__(self, name: str) -> Callable:
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def _unavailable(*args, **kwargs):
+            raise RuntimeError(
+                f'mmcv compiled op `{name}` is not available: mmcv-lite is '
+                'installed. Install full mmcv (`pip install --no-build-isolation'
+                ' mmcv==2.1.0`, about 10 minutes to build) to use it.')
+
+        return _unavailable
+
+
+def mmcv_ext_needed() -> bool:
+    """True when ``mmcv`` is installed without its compiled ops."""
+    if 'mmcv._ext' in sys.modules:
+        return False
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    return importlib.util.find_spec('mmcv._ext') is None
+
+
+def install_mmcv_ext_stub() -> bool:
+    if not mmcv_ext_needed():
+        return False
+    stub = _MissingCompiledOps('mmcv._ext')
+    # loader=None: mmengine's ``mmcv_full_available()`` then still says False.
+    stub.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', loader=None)
+    sys.modules['mmcv._ext'] = stub
+    return True
+
+
+# --------------------------------------------------------------------------- #
+# 2. torchvision built for another torch: define the op schemas it expects
+# --------------------------------------------------------------------------- #
+_TORCHVISION_SCHEMAS = {
+    'nms': 'nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor',
+    'qnms': 'qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor',
+}
+_torchvision_lib = None  # keeps the schema definitions alive
+
+
+def torchvision_ops_needed() -> bool:
+    """True when torchvision is installed but its ``_C`` library cannot load."""
+    if 'torchvision' in sys.modules:
+        return False  # already imported (successfully): too late or not needed
+    spec = importlib.util.find_spec('torchvision')
+    if spec is None or spec.origin is None:
+        return False
+    import torch
+    libs = [
+        path for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        for path in glob.glob(osp.join(osp.dirname(spec.origin), '_C' + suffix))
+    ]
+    if not libs:
+        return True
+    try:
+        torch.ops.load_library(libs[0])
+    except (OSError, RuntimeError):
+        return True
+    return False
+
+
+def install_torchvision_schemas() -> bool:
+    global _torchvision_lib
+    if _torchvision_lib is not None or not torchvision_ops_needed():
+        return False
+    import torch
+    lib = torch.library.Library('torchvision', 'DEF')
+    for schema in _TORCHVISION_SCHEMAS.values():
+        lib.define(schema)
+    _torchvision_lib = lib
+    return True
+
+
+# --------------------------------------------------------------------------- #
+# 3. pkg_resources removed from setuptools >= 81
+# --------------------------------------------------------------------------- #
+def pkg_resources_needed() -> bool:
+    return importlib.util.find_spec('pkg_resources') is None
+
+
+def _module_path(package: str) -> str | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    return osp.dirname(spec.origin)
+
+
+def is_installed(package: str) -> bool:
+    """``mmengine.utils.is_installed`` without ``pkg_resources``."""
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return _module_path(package) is not None
+
+
+def get_installed_path(package: str) -> str:
+    """``mmengine.utils.get_installed_path`` without ``pkg_resources``.
+
+    ``package`` may be a module name (``mmseg``) or a distribution name
+    (``mmsegmentation``); both resolve to the package folder.
+    """
+    path = _module_path(package)
+    if path is not None:
+        return path
+    dist = importlib.metadata.distribution(package)  # raises if unknown
+    top_level = (dist.read_text('top_level.txt') or '').split()
+    for module in top_level or [package.replace('-', '_')]:
+        path = _module_path(module)
+        if path is not None:
+            return path
+    raise ModuleNotFoundError(f'cannot locate the files of package {package}')
+
+
+def install_pkg_resources_free_lookup() -> bool:
+    if not pkg_resources_needed():
+        # We pin setuptools < 81 on purpose; mmengine re-imports
+        # pkg_resources on every lookup and each import warns.
+        warnings.filterwarnings(
+            'ignore', message='pkg_resources is deprecated as an API',
+            category=UserWarning)
+        return False
+    import mmengine.config.config as config_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    for module in (package_utils, utils_module, config_module):
+        module.is_installed = is_installed
+        module.get_installed_path = get_installed_path
+    return True
+
+
+# --------------------------------------------------------------------------- #
+# 4. weights_only loading, with the run's own work_dir trusted for resume
+# --------------------------------------------------------------------------- #
+_TRUSTED_DIRS: list[str] = []
+
+
+class UntrustedCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds objects that ``weights_only=True`` refuses."""
+
+
+def weights_only_default() -> bool:
+    """True when ``torch.load`` defaults to ``weights_only=True`` (torch>=2.6)."""
+    import torch
+    major, minor = (int(x) for x in torch.__version__.split('.')[:2])
+    return (major, minor) >= (2, 6)
+
+
+@contextlib.contextmanager
+def trusted_checkpoint_dir(directory: str) -> Iterator[None]:
+    """Allow full unpickling of files under ``directory`` within the block.
+
+    Use it only for a run's own ``work_dir``: never for downloaded or
+    user-supplied weights.
+    """
+    _TRUSTED_DIRS.append(osp.realpath(directory))
+    try:
+        yield
+    finally:
+        _TRUSTED_DIRS.pop()
+
+
+def is_trusted(filename: str) -> bool:
+    path = osp.realpath(filename)
+    return any(
+        path == d or path.startswith(d + os.sep) for d in _TRUSTED_DIRS)
+
+
+def load_local_checkpoint(filename: str, map_location=None):
+    """mmengine's local checkpoint loader with our ``weights_only`` policy."""
+    import torch
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    if is_trusted(filename):
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+    try:
+        return torch.load(filename, map_location=map_location,
+                          weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise UntrustedCheckpointError(
+            f'{filename} holds objects other than tensors (a full training '
+            'checkpoint), and it is loaded with weights_only=True because it '
+            "is not in this run's own work_dir. Convert it with "
+            '`python tools/model_converters/extract_pretrained.py` into a '
+            'tensors-only file, or resume from inside its own work_dir. '
+            f'torch said: {str(e).splitlines()[0]}') from e
+
+
+def install_checkpoint_policy() -> bool:
+    if not weights_only_default():
+        return False
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_local_checkpoint, force=True)
+
+    original = Runner.load_checkpoint
+    if getattr(original, '_mmssl_trusts_work_dir', False):
+        return True
+
+    def load_checkpoint(self, filename: str, *args, **kwargs):
+        with trusted_checkpoint_dir(self.work_dir):
+            return original(self, filename, *args, **kwargs)
+
+    load_checkpoint._mmssl_trusts_work_dir = True
+    load_checkpoint.__doc__ = original.__doc__
+    Runner.load_checkpoint = load_checkpoint
+    return True
+
+
+# --------------------------------------------------------------------------- #
+# 5. Distributed runs on CPU-only torch
+# --------------------------------------------------------------------------- #
+def cpu_distributed_needed() -> bool:
+    import torch
+    return not torch.cuda.is_available()
+
+
+def install_cpu_distributed() -> bool:
+    if not cpu_distributed_needed():
+        return False
+    import mmengine.dist.utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    if getattr(dist_utils._init_dist_pytorch, '_mmssl_cpu', False):
+        return True
+
+    def _init_dist_pytorch(backend: str = 'gloo', init_backend: str = 'torch',
+                           **kwargs) -> None:
+        import torch.distributed as torch_dist
+        if init_backend != 'torch':
+            raise ValueError(f'init_backend={init_backend} needs CUDA')
+        torch_dist.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    _init_dist_pytorch._mmssl_cpu = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+    original_init = MMDistributedDataParallel.__init__
+
+    def __init__(self, module, *args, **kwargs):
+        kwargs['device_ids'] = None  # CPU modules take no device ids
+        original_init(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+    return True
+
+
+# --------------------------------------------------------------------------- #
+SHIMS: dict[str, Callable[[], bool]] = {
+    'mmcv_ext_stub': install_mmcv_ext_stub,
+    'torchvision_schemas': install_torchvision_schemas,
+    'pkg_resources_free_lookup': install_pkg_resources_free_lookup,
+    'checkpoint_policy': install_checkpoint_policy,
+    'cpu_distributed': install_cpu_distributed,
+}
+
+
+def install() -> dict[str, bool]:
+    """Apply every shim that is needed; return which ones were applied."""
+    for name, shim in SHIMS.items():
+        if not _APPLIED.get(name):
+            _APPLIED[name] = shim()
+    return dict(_APPLIED)
