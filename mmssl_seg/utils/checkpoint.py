@@ -1,0 +1,356 @@
+"""Reading checkpoints safely and handing pretrained weights to MMSeg.
+
+Three rules, from ``../shared/ENVIRONMENT.md``:
+
+* Nothing a checkpoint names is ever executed. :func:`read_checkpoint` loads
+  with ``weights_only=True``; the non-tensor objects a full mmengine training
+  checkpoint holds (``HistoryBuffer``, numpy scalars, ``builtins.getattr``)
+  are replaced by inert placeholders, so their code never runs.
+* What we write is tensors-only (:func:`save_tensors_only`) and loads with
+  ``weights_only=True`` anywhere.
+* A hand-off never silently drops weights: :func:`extract_pretrained` checks
+  every extracted part against the target model built from its config and
+  refuses missing, unexpected or mis-shaped keys unless explicitly allowed.
+  (Loading a plain-ResNet checkpoint into ``ResNetV1c`` would otherwise only
+  log "missing keys: stem..." and train with a random stem.)
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import torch
+import torch.serialization
+from torch import nn
+
+from mmssl_seg.utils.io import atomic_path
+
+#: Where our algorithms keep the momentum (EMA) copy of their parts: an
+#: ``mmengine.model.ExponentialMovingAverage`` named ``momentum_encoder`` that
+#: wraps a module with the same attribute names as the online model.
+MOMENTUM_PREFIX = 'momentum_encoder.module.'
+
+#: Layers of a target model that fine-tuning always trains from scratch.
+DEFAULT_NEW_LAYERS = ('conv_seg',)
+
+
+class _Inert:
+    """Stands in for any non-allow-listed global while unpickling: accepts
+    every argument and ignores every state, so no foreign code runs."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _Inert()
+
+    def __repr__(self) -> str:
+        return '<non-tensor object, not loaded>'
+
+
+def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
+    """Load any checkpoint file without running code it names.
+
+    Tensors-only files load as they are. In a full training checkpoint every
+    object outside torch's ``weights_only`` allow-list becomes an inert
+    placeholder; tensors and plain containers come back intact.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'checkpoint not found: {path}') from None
+    except Exception:  # noqa: BLE001 - retried below with placeholders
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    with torch.serialization.safe_globals([(_Inert, name) for name in unsafe]):
+        return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def state_dict_of(checkpoint: Mapping) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint: its ``state_dict`` (mmengine, MMSeg,
+    MoCo), ``model`` (timm, DeiT) or the mapping itself."""
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), Mapping):
+            checkpoint = checkpoint[key]
+            break
+    return {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
+
+
+def save_tensors_only(state_dict: Mapping[str, torch.Tensor], path: str,
+                      meta: Mapping[str, str | int | float] | None = None
+                      ) -> None:
+    """Write ``{'state_dict': ..., 'meta': ...}`` atomically; loadable with
+    ``weights_only=True`` (meta holds only strings and numbers)."""
+    for key, value in (meta or {}).items():
+        if not isinstance(value, (str, int, float)):
+            raise TypeError(f'meta[{key!r}] must be str/int/float, got '
+                            f'{type(value).__name__}')
+    payload = {
+        'state_dict': {k: v.detach().cpu().clone()
+                       for k, v in state_dict.items()},
+        'meta': dict(meta or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- #
+# Key layouts
+# --------------------------------------------------------------------------- #
+def _stem_pretrain_to_seg(key: str) -> str:
+    """MMPretrain deep stem ``stem.{i}.conv/bn`` -> MMSeg ``stem.{3i}/{3i+1}``
+    (MMSeg's stem is a plain Sequential of conv, bn, relu triples)."""
+    m = re.match(r'stem\.(\d+)\.(conv|bn)\.(.+)$', key)
+    if m is None:
+        return key
+    index = 3 * int(m.group(1)) + (0 if m.group(2) == 'conv' else 1)
+    return f'stem.{index}.{m.group(3)}'
+
+
+def _stem_seg_to_pretrain(key: str) -> str:
+    m = re.match(r'stem\.(\d+)\.(.+)$', key)
+    if m is None:
+        return key
+    index = int(m.group(1))
+    if index % 3 == 2:  # a ReLU has no parameters
+        return key
+    layer = 'conv' if index % 3 == 0 else 'bn'
+    return f'stem.{index // 3}.{layer}.{m.group(2)}'
+
+
+#: Known key layouts between which a part can be remapped.
+REMAPS: dict[str, Callable[[str], str]] = {
+    'identity': lambda key: key,
+    'mmpretrain->mmseg (ResNetV1c/V1d stem)': _stem_pretrain_to_seg,
+    'mmseg->mmpretrain (ResNetV1c/V1d stem)': _stem_seg_to_pretrain,
+}
+
+
+def choose_remap(source_keys: Iterable[str],
+                 target_keys: Iterable[str]) -> str:
+    """The remap under which most source keys land on target keys
+    (identity on ties)."""
+    source_keys, target_keys = list(source_keys), set(target_keys)
+    scores = {
+        name: sum(fn(k) in target_keys for k in source_keys)
+        for name, fn in REMAPS.items()
+    }
+    best = max(scores.values())
+    return 'identity' if scores['identity'] == best else max(
+        scores, key=scores.get)
+
+
+# --------------------------------------------------------------------------- #
+# Extraction
+# --------------------------------------------------------------------------- #
+class KeyMismatchError(ValueError):
+    """Extracted weights do not fit the target model exactly."""
+
+
+@dataclass
+class PartReport:
+    """What was extracted for one part of the target model."""
+    part: str
+    source_prefix: str
+    remap: str
+    tensors: int = 0
+    parameters: int = 0
+    new_layers: list[str] = field(default_factory=list)
+    allowed_missing: list[str] = field(default_factory=list)
+    ignored_unexpected: list[str] = field(default_factory=list)
+
+
+def _matches(key: str, patterns: Sequence[str]) -> bool:
+    return any(re.search(p, key) for p in patterns)
+
+
+def _source_prefix(part: str, weights: str,
+                   overrides: Mapping[str, str]) -> str:
+    if part in overrides:
+        return overrides[part]
+    return (MOMENTUM_PREFIX if weights == 'momentum' else '') + part + '.'
+
+
+def _prefix_summary(keys: Iterable[str], depth: int = 2) -> str:
+    counts: dict[str, int] = {}
+    for key in keys:
+        head = '.'.join(key.split('.')[:depth]) + '.'
+        counts[head] = counts.get(head, 0) + 1
+    return ', '.join(f'{p} ({n})' for p, n in sorted(counts.items())[:20])
+
+
+def extract_parts(source: Mapping[str, torch.Tensor],
+                  target: nn.Module,
+                  parts: Sequence[str] = ('backbone',),
+                  weights: str = 'online',
+                  source_prefixes: Mapping[str, str] | None = None,
+                  new_layers: Sequence[str] = DEFAULT_NEW_LAYERS,
+                  allow_missing: Sequence[str] = (),
+                  allow_unexpected: Sequence[str] = ()
+                  ) -> tuple[dict[str, torch.Tensor], list[PartReport]]:
+    """Take ``parts`` of ``target`` from the ``source`` state dict.
+
+    Args:
+        source: Tensors of the pretraining checkpoint.
+        target: The downstream model (e.g. an MMSeg ``EncoderDecoder``); its
+            attributes named by ``parts`` define the keys that must be filled.
+        parts: Attributes of ``target`` to fill, e.g. ``backbone``,
+            ``decode_head``, ``neck``.
+        weights: ``online`` or ``momentum`` (the EMA copy under
+            :data:`MOMENTUM_PREFIX`).
+        source_prefixes: Where a part lives in ``source`` when not at its own
+            name, e.g. ``{'backbone': 'module.encoder_q.'}`` for a MoCo file.
+        new_layers: Target submodules trained from scratch (the classifier);
+            their keys are neither required nor taken.
+        allow_missing: Regexes of target keys that may stay randomly
+            initialised.
+        allow_unexpected: Regexes of source keys that may be dropped.
+
+    Returns:
+        The extracted tensors keyed as in ``target`` (``backbone.conv1...``)
+        and a report per part.
+
+    Raises:
+        KeyMismatchError: On missing, unexpected or mis-shaped keys that are
+            not allowed, or a part that is absent from the source.
+    """
+    if weights not in ('online', 'momentum'):
+        raise ValueError(f'weights must be online or momentum, got {weights}')
+    source_prefixes = dict(source_prefixes or {})
+    extracted: dict[str, torch.Tensor] = {}
+    reports: list[PartReport] = []
+    problems: list[str] = []
+    for part in parts:
+        module = getattr(target, part, None)
+        if not isinstance(module, nn.Module):
+            raise KeyMismatchError(
+                f'the target model has no part `{part}` '
+                f'(it has: {", ".join(n for n, _ in target.named_children())})')
+        prefix = _source_prefix(part, weights, source_prefixes)
+        found = {k[len(prefix):]: v for k, v in source.items()
+                 if k.startswith(prefix)}
+        if not found:
+            raise KeyMismatchError(
+                f'no key of the source starts with `{prefix}` for part '
+                f'`{part}`. Source prefixes: {_prefix_summary(source)}. '
+                'Pass --source-prefix PART=PREFIX (or --weights momentum).')
+        wanted = module.state_dict()
+        remap_name = choose_remap(found, wanted)
+        remap = REMAPS[remap_name]
+        mapped = {remap(k): v for k, v in found.items()}
+        report = PartReport(part=part, source_prefix=prefix, remap=remap_name)
+
+        for key in sorted(wanted):
+            if _matches(key, [rf'^{re.escape(n)}\.' for n in new_layers]):
+                report.new_layers.append(key)
+            elif key not in mapped:
+                if _matches(key, allow_missing):
+                    report.allowed_missing.append(key)
+                else:
+                    problems.append(f'missing   {part}.{key}')
+            elif mapped[key].shape != wanted[key].shape:
+                problems.append(
+                    f'shape     {part}.{key}: source '
+                    f'{tuple(mapped[key].shape)} vs target '
+                    f'{tuple(wanted[key].shape)}')
+            else:
+                extracted[f'{part}.{key}'] = mapped[key]
+                report.tensors += 1
+                if not key.endswith(('running_mean', 'running_var',
+                                     'num_batches_tracked')):
+                    report.parameters += mapped[key].numel()
+        for key in sorted(set(mapped) - set(wanted)):
+            if _matches(key, allow_unexpected):
+                report.ignored_unexpected.append(key)
+            else:
+                problems.append(f'unexpected {prefix}{key}')
+        reports.append(report)
+    if problems:
+        shown = '\n  '.join(problems[:40])
+        more = f'\n  ... and {len(problems) - 40} more' if len(
+            problems) > 40 else ''
+        raise KeyMismatchError(
+            f'{len(problems)} key problem(s) between the source and the '
+            f'target model:\n  {shown}{more}\nAllow them explicitly with '
+            '--allow-missing / --allow-unexpected REGEX if that is intended.')
+    return extracted, reports
+
+
+def build_target_model(config) -> nn.Module:
+    """Build the model of an MMSeg config (``EncoderDecoder`` etc.) on CPU,
+    without loading any pretrained weights."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import mmssl_seg  # noqa: F401  (registers our modules)
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('pretrained', None)
+    return MODELS.build(model_cfg)
+
+
+def extract_pretrained(src: str,
+                       dst: str,
+                       target_config,
+                       parts: Sequence[str] = ('backbone',),
+                       **kwargs) -> list[PartReport]:
+    """Read ``src``, extract ``parts`` for the model of ``target_config``,
+    write a tensors-only ``dst`` and verify it loads into that model.
+
+    Keyword arguments go to :func:`extract_parts`.
+    """
+    source = state_dict_of(read_checkpoint(src))
+    target = build_target_model(target_config)
+    extracted, reports = extract_parts(source, target, parts, **kwargs)
+    meta = {
+        'source': src,
+        'source_sha256': sha256_of(src),
+        'target_config': target_config if isinstance(target_config, str)
+        else '<Config object>',
+        'parts': ','.join(parts),
+        'weights': kwargs.get('weights', 'online'),
+        'created': datetime.datetime.now().isoformat(timespec='seconds'),
+        'tool': 'mmssl_seg extract_pretrained',
+    }
+    save_tensors_only(extracted, dst, meta)
+    verify_loadable(dst, target, reports)
+    return reports
+
+
+def verify_loadable(path: str, target: nn.Module,
+                    reports: Sequence[PartReport]) -> None:
+    """Load ``path`` with ``weights_only=True`` into each reported part of
+    ``target``; only the new layers and explicitly allowed keys may stay
+    unfilled, and nothing may be left over."""
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    for report in reports:
+        prefix = report.part + '.'
+        sub = {k[len(prefix):]: v for k, v in state['state_dict'].items()
+               if k.startswith(prefix)}
+        result = getattr(target, report.part).load_state_dict(sub,
+                                                              strict=False)
+        unfilled = set(result.missing_keys) - set(report.new_layers) - set(
+            report.allowed_missing)
+        if unfilled or result.unexpected_keys:
+            raise KeyMismatchError(
+                f'{path} does not load cleanly into `{report.part}`: '
+                f'missing {sorted(unfilled)[:5]}, '
+                f'unexpected {result.unexpected_keys[:5]}')
