@@ -1,0 +1,163 @@
+"""Datasets, label splits and configs."""
+import glob
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+from mmssl_seg.datasets import (NYUv2SegDataset, TextureMosaicDataset,
+                                build_texture_mosaics)
+from mmssl_seg.datasets.label_splits import make_label_splits
+from mmssl_seg.datasets.texture_mosaic import _crop
+from mmssl_seg.utils.checkpoint import build_target_model
+from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
+
+init_default_scope('mmseg')
+
+
+# --------------------------------------------------------------------------- #
+# texture mosaics
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope='module')
+def mosaics(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('mosaics'))
+    build_texture_mosaics(root, num_train=12, num_val=4, size=64, seed=3)
+    return root
+
+
+def test_mosaics_layout_and_labels(mosaics):
+    for split, count in (('train', 12), ('val', 4)):
+        images = sorted(glob.glob(osp.join(mosaics, 'images', split, '*')))
+        labels = sorted(glob.glob(osp.join(mosaics, 'annotations', split,
+                                           '*')))
+        assert len(images) == len(labels) == count
+        ids = open(osp.join(mosaics, f'{split}.txt')).read().split()
+        assert len(ids) == count
+        for path in labels:
+            label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+            assert label.shape == (64, 64)
+            assert len(np.unique(label)) >= 2
+            assert label.max() < len(TextureMosaicDataset.METAINFO['classes'])
+
+
+def test_mosaics_rerun_skips_and_is_deterministic(mosaics, tmp_path):
+    first = osp.join(mosaics, 'images', 'train', '00005.jpg')
+    mtime = osp.getmtime(first)
+    build_texture_mosaics(mosaics, num_train=12, num_val=4, size=64, seed=3)
+    assert osp.getmtime(first) == mtime  # skipped
+    other = str(tmp_path / 'again')
+    build_texture_mosaics(other, num_train=6, num_val=1, size=64, seed=3)
+    for name in ('images/train/00005.jpg', 'annotations/train/00005.png'):
+        assert open(osp.join(mosaics, name), 'rb').read() == open(
+            osp.join(other, name), 'rb').read()
+
+
+def test_mosaics_refuse_other_parameters(mosaics):
+    with pytest.raises(ValueError, match='other parameters'):
+        build_texture_mosaics(mosaics, num_train=12, num_val=4, size=64,
+                              seed=4)
+
+
+def test_val_crops_come_from_pixels_train_never_sees():
+    source = np.zeros((100, 400, 3), np.uint8)
+    source[:, 300:] = 255  # the right quarter: val only
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        assert _crop(source, 'train', 32, rng).max() == 0
+        assert _crop(source, 'val', 32, rng).min() == 255
+
+
+def test_mosaic_dataset_loads_through_mmseg(mosaics):
+    dataset = DATASETS.build(
+        dict(type='TextureMosaicDataset', data_root=mosaics,
+             data_prefix=dict(img_path='images/val',
+                              seg_map_path='annotations/val'),
+             pipeline=[dict(type='LoadImageFromFile'),
+                       dict(type='LoadAnnotations')]))
+    assert len(dataset) == 4
+    item = dataset[0]
+    assert item['img'].shape == (64, 64, 3)
+    assert item['gt_seg_map'].shape == (64, 64)
+
+
+# --------------------------------------------------------------------------- #
+# VOC + SBD, NYUv2
+# --------------------------------------------------------------------------- #
+def _voc_aug(**kwargs):
+    return DATASETS.build(dict(
+        type='VOCAugDataset', data_root=VOC12_MINI,
+        data_prefix=dict(img_path='JPEGImages',
+                         seg_map_path=kwargs.pop('seg_map_path')),
+        ann_file='ImageSets/Segmentation/train.txt', **kwargs))
+
+
+def test_voc_aug_falls_back_to_voc_labels():
+    needs_voc12_mini()
+    dataset = _voc_aug(seg_map_path='SegmentationClassAug')  # absent here
+    assert len(dataset) == 330
+    info = dataset.get_data_info(0)
+    assert info['seg_map_path'].startswith(
+        osp.join(VOC12_MINI, 'SegmentationClass') + '/')
+    assert osp.isfile(info['seg_map_path'])
+
+
+def test_voc_aug_names_the_image_without_any_label():
+    needs_voc12_mini()
+    with pytest.raises(FileNotFoundError, match=r'no label for .*\.jpg'):
+        _voc_aug(seg_map_path='SegmentationClassAug',
+                 fallback_seg_map_path='NoSuchFolder')
+
+
+def test_nyuv2_has_forty_distinct_classes_and_colours():
+    meta = NYUv2SegDataset.METAINFO
+    assert len(set(meta['classes'])) == 40
+    assert len({tuple(c) for c in meta['palette']}) == 40
+
+
+# --------------------------------------------------------------------------- #
+# label splits
+# --------------------------------------------------------------------------- #
+def test_label_splits_sizes_nesting_and_determinism():
+    ids = [f'img{i:04d}' for i in range(1000)]
+    splits = make_label_splits(ids, fractions=(1, 12.5, 100), seeds=(0, 1))
+    assert len(splits[(1, 0)]) == 10
+    assert len(splits[(12.5, 0)]) == 125
+    assert splits[(100, 0)] == ids
+    assert set(splits[(1, 0)]) <= set(splits[(12.5, 0)])  # nested
+    assert splits[(12.5, 0)] != splits[(12.5, 1)]  # seeds differ
+    assert splits == make_label_splits(ids, (1, 12.5, 100), (0, 1))
+    assert splits[(12.5, 1)] == sorted(splits[(12.5, 1)])  # list order kept
+
+
+def test_label_splits_keep_at_least_one_and_reject_bad_input():
+    assert len(make_label_splits(['a', 'b', 'c'], (1,), (0,))[(1, 0)]) == 1
+    with pytest.raises(ValueError, match='duplicates'):
+        make_label_splits(['a', 'a'])
+    with pytest.raises(ValueError, match='not in'):
+        make_label_splits(['a'], fractions=(0,))
+
+
+# --------------------------------------------------------------------------- #
+# every config loads, and every model in them builds
+# --------------------------------------------------------------------------- #
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True))
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_config_loads_and_builds(path):
+    cfg = Config.fromfile(path)
+    if 'model' in cfg:
+        model = build_target_model(cfg)
+        assert sum(p.numel() for p in model.parameters()) > 0
+    for loader in ('train_dataloader', 'val_dataloader'):
+        if loader in cfg:
+            assert DATASETS.get(cfg[loader].dataset.type) is not None
+    json.dumps(cfg.to_dict(), default=str)  # serialisable for the log
