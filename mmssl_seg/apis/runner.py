@@ -1,0 +1,126 @@
+"""Config loading, training and testing: what ``tools/train.py`` and
+``tools/test.py`` do, callable from Python (and tests).
+
+They behave like MMSeg 1.x's own tools; the differences are that the stack
+shims are installed before the config is read (``mmssl_seg`` is imported by
+this module) and that checkpoints load with ``weights_only=True`` unless they
+lie in the run's own ``work_dir``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import os.path as osp
+from typing import Any
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmssl_seg import compat
+
+
+def load_config(config: str,
+                work_dir: str | None = None,
+                cfg_options: dict[str, Any] | None = None,
+                launcher: str = 'none') -> Config:
+    """Read a config the way MMSeg's tools do.
+
+    Args:
+        config: Path of the config file.
+        work_dir: Overrides ``cfg.work_dir``; default
+            ``./work_dirs/<config name>``, as in MMSeg.
+        cfg_options: ``--cfg-options`` merged into the config.
+        launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+    """
+    compat.install()
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    from mmseg.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch ``OptimWrapper`` to ``AmpOptimWrapper`` (MMSeg's ``--amp``)."""
+    if cfg.optim_wrapper.type == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current', level=logging.WARNING)
+        return
+    if cfg.optim_wrapper.type != 'OptimWrapper':
+        raise ValueError('`--amp` is only supported when the optimizer wrapper'
+                         ' type is `OptimWrapper`, got '
+                         f'{cfg.optim_wrapper.type}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
+    """Train from a loaded config; ``resume`` continues from the latest
+    checkpoint in ``cfg.work_dir`` (or from ``cfg.load_from``)."""
+    if amp:
+        enable_amp(cfg)
+    cfg.resume = resume
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+
+
+def test(cfg: Config,
+         checkpoint: str,
+         out: str | None = None,
+         show_dir: str | None = None,
+         tta: bool = False,
+         trust_checkpoint: bool = False) -> dict:
+    """Evaluate ``checkpoint`` with the config's test loop and evaluator.
+
+    Args:
+        cfg: A loaded config.
+        checkpoint: A tensors-only file, or a training checkpoint of this
+            config's own ``work_dir`` (full checkpoints elsewhere are refused
+            unless ``trust_checkpoint``).
+        out: Folder to write the predicted label maps into.
+        show_dir: Folder (under the work_dir) for painted predictions.
+        tta: Use the config's test-time augmentation.
+        trust_checkpoint: Load ``checkpoint`` with full unpickling. Only for
+            files you produced yourself.
+    """
+    cfg.load_from = checkpoint
+    if show_dir is not None:
+        hooks = cfg.default_hooks
+        if 'visualization' not in hooks:
+            raise KeyError('`show_dir` needs a `visualization` hook '
+                           '(SegVisualizationHook) in default_hooks.')
+        hooks.visualization.update(draw=True, show=False)
+        cfg.visualizer.save_dir = osp.join(cfg.work_dir, show_dir)
+    if out is not None:
+        cfg.test_evaluator['output_dir'] = out
+        cfg.test_evaluator['keep_results'] = True
+    if tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    runner = build_runner(cfg)
+    if not trust_checkpoint:
+        return runner.test()
+    with compat.trusted_checkpoint_dir(osp.dirname(osp.abspath(checkpoint))):
+        return runner.test()
+
+
+def set_local_rank_env(local_rank: int) -> None:
+    """``torch.distributed.launch`` passes ``--local-rank``; torchrun sets
+    ``LOCAL_RANK``. Either way mmengine reads the environment variable."""
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))

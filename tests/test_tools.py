@@ -1,0 +1,189 @@
+"""The command-line tools end to end on real data (voc12_mini)."""
+import glob
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import (MINI_DEEPLAB, MINI_PSPNET, REPO, VOC12_MINI,
+                            needs_voc12_mini, quick_options, run_tool)
+
+
+def _run_log(work_dir: str) -> str:
+    """The text of a run's log file (``<work_dir>/<timestamp>/<timestamp>.log``),
+    which has what mmengine does not print, such as weight loading."""
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+    assert logs, f'no log file under {work_dir}'
+    return open(logs[-1]).read()
+
+
+def _miou(log: str) -> float:
+    found = re.findall(r'mIoU: ([0-9.]+)', log)
+    assert found, log[-2000:]
+    return float(found[-1])
+
+
+@pytest.mark.parametrize('config', [MINI_DEEPLAB, MINI_PSPNET])
+def test_finetune_from_converted_checkpoint(mini_run, tmp_path, config):
+    extracted = str(tmp_path / 'backbone.pth')
+    result = run_tool(sys.executable,
+                      'tools/model_converters/extract_pretrained.py',
+                      mini_run['checkpoint'], extracted, '--target', config)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert re.search(r'backbone\s+backbone\.\s+identity\s+132', result.stdout)
+
+    work_dir = str(tmp_path / 'finetune')
+    result = run_tool(
+        sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+        '--cfg-options', *quick_options(2),
+        'model.backbone.init_cfg.type=Pretrained',
+        f'model.backbone.init_cfg.checkpoint={extracted}',
+        'model.backbone.init_cfg.prefix=backbone.')
+    assert result.returncode == 0, result.stdout[-3000:]
+    log = _run_log(work_dir)
+    assert f'load backbone. in model from: {extracted}' in log
+    assert 'missing keys' not in log and 'unexpected key' not in log
+    assert 0.0 <= _miou(result.stdout) <= 100.0
+
+
+def test_resume_continues_from_the_work_dir(mini_run, tmp_path):
+    work_dir = str(tmp_path / 'resumed')
+    shutil.copytree(mini_run['work_dir'], work_dir)
+    # mmengine records the latest checkpoint by absolute path
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'iter_2.pth'))
+    before = torch.load(osp.join(work_dir, 'iter_2.pth'), weights_only=False)
+    result = run_tool(sys.executable, 'tools/train.py', MINI_DEEPLAB,
+                      '--work-dir', work_dir, '--resume', '--cfg-options',
+                      *quick_options(4), 'default_hooks.checkpoint.interval=2')
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'resumed epoch: 0, iter: 2' in result.stdout
+    assert 'Iter(train) [3/4]' in result.stdout  # continues, not restarts
+    assert 'Iter(train) [1/4]' not in result.stdout
+    after = torch.load(osp.join(work_dir, 'iter_4.pth'), weights_only=False)
+    assert after['meta']['iter'] == 4
+    # the optimizer state came along: momentum buffers exist from the start
+    assert len(after['optimizer']['state']) == len(
+        before['optimizer']['state'])
+
+
+def test_test_tool_on_own_checkpoint_and_refusal_elsewhere(mini_run,
+                                                          tmp_path):
+    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB,
+                      mini_run['checkpoint'], '--work-dir',
+                      mini_run['work_dir'], '--cfg-options',
+                      *quick_options(2))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 0.0 <= _miou(result.stdout) <= 100.0
+
+    copied = str(tmp_path / 'downloaded.pth')
+    shutil.copy(mini_run['checkpoint'], copied)
+    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, copied,
+                      '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+                      *quick_options(2))
+    assert result.returncode != 0
+    assert 'UntrustedCheckpointError' in result.stdout
+    assert 'extract_pretrained.py' in result.stdout
+
+    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, copied,
+                      '--trust-checkpoint', '--work-dir', str(tmp_path / 'wd'),
+                      '--cfg-options', *quick_options(2))
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_downstream_project_with_mmseg_own_train_tool(tmp_path):
+    """A project outside the repo: custom_imports + our config as _base_,
+    one of our registered datasets, trained by MMSeg's own tools/train.py."""
+    needs_voc12_mini()
+    import mmseg
+    mmseg_train = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools',
+                           'train.py')
+    project = tmp_path / 'my_project'
+    project.mkdir()
+    (project / 'my_config.py').write_text(f'''
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
+_base_ = [r'{MINI_DEEPLAB}']
+train_dataloader = dict(dataset=dict(
+    type='VOCAugDataset',  # registered by mmssl_seg into mmseg's DATASETS
+    data_root=r'{VOC12_MINI}',
+    data_prefix=dict(img_path='JPEGImages',
+                     seg_map_path='SegmentationClassAug'),  # absent here
+    fallback_seg_map_path='SegmentationClass'))
+''')
+    env = {'PYTHONPATH': ''}  # only the installed package, not the checkout
+    result = run_tool(sys.executable, mmseg_train, 'my_config.py',
+                      '--work-dir', str(project / 'work_dir'),
+                      '--cfg-options', *quick_options(2), cwd=str(project),
+                      env=env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert osp.isfile(project / 'work_dir' / 'iter_2.pth')
+    assert 0.0 <= _miou(result.stdout) <= 100.0
+
+
+def test_dist_train_two_processes_on_cpu(tmp_path):
+    needs_voc12_mini()
+    work_dir = str(tmp_path / 'dist')
+    result = run_tool('bash', 'tools/dist_train.sh', MINI_DEEPLAB, '2',
+                      '--work-dir', work_dir, '--cfg-options',
+                      *quick_options(2),
+                      env={'PORT': '29517', 'PYTHON': sys.executable})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'Distributed training: True' in result.stdout
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+
+
+def test_make_label_splits_cli(tmp_path):
+    needs_voc12_mini()
+    ann = osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+    result = run_tool(sys.executable, 'tools/make_label_splits.py', ann,
+                      str(tmp_path), '--fractions', '10', '100', '--seeds',
+                      '0', '1')
+    assert result.returncode == 0, result.stdout
+    manifest = json.loads((tmp_path / 'manifest.json').read_text())
+    assert manifest['num_ids'] == 330
+    ten = (tmp_path / 'train_10pct_seed0.txt').read_text().split()
+    assert len(ten) == 33 and set(ten) <= set(open(ann).read().split())
+
+
+def test_demo_end_to_end_small(tmp_path):
+    """The README's main job at a tiny budget: every stage and output."""
+    work_dir = str(tmp_path / 'demo')
+    result = run_tool(sys.executable, '-c',
+                      'from mmssl_seg.apis.demo import run_demo; '
+                      f'run_demo(r"{work_dir}", pretrain_iters=4, '
+                      'finetune_iters=2, num_train=40, num_val=6, '
+                      'num_pictures=2)')
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads(open(osp.join(work_dir, 'results.json')).read())
+    assert set(results['val_mIoU']) == {'random init', 'pretrained'}
+    assert results['extracted_tensors'] == 132
+    assert osp.getsize(results['picture']) > 10_000
+    log = _run_log(osp.join(work_dir, 'finetune_pretrained'))
+    assert f'load backbone. in model from: {results["pretrained_backbone"]}' \
+        in log
+    # a rerun reuses every stage and reproduces the numbers
+    again = run_tool(sys.executable, '-c',
+                     'from mmssl_seg.apis.demo import run_demo; import json; '
+                     f'print(json.dumps(run_demo(r"{work_dir}", '
+                     'pretrain_iters=4, finetune_iters=2, num_train=40, '
+                     'num_val=6, num_pictures=2)["val_mIoU"]))')
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert 'Iter(train)' not in again.stdout
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == results[
+        'val_mIoU']
+
+
+def test_readme_commands_are_the_makefile_targets():
+    readme = open(osp.join(REPO, 'README.md')).read()
+    makefile = open(osp.join(REPO, 'Makefile')).read()
+    ci = open(osp.join(REPO, '.ci', 'run')).read()
+    assert 'make demo' in readme and 'make test' in readme
+    assert re.search(r'^demo: .*\n\t\$\(PY\) tools/demo.py', makefile, re.M)
+    assert re.search(r'^test: .*\n\t\$\(PY\) -m pytest tests', makefile, re.M)
+    assert re.search(r'^make test$', ci, re.M)
+    assert os.access(osp.join(REPO, '.ci', 'run'), os.X_OK)
