@@ -1,0 +1,3 @@
+from .panels import colorize, save_panel_grid
+
+__all__ = ['colorize', 'save_panel_grid']
