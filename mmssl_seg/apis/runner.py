@@ -8,6 +8,7 @@ lie in the run's own ``work_dir``.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import os.path as osp
@@ -120,7 +121,24 @@ def test(cfg: Config,
         return runner.test()
 
 
-def set_local_rank_env(local_rank: int) -> None:
-    """``torch.distributed.launch`` passes ``--local-rank``; torchrun sets
-    ``LOCAL_RANK``. Either way mmengine reads the environment variable."""
-    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """The options ``tools/train.py`` and ``tools/test.py`` share with MMSeg's
+    tools: ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``.
+    """
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse; export ``LOCAL_RANK`` (``torch.distributed.launch`` passes
+    ``--local-rank``, torchrun sets the variable; mmengine reads it)."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
