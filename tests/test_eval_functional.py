@@ -1,0 +1,128 @@
+"""Hand-computed cases for the matching, PmIoU and DAVIS measures."""
+import numpy as np
+import pytest
+
+from mmssl_seg.evaluation.functional import (PmIoUAccumulator,
+                                             boundary_f_measure,
+                                             confusion_matrix,
+                                             hungarian_mapping,
+                                             majority_mapping, mapped_miou,
+                                             pmiou_from_confusion,
+                                             region_similarity)
+from mmssl_seg.evaluation.functional.davis import mask_boundary
+
+
+def test_confusion_counts_ignores_void_and_keeps_ignored_predictions():
+    pred = np.array([0, 0, 1, 1, 255, 2])
+    gt = np.array([0, 1, 1, 255, 1, 0])
+    c = confusion_matrix(pred, gt, num_pred=2, num_classes=2)
+    # rows: pred 0, pred 1, ignored (255 and the out-of-range 2)
+    assert c.tolist() == [[1, 1], [0, 1], [1, 1]]
+
+
+def test_hungarian_is_one_to_one_and_beats_greedy():
+    # Majority sends both clusters to class 0. One-to-one assignments:
+    # c0->0, c1->1 agrees on 6 + 1 = 7 pixels; c0->1, c1->0 on 3 + 5 = 8.
+    conf = np.array([[6, 3], [5, 1], [0, 0]])
+    assert hungarian_mapping(conf).tolist() == [1, 0]
+    assert majority_mapping(conf).tolist() == [0, 0]
+
+
+def test_hungarian_leaves_extra_clusters_unmatched():
+    conf = np.array([[5, 0], [0, 5], [1, 1], [0, 0]])
+    mapping = hungarian_mapping(conf)
+    assert mapping.tolist() == [0, 1, -1]
+
+
+def test_mapped_miou_by_hand():
+    # 3 clusters, 2 classes. Majority: c0->0, c1->1, c2->1.
+    conf = np.array([[4, 1], [0, 3], [1, 2], [2, 0]])  # last row: ignored
+    miou, iou = mapped_miou(conf, majority_mapping(conf))
+    # class 0: I = 4, pred = 4 + 1, gt = 4 + 0 + 1 + 2 = 7, U = 5 + 7 - 4 = 8
+    # class 1: I = 3 + 2 = 5, pred = 3 + 3 = 6, gt = 1 + 3 + 2 + 0 = 6,
+    #          U = 6 + 6 - 5 = 7
+    assert iou == pytest.approx([4 / 8, 5 / 7])
+    assert miou == pytest.approx(100 * (4 / 8 + 5 / 7) / 2)
+
+
+def test_mapped_miou_unmatched_cluster_counts_against_its_pixels():
+    conf = np.array([[5, 0], [0, 5], [0, 5], [0, 0]])
+    _, iou = mapped_miou(conf, hungarian_mapping(conf))
+    # one of clusters 1/2 is unmatched: class 1 has I = 5, U = 5 + 10 - 5
+    assert iou[1] == pytest.approx(0.5)
+
+
+def test_pmiou_by_hand_with_k_different_from_m():
+    # K = 3 segments, M = 2 classes, over 10 pixels
+    source = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 255])
+    gt = np.array([0, 0, 1, 1, 1, 0, 1, 1, 1, 1])
+    acc = PmIoUAccumulator(num_segments=3, num_classes=2)
+    acc.update(source, gt)
+    # G0 = {0,1,5} (3 px), G1 = 7 px
+    # S0 = {0,1,2}: IoU with G0 = 2/4, with G1 = 1/9 -> 0.5
+    # S1 = {3,4}:   IoU with G1 = 2/7                -> 2/7
+    # S2 = {5..8}:  IoU with G0 = 1/6, with G1 = 3/8 -> 3/8
+    expected = (0.5 + 2 / 7 + 3 / 8) / max(3, 2)
+    assert acc.compute() == pytest.approx(100 * expected)
+
+
+def test_pmiou_perfect_and_more_classes_than_segments():
+    gt = np.array([[0, 0, 1, 1], [2, 2, 2, 2]])
+    assert pmiou_from_confusion(confusion_matrix(gt, gt, 3, 3)) == \
+        pytest.approx(100)
+    # a 2-segment source against 3 classes: divided by max(K, M) = 3
+    source = (gt > 0).astype(int)
+    # S0 = G0 exactly (1); S1 = G1 + G2: best IoU = 4/6
+    acc = PmIoUAccumulator(2, 3)
+    acc.update(source, gt)
+    assert acc.compute() == pytest.approx(100 * (1 + 4 / 6) / 3)
+
+
+def test_pmiou_empty_segments_count_only_when_nominal():
+    gt = np.array([0, 1])
+    acc = PmIoUAccumulator(num_segments=4, num_classes=2)
+    acc.update(np.array([0, 1]), gt)
+    assert acc.compute(count_empty=True) == pytest.approx(100 * 2 / 4)
+    assert acc.compute(count_empty=False) == pytest.approx(100)
+
+
+def test_region_similarity():
+    a = np.zeros((4, 4), bool)
+    b = np.zeros((4, 4), bool)
+    assert region_similarity(a, b) == 1.0
+    a[:2] = True  # 8 px
+    b[1:3] = True  # 8 px, overlap 4
+    assert region_similarity(a, b) == pytest.approx(4 / 12)
+
+
+def test_mask_boundary_of_a_square():
+    m = np.zeros((6, 6), bool)
+    m[1:5, 1:5] = True
+    b = mask_boundary(m)
+    assert b.sum() == 12  # the 4x4 square's ring
+    assert not b[2:4, 2:4].any()
+    full = np.ones((3, 3), bool)
+    assert not mask_boundary(full).any()  # the image border is no boundary
+
+
+def test_boundary_f_by_hand():
+    gt = np.zeros((20, 20), bool)
+    gt[5:15, 5:15] = True
+    assert boundary_f_measure(gt, gt, bound_th=1) == 1.0
+    shifted = np.roll(gt, 1, axis=1)  # within 1 px tolerance everywhere
+    assert boundary_f_measure(shifted, gt, bound_th=1) == 1.0
+    far = np.roll(gt, 4, axis=1)
+    # 1 px tolerance (a 3x3 cross). Of the 36 boundary pixels of the shifted
+    # square, 7 on its top row, 7 on its bottom row and 2 on its left column
+    # (rows 6 and 13, next to the other square's top and bottom edges) are
+    # within reach; by symmetry recall equals precision = 16 / 36.
+    assert boundary_f_measure(far, gt, bound_th=1) == pytest.approx(16 / 36)
+    assert boundary_f_measure(np.zeros_like(gt), gt) == 0.0
+    assert boundary_f_measure(np.zeros_like(gt), np.zeros_like(gt)) == 1.0
+
+
+def test_boundary_tolerance_follows_the_diagonal():
+    gt = np.zeros((300, 400), bool)  # diagonal 500 -> 0.008 * 500 = 4 px
+    gt[100:200, 100:200] = True
+    assert boundary_f_measure(np.roll(gt, 4, axis=1), gt) == 1.0
+    assert boundary_f_measure(np.roll(gt, 6, axis=1), gt) < 1.0
