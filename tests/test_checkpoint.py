@@ -7,11 +7,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, KeyMismatchError,
-                                        REMAPS, build_target_model,
-                                        choose_remap, extract_parts,
-                                        extract_pretrained, read_checkpoint,
-                                        state_dict_of)
+from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, REMAPS,
+                                        KeyMismatchError, choose_remap,
+                                        extract_parts, extract_pretrained,
+                                        read_checkpoint, state_dict_of)
+from mmssl_seg.utils.model import build_model
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 
 
@@ -22,7 +22,7 @@ def _init_from(config: str, checkpoint: str, parts):
     for part in parts:
         cfg.model[part]['init_cfg'] = dict(
             type='Pretrained', checkpoint=checkpoint, prefix=part + '.')
-    model = build_target_model(cfg)
+    model = build_model(cfg)
     model.init_weights()
     return model
 
@@ -69,7 +69,7 @@ def test_plain_resnet_into_resnetv1c_is_refused():
     from mmseg.models.backbones import ResNet
     plain = {f'backbone.{k}': v
              for k, v in ResNet(depth=18).state_dict().items()}
-    target = build_target_model(MINI_DEEPLAB)
+    target = build_model(MINI_DEEPLAB)
     with pytest.raises(KeyMismatchError) as error:
         extract_parts(plain, target, ['backbone'])
     message = str(error.value)
@@ -127,7 +127,7 @@ def test_stem_remaps_are_inverse():
 
 def test_shape_mismatch_is_refused():
     from mmseg.models.backbones import ResNetV1c
-    r18 = build_target_model(MINI_DEEPLAB)
+    r18 = build_model(MINI_DEEPLAB)
     wider = {f'backbone.{k}': v for k, v in ResNetV1c(
         depth=18, base_channels=32).state_dict().items()}
     with pytest.raises(KeyMismatchError, match='shape'):
@@ -135,7 +135,7 @@ def test_shape_mismatch_is_refused():
 
 
 def test_momentum_weights_are_chosen_by_flag():
-    target = build_target_model(MINI_DEEPLAB)
+    target = build_model(MINI_DEEPLAB)
     online = {f'backbone.{k}': torch.zeros_like(v)
               for k, v in target.backbone.state_dict().items()}
     momentum = {f'{MOMENTUM_PREFIX}backbone.{k}': torch.ones_like(v)
@@ -150,7 +150,7 @@ def test_momentum_weights_are_chosen_by_flag():
 
 
 def test_allow_lists_relax_only_what_they_name():
-    target = build_target_model(MINI_DEEPLAB)
+    target = build_model(MINI_DEEPLAB)
     state = {f'backbone.{k}': v
              for k, v in target.backbone.state_dict().items()
              if not k.startswith('layer4.')}
@@ -165,7 +165,7 @@ def test_allow_lists_relax_only_what_they_name():
 
 
 def test_missing_part_names_what_the_source_has():
-    target = build_target_model(MINI_DEEPLAB)
+    target = build_model(MINI_DEEPLAB)
     with pytest.raises(KeyMismatchError, match='module.encoder_q.'):
         extract_parts({'module.encoder_q.conv1.weight': torch.ones(1)},
                       target, ['backbone'])

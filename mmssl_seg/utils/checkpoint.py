@@ -292,21 +292,6 @@ def extract_parts(source: Mapping[str, torch.Tensor],
     return extracted, reports
 
 
-def build_target_model(config) -> nn.Module:
-    """Build the model of an MMSeg config (``EncoderDecoder`` etc.) on CPU,
-    without loading any pretrained weights."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-
-    import mmssl_seg  # noqa: F401  (registers our modules)
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model_cfg = cfg.model.copy()
-    model_cfg.pop('pretrained', None)
-    return MODELS.build(model_cfg)
-
-
 def extract_pretrained(src: str,
                        dst: str,
                        target_config,
@@ -318,7 +303,8 @@ def extract_pretrained(src: str,
     Keyword arguments go to :func:`extract_parts`.
     """
     source = state_dict_of(read_checkpoint(src))
-    target = build_target_model(target_config)
+    from mmssl_seg.utils.model import build_model
+    target = build_model(target_config)
     extracted, reports = extract_parts(source, target, parts, **kwargs)
     meta = {
         'source': src,

@@ -1,0 +1,93 @@
+"""Building a model from any config and loading weights without silent gaps."""
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from mmssl_seg.utils.checkpoint import read_checkpoint, state_dict_of
+
+
+def build_model(config) -> nn.Module:
+    """Build the model of an MMSeg, MMPretrain or mmssl_seg config on CPU,
+    without loading pretrained weights.
+
+    Args:
+        config: A config path or a loaded ``Config``.
+    """
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mmssl_seg  # noqa: F401  (registers our modules)
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    scope = cfg.get('default_scope', 'mmseg')
+    importlib.import_module(f'{scope}.models')  # fill the scope's registry
+    init_default_scope(scope)
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('pretrained', None)
+    return MODELS.build(model_cfg)
+
+
+class IncompleteWeightsError(ValueError):
+    """A checkpoint does not fill the parts of a model that are evaluated."""
+
+
+def load_weights(model: nn.Module, checkpoint: str,
+                 required: Sequence[str] = ('backbone', ),
+                 new_layers: Sequence[str] = ('conv_seg', )) -> dict:
+    """Load ``checkpoint`` into ``model``; every key under the ``required``
+    prefixes (except ``new_layers``) must be filled, with the right shape.
+
+    Keys outside the required parts may be missing (a backbone-only file
+    evaluated through its backbone) or left over (heads of a pretraining
+    checkpoint). The file is read without running code it names.
+
+    Returns:
+        ``{'missing': [...], 'unexpected': [...]}`` of the whole model.
+    """
+    source = state_dict_of(read_checkpoint(checkpoint))
+    own = model.state_dict()
+    shape_errors = [
+        f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}'
+        for k, v in source.items() if k in own and own[k].shape != v.shape
+    ]
+    if shape_errors:
+        raise IncompleteWeightsError(
+            f'{checkpoint} does not fit the model: ' + '; '.join(
+                shape_errors[:5]))
+    result = model.load_state_dict(source, strict=False)
+    pattern = re.compile(r'^(%s)\.' % '|'.join(map(re.escape, required)))
+    new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers)))
+    gaps = [k for k in result.missing_keys
+            if pattern.match(k) and not new.search(k)]
+    if gaps:
+        raise IncompleteWeightsError(
+            f'{checkpoint} leaves {len(gaps)} weights of '
+            f'{", ".join(required)} at random init, e.g. {gaps[:5]}. '
+            'Convert it with extract_pretrained.py for this model.')
+    return {'missing': list(result.missing_keys),
+            'unexpected': list(result.unexpected_keys)}
+
+
+def load_model(config, checkpoint: str | None,
+               required: Sequence[str] = ('backbone', )) -> nn.Module:
+    """``build_model`` + ``load_weights`` (``checkpoint=None``: random init,
+    for baselines), in eval mode."""
+    model = build_model(config)
+    if checkpoint is None:
+        model.init_weights()
+    else:
+        load_weights(model, checkpoint, required)
+    return model.eval()
+
+
+@torch.no_grad()
+def preprocess(model: nn.Module, images: Sequence[torch.Tensor]
+               ) -> torch.Tensor:
+    """Normalise a batch of uint8 CHW images with the model's own data
+    preprocessor (mean, std, BGR->RGB, padding), as in training."""
+    data = model.data_preprocessor(dict(inputs=list(images)), False)
+    return data['inputs']
