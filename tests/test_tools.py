@@ -163,7 +163,8 @@ def test_demo_end_to_end_small(tmp_path):
     assert set(results['val_mIoU']) == {'random init', 'pretrained'}
     assert results['extracted_tensors'] == 132
     assert osp.getsize(results['picture']) > 10_000
-    log = _run_log(osp.join(work_dir, 'finetune_pretrained'))
+    log = _run_log(osp.join(work_dir, 'finetune_pretrained',
+                            'train_10pct_seed0'))
     assert f'load backbone. in model from: {results["pretrained_backbone"]}' \
         in log
     # a rerun reuses every stage and reproduces the numbers

@@ -47,6 +47,19 @@ def load_config(config: str,
     return cfg
 
 
+def pretrained_init(checkpoint: str,
+                    parts: tuple[str, ...] = ('backbone', )) -> dict:
+    """``cfg_options`` that initialise ``parts`` of a stock model from a
+    tensors-only checkpoint of ``extract_pretrained.py``, the MMSelfSup way:
+    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+    """
+    return {
+        f'model.{part}.init_cfg': dict(
+            type='Pretrained', checkpoint=checkpoint, prefix=f'{part}.')
+        for part in parts
+    }
+
+
 def build_runner(cfg: Config) -> Runner:
     """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
     if 'runner_type' not in cfg:

@@ -1,0 +1,1 @@
+from . import segmentors  # noqa: F401

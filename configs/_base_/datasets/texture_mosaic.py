@@ -32,6 +32,7 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(
             img_path='images/train', seg_map_path='annotations/train'),
+        ann_file='train.txt',
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -43,6 +44,7 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(
             img_path='images/val', seg_map_path='annotations/val'),
+        ann_file='val.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])

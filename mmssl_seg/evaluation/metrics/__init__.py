@@ -1,0 +1,3 @@
+from .segment_metric import SegmentIoUMetric
+
+__all__ = ['SegmentIoUMetric']

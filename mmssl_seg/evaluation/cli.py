@@ -1,0 +1,63 @@
+"""What the ``tools/eval/*.py`` command lines share: the model to evaluate,
+the data, the feature, and the report at the end."""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import time
+from typing import Any, Mapping
+
+from mmssl_seg.evaluation.report import write_report
+
+DEFAULT_DATA = 'configs/_base_/datasets/voc12_mini.py'
+
+
+def add_model_args(parser: argparse.ArgumentParser,
+                   feature: str = 'backbone') -> None:
+    parser.add_argument('config', help='config of the model to evaluate '
+                        '(MMSeg, MMPretrain or mmssl_seg)')
+    parser.add_argument('checkpoint', help="its weights, or 'random' for the "
+                        'random-init baseline')
+    parser.add_argument('--feature', default=feature,
+                        help='backbone, decoder or embedding')
+    parser.add_argument('--in-index', type=int, default=-1,
+                        help='backbone stage (for --feature backbone)')
+    parser.add_argument('--out-dir', default='work_dirs/eval',
+                        help='where the JSON and Markdown results go')
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--data', default=DEFAULT_DATA,
+                        help='dataset config (its test pipeline is used)')
+    parser.add_argument('--limit', type=int, default=None,
+                        help='use only the first N images of each split')
+
+
+def checkpoint_arg(value: str) -> str | None:
+    return None if value.lower() in ('random', 'none') else value
+
+
+def load_model_from_args(args: argparse.Namespace):
+    from mmssl_seg.models.segmentors.linear_probe import REQUIRED_PARTS
+    from mmssl_seg.utils.model import load_model
+    return load_model(args.config, checkpoint_arg(args.checkpoint),
+                      REQUIRED_PARTS.get(args.feature, ()))
+
+
+def finish(args: argparse.Namespace, protocol: str, result: dict,
+           numbers: Mapping[str, Any], start: float) -> None:
+    """Write the JSON and the Markdown row (config, checkpoint, feature,
+    seeds, wall time and ``numbers``) and print the row."""
+    seconds = time.time() - start
+    result = dict(result, wall_seconds=round(seconds, 1))
+    row = {'config': osp.basename(args.config),
+           'checkpoint': args.checkpoint,
+           'feature': getattr(args, 'feature', '-')}
+    row.update(numbers)
+    row['seeds'] = ' '.join(str(s) for s in result.get('seeds', [])) or '-'
+    row['wall time'] = f'{seconds:.0f} s'
+    path = write_report(args.out_dir, protocol, result, row)
+    print('| ' + ' | '.join(row) + ' |')
+    print('| ' + ' | '.join(str(v) if not isinstance(v, float) else
+                            f'{v:.2f}' for v in row.values()) + ' |')
+    print(f'wrote {path}')

@@ -1,0 +1,74 @@
+"""Label-fraction fine-tuning: fine-tune a stock model from a converted
+checkpoint (or from random init) on each label fraction's seeded splits and
+report the mean and std of val mIoU per fraction (MaskContrast Table 6, three
+splits per fraction)."""
+from __future__ import annotations
+
+import json
+import os.path as osp
+from typing import Sequence
+
+from mmssl_seg.apis.runner import build_runner, load_config, pretrained_init
+from mmssl_seg.datasets.label_splits import split_name, write_label_splits
+from mmssl_seg.evaluation.report import mean_std
+from mmssl_seg.utils.io import write_json
+
+
+def run_label_fractions(finetune_config: str,
+                        checkpoint: str | None,
+                        work_dir: str,
+                        fractions: Sequence[float] = (1, 2, 5, 12.5, 100),
+                        seeds: Sequence[int] = (0, 1, 2),
+                        parts: Sequence[str] = ('backbone', ),
+                        cfg_options: dict | None = None) -> dict:
+    """Fine-tune ``finetune_config`` once per (fraction, seed); a run whose
+    ``result.json`` exists is not repeated.
+
+    Args:
+        checkpoint: A tensors-only file of ``extract_pretrained.py`` whose
+            ``parts`` initialise the model; ``None`` for random init.
+        cfg_options: Applied to every run (e.g. a shorter schedule).
+    """
+    cfg_options = dict(cfg_options or {})
+    base = load_config(finetune_config, work_dir, cfg_options)
+    train_set = base.train_dataloader.dataset
+    ann_file = train_set.ann_file
+    if not osp.isabs(ann_file):
+        ann_file = osp.join(train_set.data_root, ann_file)
+    splits = write_label_splits(ann_file, osp.join(work_dir, 'splits'),
+                                fractions, seeds)['splits']
+    stem = osp.splitext(osp.basename(ann_file))[0]
+    init = pretrained_init(checkpoint, tuple(parts)) if checkpoint else {}
+    runs = {}
+    for fraction in fractions:
+        for seed in seeds:
+            name = split_name(stem, fraction, seed)
+            run_dir = osp.join(work_dir, name)
+            result_file = osp.join(run_dir, 'result.json')
+            if not osp.isfile(result_file):
+                options = {**cfg_options, **init,
+                           'train_dataloader.dataset.ann_file':
+                           splits[name]['file'],
+                           'randomness.seed': seed}
+                runner = build_runner(
+                    load_config(finetune_config, run_dir, options))
+                runner.train()
+                metrics = runner.test()
+                write_json(result_file, {
+                    'mIoU': float(metrics['mIoU']),
+                    'aAcc': float(metrics['aAcc']),
+                    'labelled_images': splits[name]['num_ids']})
+            with open(result_file) as f:
+                runs[name] = dict(json.load(f), fraction=fraction, seed=seed)
+    per_fraction = {
+        f'{fraction:g}': dict(
+            mean_std(r['mIoU'] for r in runs.values()
+                     if r['fraction'] == fraction),
+            labelled_images=next(r['labelled_images'] for r in runs.values()
+                                 if r['fraction'] == fraction))
+        for fraction in fractions
+    }
+    return {'finetune_config': finetune_config,
+            'checkpoint': checkpoint or 'random init', 'work_dir': work_dir,
+            'parts': list(parts), 'seeds': list(seeds),
+            'mIoU_per_fraction': per_fraction, 'runs': runs}

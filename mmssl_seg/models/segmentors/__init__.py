@@ -1,0 +1,3 @@
+from .linear_probe import LinearProbe
+
+__all__ = ['LinearProbe']

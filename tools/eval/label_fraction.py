@@ -1,0 +1,43 @@
+"""Fine-tune a stock model on seeded label-fraction splits from a converted
+checkpoint (or random init) and report mean and std of val mIoU per fraction.
+
+    python tools/eval/label_fraction.py FINETUNE_CONFIG CHECKPOINT
+        [--fractions 1 2 5 12.5 100] [--seeds 0 1 2] [--parts backbone]
+        [--work-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
+
+CHECKPOINT is a tensors-only file of extract_pretrained.py, or 'random'.
+"""
+import argparse
+import time
+
+from mmengine.config import DictAction
+
+from mmssl_seg.evaluation.cli import checkpoint_arg, finish
+from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
+from mmssl_seg.evaluation.report import pm
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config', help='fine-tuning config (stock MMSeg)')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--fractions', type=float, nargs='+',
+                        default=[1, 2, 5, 12.5, 100])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--parts', nargs='+', default=['backbone'],
+                        help='parts of the model initialised from CHECKPOINT')
+    parser.add_argument('--work-dir', default='work_dirs/label_fraction')
+    parser.add_argument('--out-dir', default='work_dirs/eval')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    start = time.time()
+    result = run_label_fractions(
+        args.config, checkpoint_arg(args.checkpoint), args.work_dir,
+        args.fractions, args.seeds, args.parts, args.cfg_options)
+    numbers = {f'{f}% mIoU': pm(r)
+               for f, r in result['mIoU_per_fraction'].items()}
+    finish(args, 'label_fraction', result, numbers, start)
+
+
+if __name__ == '__main__':
+    main()

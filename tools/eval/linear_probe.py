@@ -1,0 +1,45 @@
+"""Linear probe: a 1x1 conv on a frozen model's features; the lr and epoch
+are chosen on a held-out part of the training split, then the chosen probe
+is scored on val (MaskContrast sec. 4.1, supplement D).
+
+    python tools/eval/linear_probe.py CONFIG CHECKPOINT
+        [--probe-config configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py]
+        [--feature decoder] [--lrs 0.1 0.03] [--heldout 0.1] [--seed 0]
+        [--work-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
+"""
+import argparse
+import time
+
+from mmengine.config import DictAction
+
+from mmssl_seg.evaluation.cli import add_model_args, checkpoint_arg, finish
+from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_model_args(parser, feature='decoder')
+    parser.add_argument(
+        '--probe-config',
+        default='configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py')
+    parser.add_argument('--lrs', type=float, nargs='+', default=[0.1])
+    parser.add_argument('--heldout', type=float, default=0.1,
+                        help='fraction of the training ids held out')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--work-dir', default='work_dirs/linear_probe')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    start = time.time()
+    result = run_linear_probe(
+        args.config, checkpoint_arg(args.checkpoint), args.probe_config,
+        args.work_dir, args.feature, args.in_index, args.lrs, args.heldout,
+        args.seed, args.cfg_options)
+    result['seeds'] = [args.seed]
+    finish(args, 'linear_probe', result,
+           {'lr': result['chosen_lr'], 'epoch': result['chosen_epoch'],
+            'held-out mIoU': result['sweep'][f'{result["chosen_lr"]:g}'][
+                'heldout_mIoU'], 'val mIoU': result['val_mIoU']}, start)
+
+
+if __name__ == '__main__':
+    main()

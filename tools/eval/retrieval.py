@@ -1,0 +1,43 @@
+"""Semantic segment retrieval: partition images (K-means on embeddings, or
+saliency), describe segments by their mean embedding, label val segments by
+their nearest train segments, report mIoU (hierarchical grouping sec. 5.2).
+
+    python tools/eval/retrieval.py CONFIG CHECKPOINT [--segments 15]
+        [--neighbours 1] [--saliency DIR]
+        [--feature embedding] [--data DATA_CONFIG] [--out-dir DIR]
+"""
+import argparse
+import time
+
+from mmssl_seg.evaluation.cli import (add_data_args, add_model_args, finish,
+                                      load_model_from_args)
+from mmssl_seg.evaluation.features import build_eval_dataset
+from mmssl_seg.evaluation.protocols.clustering import SaliencyMasks
+from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_model_args(parser)
+    add_data_args(parser)
+    parser.add_argument('--segments', type=int, default=15)
+    parser.add_argument('--neighbours', type=int, default=1)
+    parser.add_argument('--saliency', help='partition into salient object '
+                        'and background: masks (<image stem>.png) of the '
+                        'train and val images')
+    args = parser.parse_args(argv)
+    start = time.time()
+    model = load_model_from_args(args)
+    train = build_eval_dataset(args.data, 'train', indices=args.limit)
+    val = build_eval_dataset(args.data, 'val', indices=args.limit)
+    saliency = SaliencyMasks(args.saliency) if args.saliency else None
+    result = segment_retrieval(
+        model, train, val, len(val.metainfo['classes']), args.segments,
+        args.neighbours, saliency, args.feature, args.in_index)
+    finish(args, 'retrieval', result,
+           {'partition': result['partition'], 'neighbours': args.neighbours,
+            'mIoU': result['mIoU']}, start)
+
+
+if __name__ == '__main__':
+    main()
