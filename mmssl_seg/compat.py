@@ -28,6 +28,9 @@ The problems (measured, see ``../shared/ENVIRONMENT.md``):
    Without CUDA we skip the former, use ``gloo`` where ``nccl`` was asked for,
    and leave ``device_ids`` unset (CPU DDP), so ``tools/dist_train.sh`` works
    with several CPU processes (and our 2-process tests run).
+6. NumPy 2 refuses ``np.uint8(-19)``; mmcv 2.1's ``adjust_hue`` relies on
+   that wrapping, so MMPretrain's ``ColorJitter`` crashes on every negative
+   hue shift. Replacement with the same hue rotation (shift modulo 256).
 """
 from __future__ import annotations
 
@@ -305,12 +308,68 @@ def install_cpu_distributed() -> bool:
 
 
 # --------------------------------------------------------------------------- #
+# 6. mmcv.adjust_hue under NumPy 2
+# --------------------------------------------------------------------------- #
+def adjust_hue_needed() -> bool:
+    import numpy as np
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    try:
+        np.uint8(-1)
+    except OverflowError:
+        return True
+    return False
+
+
+def adjust_hue(img, hue_factor: float, backend: str | None = None):
+    """``mmcv.adjust_hue`` with the hue shift wrapped modulo 256, as NumPy 1
+    wrapped ``np.uint8`` of a negative number."""
+    import cv2
+    import numpy as np
+    from mmcv.image import photometric
+    backend = backend or photometric.imread_backend
+    if backend not in ('cv2', 'pillow'):
+        raise ValueError(f'backend: {backend} is not supported.')
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f'hue_factor:{hue_factor} is not in [-0.5, 0.5].')
+    if not (isinstance(img, np.ndarray) and img.ndim in (2, 3)):
+        raise TypeError('img should be ndarray with dim=[2 or 3].')
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    if backend == 'pillow':
+        from PIL import Image
+        assert img.dtype == np.uint8, 'Pillow backend only support uint8 type'
+        pil_image = Image.fromarray(img[..., ::-1], mode='RGB')
+        h, s, v = pil_image.convert('HSV').split()
+        np_h = np.array(h, dtype=np.uint8) + shift  # wraps in uint8
+        pil_image = Image.merge('HSV', (Image.fromarray(np_h, 'L'), s, v))
+        return np.array(pil_image.convert('RGB'), dtype=img.dtype)[..., ::-1]
+    dtype = img.dtype
+    h, s, v = cv2.split(cv2.cvtColor(img.astype(np.uint8),
+                                     cv2.COLOR_BGR2HSV_FULL))
+    h = h.astype(np.uint8) + shift
+    return cv2.cvtColor(cv2.merge([h, s, v]),
+                        cv2.COLOR_HSV2BGR_FULL).astype(dtype)
+
+
+def install_adjust_hue() -> bool:
+    if not adjust_hue_needed():
+        return False
+    import mmcv
+    import mmcv.image
+    import mmcv.image.photometric
+    for module in (mmcv, mmcv.image, mmcv.image.photometric):
+        module.adjust_hue = adjust_hue
+    return True
+
+
+# --------------------------------------------------------------------------- #
 SHIMS: dict[str, Callable[[], bool]] = {
     'mmcv_ext_stub': install_mmcv_ext_stub,
     'torchvision_schemas': install_torchvision_schemas,
     'pkg_resources_free_lookup': install_pkg_resources_free_lookup,
     'checkpoint_policy': install_checkpoint_policy,
     'cpu_distributed': install_cpu_distributed,
+    'adjust_hue': install_adjust_hue,
 }
 
 

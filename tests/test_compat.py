@@ -155,3 +155,21 @@ def test_cpu_distributed_shim_only_without_cuda():
     if applied:
         import mmengine.dist.utils as dist_utils
         assert dist_utils._init_dist_pytorch._mmssl_cpu
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_adjust_hue_rotates_hue_under_numpy2(backend):
+    import cv2
+    import mmcv
+    import numpy as np
+    if compat.adjust_hue_needed():
+        assert mmcv.adjust_hue is compat.adjust_hue
+    image = np.zeros((1, 3, 3), np.uint8)
+    image[0] = [[0, 0, 255], [0, 255, 0], [255, 0, 0]]  # BGR red, green, blue
+    for factor in (-0.3, -0.05, 0.2):
+        out = mmcv.adjust_hue(image, factor, backend=backend)
+        hue_in = cv2.cvtColor(image, cv2.COLOR_BGR2HSV_FULL)[..., 0]
+        hue_out = cv2.cvtColor(out, cv2.COLOR_BGR2HSV_FULL)[..., 0]
+        shift = (hue_out.astype(int) - hue_in.astype(int)) % 256
+        expected = int(factor * 255) % 256
+        assert np.all(np.abs(shift - expected) <= 2), (factor, shift)
