@@ -87,7 +87,18 @@ def load_model(config, checkpoint: str | None,
 @torch.no_grad()
 def preprocess(model: nn.Module, images: Sequence[torch.Tensor]
                ) -> torch.Tensor:
-    """Normalise a batch of uint8 CHW images with the model's own data
-    preprocessor (mean, std, BGR->RGB, padding), as in training."""
-    data = model.data_preprocessor(dict(inputs=list(images)), False)
-    return data['inputs']
+    """Normalise a batch of same-sized uint8 BGR CHW images as the model's
+    data preprocessor does in training (channel order, mean, std).
+
+    Works with every ``ImgDataPreprocessor`` (MMSeg's, MMPretrain's single-
+    and multi-view ones) through their attributes, whatever their call
+    signature.
+    """
+    pre = model.data_preprocessor
+    x = torch.stack(list(images)).float()
+    if getattr(pre, 'channel_conversion', False) or getattr(
+            pre, '_channel_conversion', False):
+        x = x[:, [2, 1, 0]]
+    if getattr(pre, '_enable_normalize', False):
+        x = (x - pre.mean.view(1, -1, 1, 1)) / pre.std.view(1, -1, 1, 1)
+    return x
