@@ -1,0 +1,163 @@
+"""What every offline prior tool shares: the image list, ``--shard K/N``,
+a worker pool with a progress bar, and a manifest that records parameters
+and the fate of every image.
+
+Outputs are written per image and atomically by the tools (see
+:func:`mmssl_seg.utils.io.atomic_path`); work whose output exists is skipped,
+so an interrupted or sharded run is completed by running it again. Each shard
+writes ``manifest.shard-K-of-N.json``; :func:`merge_manifests` combines them.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import multiprocessing
+import os
+import os.path as osp
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from rich.progress import track
+
+from mmssl_seg.utils.io import write_json
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """``'K/N'`` (1-based) -> ``(K, N)``; ``None`` -> ``(1, 1)``."""
+    if not text:
+        return 1, 1
+    try:
+        k, n = (int(v) for v in text.split('/'))
+    except ValueError:
+        raise ValueError(f'--shard takes K/N, got {text!r}') from None
+    if not 1 <= k <= n:
+        raise ValueError(f'--shard {text}: need 1 <= K <= N')
+    return k, n
+
+
+def shard(items: Sequence, k: int, n: int) -> list:
+    """Every N-th item starting at the K-th (1-based): shards are disjoint,
+    cover everything and are balanced."""
+    return list(items[k - 1::n])
+
+
+def list_images(images: str | None = None, ids: str | None = None,
+                data_config: str | None = None,
+                splits: Sequence[str] = ('train', )) -> list[tuple[str, str]]:
+    """``(stem, path)`` of the images to process, sorted by stem.
+
+    Args:
+        images: A folder of images (all of them, or those named in ``ids``).
+        ids: A file of image stems, one per line.
+        data_config: An MMSeg dataset config; the images of ``splits``.
+    """
+    found: dict[str, str] = {}
+    if data_config is not None:
+        from mmssl_seg.evaluation.features import build_eval_dataset
+        for split in splits:
+            dataset = build_eval_dataset(data_config, split)
+            for i in range(len(dataset)):
+                path = dataset.get_data_info(i)['img_path']
+                found[osp.splitext(osp.basename(path))[0]] = path
+    elif images is not None:
+        files = {osp.splitext(f)[0]: osp.join(images, f)
+                 for f in os.listdir(images)
+                 if f.lower().endswith(IMAGE_SUFFIXES)}
+        if ids is not None:
+            with open(ids) as f:
+                wanted = [line.strip() for line in f if line.strip()]
+            missing = [w for w in wanted if w not in files]
+            if missing:
+                raise FileNotFoundError(
+                    f'{len(missing)} ids of {ids} have no image in {images}, '
+                    f'e.g. {missing[:3]}')
+            files = {w: files[w] for w in wanted}
+        found = files
+    else:
+        raise ValueError('give an image folder or a dataset config')
+    if not found:
+        raise FileNotFoundError('no image found')
+    return sorted(found.items())
+
+
+def _init_worker() -> None:
+    import torch
+    torch.set_num_threads(1)  # one core per worker
+
+
+def parallel_map(fn: Callable, items: Iterable, workers: int,
+                 description: str, total: int | None = None) -> Iterator:
+    """``fn`` over ``items`` with ``workers`` processes (in this process when
+    ``workers <= 1``), results in completion order, with a progress bar."""
+    items = list(items)
+    total = len(items) if total is None else total
+    if workers <= 1:
+        yield from track((fn(i) for i in items), total=total,
+                         description=description)
+        return
+    context = multiprocessing.get_context('fork')
+    with context.Pool(workers, initializer=_init_worker) as pool:
+        yield from track(pool.imap_unordered(fn, items), total=total,
+                         description=description)
+
+
+class Manifest:
+    """The record of one tool run on one shard.
+
+    Refuses to continue a folder made with other parameters (which would mix
+    outputs) and writes itself atomically whenever :meth:`save` is called.
+
+    Args:
+        out_dir: The tool's output folder.
+        tool: Name of the tool.
+        params: Everything that determines the outputs.
+        shard: ``(K, N)``.
+    """
+
+    def __init__(self, out_dir: str, tool: str, params: dict,
+                 shard: tuple[int, int] = (1, 1)) -> None:
+        self.out_dir = out_dir
+        self.tool = tool
+        self.params = json.loads(json.dumps(params))  # as stored
+        self.shard = shard
+        self.path = osp.join(
+            out_dir, f'manifest.shard-{shard[0]}-of-{shard[1]}.json')
+        self.entries: dict[str, Any] = {}
+        for path in glob.glob(osp.join(out_dir, 'manifest.shard-*.json')):
+            with open(path) as f:
+                old = json.load(f)
+            if old.get('tool') != tool or old.get('params') != self.params:
+                raise ValueError(
+                    f'{out_dir} holds outputs of {old.get("tool")} with '
+                    f'other parameters ({path}): {old.get("params")}; use '
+                    'another folder or delete it')
+            if path == self.path:
+                self.entries = old.get('entries', {})
+
+    def save(self) -> None:
+        write_json(self.path, {'tool': self.tool, 'params': self.params,
+                               'shard': list(self.shard),
+                               'entries': self.entries})
+
+
+def merge_manifests(out_dir: str) -> dict:
+    """Combine the shard manifests of ``out_dir`` into ``manifest.json``
+    (with ``complete`` telling whether every shard of N has reported)."""
+    paths = sorted(glob.glob(osp.join(out_dir, 'manifest.shard-*.json')))
+    if not paths:
+        raise FileNotFoundError(f'no shard manifest in {out_dir}')
+    merged: dict[str, Any] = {}
+    shards = set()
+    for path in paths:
+        with open(path) as f:
+            part = json.load(f)
+        merged.setdefault('tool', part['tool'])
+        merged.setdefault('params', part['params'])
+        merged.setdefault('entries', {}).update(part['entries'])
+        shards.add(tuple(part['shard']))
+    total = next(iter(shards))[1]
+    merged['shards_done'] = sorted(k for k, _ in shards)
+    merged['complete'] = {k for k, _ in shards} == set(range(1, total + 1))
+    write_json(osp.join(out_dir, 'manifest.json'), merged)
+    return merged

@@ -1,0 +1,217 @@
+"""Object mask proposals for MaskContrast, image by image.
+
+Output folder layout:
+
+* ``soft/<stem>.png``: the soft saliency map (0..255), the expensive part,
+  cached: a rerun skips images whose soft map exists;
+* ``masks/<stem>.png``: the post-processed object mask (0/255) of every kept
+  image (recomputed from the soft maps on every run, cheaply);
+* ``kept.txt``: the stems of the kept images (a dataset ``ann_file``);
+* ``manifest.json``: the parameters and, per image, kept or dropped and why;
+* ``saliency_quality.{json,md}``: max F-beta, MAE and PmIoU where ground
+  truth was given.
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from mmssl_seg.priors.engine import (Manifest, merge_manifests,
+                                     parallel_map, shard)
+from mmssl_seg.priors.saliency.handcrafted import METHODS
+from mmssl_seg.priors.saliency.postprocess import postprocess
+from mmssl_seg.priors.saliency.quality import SaliencyQuality
+from mmssl_seg.utils.io import atomic_path
+
+TOOL = 'make_saliency'
+
+
+def read_image(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f'image not readable: {path}')
+    return image
+
+
+def read_soft_mask(path: str, shape: tuple[int, int],
+                   image: str) -> np.ndarray:
+    """A user's mask (0/255, 0/1 or soft 0..255) as a float map in [0, 1];
+    errors name the mask and its image."""
+    mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if mask is None:
+        raise FileNotFoundError(f'mask missing: {path} (for {image})')
+    if mask.shape != tuple(shape):
+        raise ValueError(f'mask {path} is {mask.shape}, its image {image} '
+                         f'is {tuple(shape)}')
+    return mask.astype(np.float32) / (1.0 if mask.max() <= 1 else 255.0)
+
+
+class SaliencyNetwork:
+    """Soft saliency from a trained MMSeg segmentor with two classes
+    (background, salient): the softmax probability of class 1 at the image
+    size (the bootstrapping stage)."""
+
+    def __init__(self, config: str, checkpoint: str) -> None:
+        self.config = config
+        self.checkpoint = checkpoint
+        self._model = None
+        self._pipeline = None
+
+    def _load(self) -> None:
+        from mmcv.transforms import Compose
+        from mmengine.config import Config
+        from mmengine.registry import init_default_scope
+
+        from mmssl_seg.utils.model import load_model
+        cfg = Config.fromfile(self.config)
+        init_default_scope('mmseg')
+        self._model = load_model(cfg, self.checkpoint,
+                                 required=('backbone', 'decode_head'))
+        self._pipeline = Compose(cfg.saliency_pipeline)
+
+    def __call__(self, image_path: str) -> np.ndarray:
+        import torch
+        from mmengine.dataset import pseudo_collate
+        if self._model is None:
+            self._load()
+        data = self._pipeline(dict(img_path=image_path))
+        with torch.no_grad():
+            result = self._model.test_step(pseudo_collate([data]))[0]
+        return result.seg_logits.data.softmax(0)[1].numpy()
+
+
+class SoftMapWriter:
+    """Computes and writes one image's soft map (picklable for workers).
+
+    Args:
+        out_dir: The output folder.
+        method: ``rbd``, ``spectral_residual``, ``fine_grained``,
+            ``imported`` or ``network``.
+        import_dir: Masks to import (``imported``).
+        network: A :class:`SaliencyNetwork` (``network``).
+    """
+
+    def __init__(self, out_dir: str, method: str,
+                 import_dir: str | None = None,
+                 network: SaliencyNetwork | None = None) -> None:
+        if method not in (*METHODS, 'imported', 'network'):
+            raise ValueError(f'unknown saliency method {method}')
+        if method == 'imported' and not import_dir:
+            raise ValueError('method imported needs the folder of masks')
+        if method == 'network' and network is None:
+            raise ValueError('method network needs a trained network')
+        self.out_dir = out_dir
+        self.method = method
+        self.import_dir = import_dir
+        self.network = network
+
+    def path(self, stem: str) -> str:
+        return osp.join(self.out_dir, 'soft', stem + '.png')
+
+    def __call__(self, item: tuple[str, str]) -> str:
+        stem, image_path = item
+        out = self.path(stem)
+        if osp.isfile(out):
+            return stem
+        if self.method == 'imported':
+            shape = read_image(image_path).shape[:2]
+            soft = read_soft_mask(osp.join(self.import_dir, stem + '.png'),
+                                  shape, image_path)
+        elif self.method == 'network':
+            soft = self.network(image_path)
+        else:
+            soft = METHODS[self.method](read_image(image_path))
+        with atomic_path(out) as tmp:
+            if not cv2.imwrite(tmp, np.round(soft * 255).astype(np.uint8)):
+                raise OSError(f'could not write {out}')
+        return stem
+
+
+def ground_truth_reader(gt_dir: str, kind: str) -> Callable:
+    """``(stem, shape) -> 0/1/255 map`` from a folder of ground truth.
+
+    Args:
+        kind: ``classes`` (class-index PNGs, 0 background, 255 void: every
+            other class is foreground, as for VOC) or ``binary`` (figure /
+            ground masks of any format, foreground >= 128, resized to the
+            image with nearest neighbour when their size differs, as for the
+            Weizmann horses).
+    """
+    from PIL import Image
+    files = {osp.splitext(f)[0]: osp.join(gt_dir, f)
+             for f in os.listdir(gt_dir)}
+
+    def read(stem: str, shape: tuple[int, int]) -> np.ndarray:
+        if stem not in files:
+            raise FileNotFoundError(f'no ground truth for {stem} in {gt_dir}')
+        path = files[stem]
+        if kind == 'classes':
+            gt = np.array(Image.open(path))
+            if gt.shape != tuple(shape):
+                raise ValueError(f'{path} is {gt.shape}, image {shape}')
+            return np.where(gt == 255, 255, gt > 0).astype(np.uint8)
+        gt = np.array(Image.open(path).convert('L'))
+        if gt.shape != tuple(shape):
+            gt = cv2.resize(gt, shape[::-1], interpolation=cv2.INTER_NEAREST)
+        return (gt >= 128).astype(np.uint8)
+
+    return read
+
+
+def make_saliency(images: Sequence[tuple[str, str]],
+                  out_dir: str,
+                  method: str = 'rbd',
+                  threshold: float = 0.5,
+                  min_component: float = 0.01,
+                  min_salient: float = 0.01,
+                  workers: int = 1,
+                  shard_spec: tuple[int, int] = (1, 1),
+                  import_dir: str | None = None,
+                  network: SaliencyNetwork | None = None,
+                  ground_truth: Callable | None = None) -> dict:
+    """Soft maps, masks, manifest and (with ``ground_truth``) quality for
+    this shard of ``images``; returns the merged manifest plus quality."""
+    params = dict(method=method, threshold=threshold,
+                  min_component=min_component, min_salient=min_salient,
+                  import_dir=import_dir,
+                  network=None if network is None else
+                  [network.config, network.checkpoint])
+    manifest = Manifest(out_dir, TOOL, params, shard_spec)
+    todo = shard(images, *shard_spec)
+    writer = SoftMapWriter(out_dir, method, import_dir, network)
+    for _ in parallel_map(writer, todo, workers,
+                          f'saliency ({method})'):
+        pass
+    for stem, image_path in todo:
+        soft = cv2.imread(writer.path(stem), cv2.IMREAD_GRAYSCALE) / 255.0
+        mask, decision = postprocess(soft, threshold, min_component,
+                                     min_salient)
+        out = osp.join(out_dir, 'masks', stem + '.png')
+        if decision.kept:
+            with atomic_path(out) as tmp:
+                cv2.imwrite(tmp, mask * 255)
+        elif osp.isfile(out):
+            os.remove(out)  # dropped under the current parameters
+        manifest.entries[stem] = dict(decision.to_dict(), image=image_path)
+    manifest.save()
+    merged = merge_manifests(out_dir)
+    kept = sorted(s for s, e in merged['entries'].items() if e['kept'])
+    with atomic_path(osp.join(out_dir, 'kept.txt')) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(''.join(s + '\n' for s in kept))
+    merged['kept'] = len(kept)
+    merged['dropped'] = len(merged['entries']) - len(kept)
+    if ground_truth is not None:  # over every image done, all shards
+        quality = SaliencyQuality()
+        for stem, entry in sorted(merged['entries'].items()):
+            soft = cv2.imread(writer.path(stem), cv2.IMREAD_GRAYSCALE) / 255.0
+            mask = cv2.imread(osp.join(out_dir, 'masks', stem + '.png'),
+                              cv2.IMREAD_GRAYSCALE) // 255 if entry[
+                                  'kept'] else None
+            quality.update(soft, ground_truth(stem, soft.shape), mask)
+        merged['quality'] = quality.compute()
+    return merged

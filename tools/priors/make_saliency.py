@@ -1,0 +1,80 @@
+"""Salient-object masks for MaskContrast (offline prior).
+
+    python tools/priors/make_saliency.py OUT_DIR
+        (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train val])
+        [--method rbd|spectral_residual|fine_grained|imported|network]
+        [--import-dir DIR] [--network-config CFG --network-checkpoint PTH]
+        [--threshold 0.5] [--min-component 0.01] [--min-salient 0.01]
+        [--workers 2] [--shard K/N] [--gt-dir DIR --gt-kind classes|binary]
+
+Unsupervised, as in the paper: `--method rbd` (hand-crafted), then train the
+bootstrapping network on those masks (configs/maskcontrast/saliency-net_*)
+and run again with `--method network`. `--method imported` validates and
+converts masks you already have. Writes OUT_DIR/soft, OUT_DIR/masks,
+OUT_DIR/kept.txt, OUT_DIR/manifest.json and, with ground truth,
+OUT_DIR/saliency_quality.{json,md}. Reruns skip finished images; shards can
+run on different machines into the same folder.
+"""
+import argparse
+import time
+
+from mmssl_seg.evaluation.report import write_report
+from mmssl_seg.priors.engine import list_images, parse_shard
+from mmssl_seg.priors.saliency import (SaliencyNetwork, ground_truth_reader,
+                                       make_saliency)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('out_dir')
+    parser.add_argument('--images', help='folder of images')
+    parser.add_argument('--ids', help='file of image stems to use')
+    parser.add_argument('--data', help='dataset config instead of --images')
+    parser.add_argument('--splits', nargs='+', default=['train'])
+    parser.add_argument('--method', default='rbd')
+    parser.add_argument('--import-dir')
+    parser.add_argument('--network-config')
+    parser.add_argument('--network-checkpoint')
+    parser.add_argument('--threshold', type=float, default=0.5)
+    parser.add_argument('--min-component', type=float, default=0.01)
+    parser.add_argument('--min-salient', type=float, default=0.01)
+    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--gt-dir', help='ground truth for the quality report')
+    parser.add_argument('--gt-kind', choices=['classes', 'binary'],
+                        default='classes')
+    args = parser.parse_args(argv)
+    start = time.time()
+    images = list_images(args.images, args.ids, args.data, args.splits)
+    network = None
+    if args.method == 'network':
+        if not (args.network_config and args.network_checkpoint):
+            parser.error('--method network needs --network-config and '
+                         '--network-checkpoint')
+        network = SaliencyNetwork(args.network_config,
+                                  args.network_checkpoint)
+    ground_truth = ground_truth_reader(args.gt_dir, args.gt_kind) \
+        if args.gt_dir else None
+    result = make_saliency(
+        images, args.out_dir, args.method, args.threshold, args.min_component,
+        args.min_salient, args.workers, parse_shard(args.shard),
+        args.import_dir, network, ground_truth)
+    print(f'{result["kept"]} kept, {result["dropped"]} dropped of '
+          f'{len(result["entries"])} images (all shards complete: '
+          f'{result["complete"]})')
+    if 'quality' in result:
+        q = result['quality']
+        write_report(
+            args.out_dir, 'saliency_quality',
+            {'params': result['params'], **q},
+            {'method': args.method, 'images': q['images'],
+             'max F-beta': q['max_F_beta'], 'MAE': q['MAE'],
+             'mask PmIoU': q['mask_PmIoU'], 'kept': result['kept'],
+             'wall time': f'{time.time() - start:.0f} s'})
+        print(f'max F-beta {q["max_F_beta"]:.3f}  MAE {q["MAE"]:.3f}  '
+              f'mask PmIoU {q["mask_PmIoU"]:.1f}')
+
+
+if __name__ == '__main__':
+    main()
