@@ -1,3 +1,4 @@
+from . import transforms  # noqa: F401
 from .nyuv2 import NYUv2SegDataset
 from .texture_mosaic import TextureMosaicDataset, build_texture_mosaics
 from .voc_aug import VOCAugDataset

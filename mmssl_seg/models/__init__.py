@@ -1,1 +1,1 @@
-from . import segmentors  # noqa: F401
+from . import algorithms, losses, segmentors  # noqa: F401

@@ -1,0 +1,3 @@
+from .saliency import LoadSaliencyMask, PackSaliencyViews, SaliencyViews
+
+__all__ = ['LoadSaliencyMask', 'PackSaliencyViews', 'SaliencyViews']

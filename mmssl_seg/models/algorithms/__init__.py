@@ -1,0 +1,3 @@
+from .mask_contrast import MaskContrast
+
+__all__ = ['MaskContrast']

@@ -1,0 +1,3 @@
+from .queue import FeatureQueue
+
+__all__ = ['FeatureQueue']

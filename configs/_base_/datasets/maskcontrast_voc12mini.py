@@ -1,0 +1,51 @@
+# Unlabelled voc12_mini train images with their salient-object masks
+# (tools/priors/make_saliency.py output: masks/ and kept.txt); two views each
+# (SimCLR augmentations, views keep >= 10 % salient area). Paths are relative
+# to the working directory; SALIENCY_DIR and VOC12_MINI_ROOT move them.
+voc_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
+saliency_dir = '{{$SALIENCY_DIR:work_dirs/maskcontrast/voc12mini/saliency}}'
+view_size = 96
+photometric = [
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(
+                type='mmpretrain.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ],
+        prob=0.8),
+    dict(
+        type='RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.114, 0.587, 0.299)),  # BT.601, BGR order
+]
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSaliencyMask', mask_root=saliency_dir + '/masks'),
+    dict(
+        type='SaliencyViews',
+        size=view_size,
+        num_views=2,
+        scale=(0.2, 1.0),
+        min_area=0.1,  # the paper; the authors' code: 0.01 .. 0.99
+        max_area=1.0,
+        photometric=photometric),
+    dict(type='PackSaliencyViews'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='BaseSegDataset',
+        data_root='',
+        data_prefix=dict(img_path=voc_root + '/JPEGImages'),
+        ann_file=saliency_dir + '/kept.txt',
+        img_suffix='.jpg',
+        pipeline=train_pipeline))

@@ -1,0 +1,31 @@
+# MaskContrast at mini scale for 2 CPU cores: ResNetV1c-18-D8 from random
+# init, the 330 voc12_mini train images with unsupervised saliency masks,
+# 96x96 views, batch 16, 800 iterations, SGD lr 0.02 poly (the paper's 0.004
+# is for a MoCo-initialised R50 at batch 64). See README.md for the
+# commands from saliency to evaluation.
+_base_ = [
+    '../_base_/models/maskcontrast_r50-d8.py',
+    '../_base_/datasets/maskcontrast_voc12mini.py',
+    'mmseg::_base_/default_runtime.py',
+]
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    backbone=dict(depth=18, norm_cfg=norm_cfg),
+    decode_head=dict(in_channels=512, channels=128, norm_cfg=norm_cfg))
+max_iters = 800
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=max_iters // 4,
+        max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'))

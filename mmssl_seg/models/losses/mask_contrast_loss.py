@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import nn
+
+
+def mask_prototypes(embeddings: torch.Tensor,
+                    masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. (2): the mean embedding of each image's salient pixels,
+    L2-normalised (Algorithm 1: ``normalize(bmm(k, s_k))``).
+
+    Args:
+        embeddings: ``N x D x H x W``, L2-normalised per pixel.
+        masks: ``N x H x W`` (0/1).
+
+    Returns:
+        ``N x D`` prototypes and an ``N`` bool tensor: True where the image
+        has at least one salient pixel (the others are zero vectors).
+    """
+    masks = masks.to(embeddings.dtype)
+    summed = torch.einsum('ndhw,nhw->nd', embeddings, masks)
+    return F.normalize(summed, dim=1), masks.flatten(1).sum(1) > 0
+
+
+@MODELS.register_module()
+class MaskContrastLoss(nn.Module):
+    """MaskContrast's pixel-to-prototype contrastive loss (Van Gansbeke et
+    al., ICCV 2021, eq. 3 and Algorithm 1).
+
+    For every salient pixel ``i`` of query image ``n``:
+
+        L_i = -log exp(z_i . p_n / tau) / sum_{k in batch + queue}
+              exp(z_i . p_k / tau)
+
+    where ``p_n`` is the key prototype of the same image (another augmented
+    view, eq. 2), the other images' key prototypes of the batch and the
+    ``K`` queued prototypes are the negatives. Background pixels are not
+    contrasted. The loss is the mean over salient pixels.
+
+    The authors' code also weighs each image equally instead of each pixel
+    (``balance_images=True``: every image's pixels share the weight of one
+    image). The paper's form, the default here, weighs pixels equally.
+
+    Pixels whose own key prototype is undefined (no salient pixel in the key
+    view) have no positive and are left out; with no pixel left the loss is
+    0 (defined, with a zero gradient), never NaN.
+
+    Args:
+        temperature: tau (0.5 in the paper).
+        balance_images: Average per image first, then over images.
+        loss_weight: Scale of the loss.
+    """
+
+    def __init__(self, temperature: float = 0.5, balance_images: bool = False,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.temperature = temperature
+        self.balance_images = balance_images
+        self.loss_weight = loss_weight
+
+    def forward(self, query: torch.Tensor, query_masks: torch.Tensor,
+                prototypes: torch.Tensor, prototype_valid: torch.Tensor,
+                negatives: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """
+        Args:
+            query: ``N x D x H x W`` query embeddings, L2-normalised.
+            query_masks: ``N x H x W`` saliency of the query view (0/1).
+            prototypes: ``N x D`` key prototypes (no gradient flows to them).
+            prototype_valid: ``N`` bool, from :func:`mask_prototypes`.
+            negatives: ``K x D`` queued prototypes.
+
+        Returns:
+            The loss and statistics (``pixels``: contrasted pixels,
+            ``dropped``: salient pixels without a positive).
+        """
+        n = query.shape[0]
+        salient = query_masks.bool()
+        image_ids = torch.arange(n, device=query.device).view(n, 1, 1)
+        image_ids = image_ids.expand_as(salient)[salient]
+        keep = prototype_valid[image_ids]
+        pixels = query.permute(0, 2, 3, 1)[salient][keep]  # P x D
+        targets = image_ids[keep]
+        stats = {'pixels': int(keep.sum()), 'dropped': int((~keep).sum())}
+        if len(pixels) == 0:
+            return query.sum() * 0.0, stats
+        keys = torch.cat([prototypes, negatives]).detach()
+        logits = pixels @ keys.T / self.temperature
+        losses = F.cross_entropy(logits, targets, reduction='none')
+        if self.balance_images:
+            counts = torch.bincount(targets, minlength=n).to(losses.dtype)
+            weights = 1.0 / counts[targets]
+            loss = (losses * weights).sum() / (counts > 0).sum()
+        else:
+            loss = losses.mean()
+        return self.loss_weight * loss, stats
+
+
+@MODELS.register_module()
+class SaliencyBCELoss(nn.Module):
+    """The saliency head's binary cross-entropy (MaskContrast sec. 3.3: it
+    keeps the embeddings from collapsing to one vector per image).
+
+    ``balanced=True`` is the authors' code: the class-balanced form of HED,
+    where positives are weighted by the fraction of negative pixels in the
+    batch and negatives by the fraction of positives. The default is the
+    plain mean BCE of Algorithm 1.
+
+    Args:
+        balanced: Use the class-balanced weighting.
+        loss_weight: Scale of the loss.
+    """
+
+    def __init__(self, balanced: bool = False,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.balanced = balanced
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor,
+                target: torch.Tensor) -> torch.Tensor:
+        target = target.to(logits.dtype)
+        if not self.balanced:
+            return self.loss_weight * F.binary_cross_entropy_with_logits(
+                logits, target)
+        positive = target.sum() / target.numel()
+        weights = torch.where(target > 0.5, 1.0 - positive, positive)
+        loss = F.binary_cross_entropy_with_logits(
+            logits, target, weight=weights, reduction='sum') / target.numel()
+        return self.loss_weight * loss

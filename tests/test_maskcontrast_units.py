@@ -1,0 +1,163 @@
+"""MaskContrast's loss, prototypes, queue and momentum hook on small
+tensors, against hand-written references."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmssl_seg.engine.hooks import MomentumUpdateHook
+from mmssl_seg.models.losses import (MaskContrastLoss, SaliencyBCELoss,
+                                     mask_prototypes)
+from mmssl_seg.models.utils import FeatureQueue
+
+
+def reference_loss(query, masks, prototypes, valid, negatives, tau,
+                   balance_images=False):
+    """Eq. (3) pixel by pixel, written as plainly as possible."""
+    per_image = {}
+    for n in range(query.shape[0]):
+        if not valid[n]:
+            continue
+        for y in range(query.shape[2]):
+            for x in range(query.shape[3]):
+                if not masks[n, y, x]:
+                    continue
+                z = query[n, :, y, x]
+                keys = list(prototypes) + list(negatives)
+                logits = torch.stack([z @ k for k in keys]) / tau
+                loss = -(logits[n] - torch.logsumexp(logits, 0))
+                per_image.setdefault(n, []).append(loss)
+    if not per_image:
+        return None
+    if balance_images:
+        return torch.stack([torch.stack(v).mean()
+                            for v in per_image.values()]).mean()
+    return torch.stack([l for v in per_image.values() for l in v]).mean()
+
+
+def _inputs(seed=0, n=3, d=4, h=3, w=4, k=5):
+    g = torch.Generator().manual_seed(seed)
+    query = F.normalize(torch.randn(n, d, h, w, generator=g), dim=1)
+    masks = torch.rand(n, h, w, generator=g) > 0.5
+    masks[0, 0, 0] = True
+    key = F.normalize(torch.randn(n, d, h, w, generator=g), dim=1)
+    key_masks = torch.rand(n, h, w, generator=g) > 0.4
+    negatives = F.normalize(torch.randn(k, d, generator=g), dim=1)
+    return query, masks, key, key_masks, negatives
+
+
+@pytest.mark.parametrize('balance_images', [False, True])
+def test_loss_matches_reference_values_and_gradients(balance_images):
+    query, masks, key, key_masks, negatives = _inputs()
+    key_masks[2] = False  # image 2 has no key prototype: its pixels drop
+    prototypes, valid = mask_prototypes(key, key_masks)
+    q1 = query.clone().requires_grad_()
+    loss, stats = MaskContrastLoss(0.5, balance_images)(q1, masks, prototypes,
+                                                        valid, negatives)
+    q2 = query.clone().requires_grad_()
+    expected = reference_loss(q2, masks, prototypes, valid, negatives, 0.5,
+                              balance_images)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    loss.backward()
+    expected.backward()
+    assert torch.allclose(q1.grad, q2.grad, atol=1e-6)
+    assert stats['dropped'] == int(masks[2].sum())
+    assert stats['pixels'] == int(masks[:2].sum())
+
+
+def test_prototype_is_the_normalised_masked_mean():
+    _, _, key, key_masks, _ = _inputs(seed=1)
+    prototypes, valid = mask_prototypes(key, key_masks)
+    for n in range(key.shape[0]):
+        mean = key[n][:, key_masks[n]].mean(dim=1)
+        assert torch.allclose(prototypes[n], F.normalize(mean, dim=0),
+                              atol=1e-6)
+    assert valid.all()
+
+
+def test_no_salient_pixel_gives_zero_loss_not_nan():
+    query, masks, key, key_masks, negatives = _inputs(seed=2)
+    q = query.clone().requires_grad_()
+    prototypes, valid = mask_prototypes(key, key_masks)
+    loss, stats = MaskContrastLoss()(q, torch.zeros_like(masks), prototypes,
+                                     valid, negatives)
+    assert loss.item() == 0.0 and stats['pixels'] == 0
+    loss.backward()
+    assert torch.all(q.grad == 0)
+    # all-background key views: prototypes undefined, nothing contrasted
+    prototypes, valid = mask_prototypes(key, torch.zeros_like(key_masks))
+    assert not valid.any() and torch.all(prototypes == 0)
+    loss, _ = MaskContrastLoss()(query, masks, prototypes, valid, negatives)
+    assert loss.item() == 0.0
+
+
+def test_saliency_bce_plain_and_balanced_by_hand():
+    logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    target = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction='none')
+    assert SaliencyBCELoss()(logits, target).item() == pytest.approx(
+        bce.mean().item())
+    # 1 positive of 4: positives weigh 3/4, negatives 1/4 (HED style)
+    weights = torch.tensor([0.75, 0.25, 0.25, 0.25])
+    assert SaliencyBCELoss(balanced=True)(logits, target).item() == \
+        pytest.approx((bce * weights).sum().item() / 4)
+
+
+def test_queue_wraps_around_and_counts():
+    queue = FeatureQueue(5, {'v': ((2, ), torch.float32),
+                             'id': ((), torch.long)})
+    assert queue.get('id').tolist() == [-1] * 5 and not queue.full
+    for start in (0, 3):
+        rows = torch.arange(start, start + 3)
+        queue.push(v=rows[:, None].float().repeat(1, 2), id=rows)
+    # 6 rows into 5 slots: row 5 overwrote slot 0
+    assert queue.get('id').tolist() == [5, 1, 2, 3, 4]
+    assert int(queue.ptr) == 1 and queue.full
+    queue.push(v=torch.zeros(7, 2), id=torch.arange(10, 17))  # > size
+    assert sorted(queue.get('id').tolist()) == [12, 13, 14, 15, 16]
+    with pytest.raises(KeyError):
+        queue.push(v=torch.zeros(1, 2))
+
+
+def test_queue_state_survives_a_state_dict_round_trip():
+    a = FeatureQueue(4, {'p': ((3, ), torch.float32)})
+    a.push(p=torch.ones(3, 3))
+    b = FeatureQueue(4, {'p': ((3, ), torch.float32)})
+    b.load_state_dict(a.state_dict())
+    assert torch.equal(a.get('p'), b.get('p'))
+    assert int(b.ptr) == 3 and int(b.count) == 3
+    assert b.valid().tolist() == [True, True, True, False]
+
+
+def test_momentum_hook_schedule_and_update():
+    hook = MomentumUpdateHook(momentum=0.99)
+    assert hook.momentum_at(0, 100) == hook.momentum_at(99, 100) == 0.99
+    cosine = MomentumUpdateHook(momentum=0.99, end_momentum=1.0)
+    assert cosine.momentum_at(0, 101) == pytest.approx(0.99)
+    assert cosine.momentum_at(50, 101) == pytest.approx(0.995)
+    assert cosine.momentum_at(100, 101) == pytest.approx(1.0)
+
+    from mmengine.model import ExponentialMovingAverage
+    online = torch.nn.Linear(2, 2)
+
+    class Algorithm(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.online_encoder = online
+            self.momentum_encoder = ExponentialMovingAverage(online)
+
+    class Runner:
+        model = Algorithm()
+        iter, max_iters = 0, 10
+
+    key_before = Runner.model.momentum_encoder.module.weight.detach().clone()
+    hook.after_train_iter(Runner, 0)  # mmengine's first update copies
+    with torch.no_grad():
+        online.weight.add_(1.0)
+    hook.after_train_iter(Runner, 1)
+    key = Runner.model.momentum_encoder.module.weight
+    expected = 0.99 * key_before + 0.01 * online.weight
+    assert torch.allclose(key, expected, atol=1e-6)
+    assert not key.requires_grad
+    assert math.isclose(Runner.model.momentum_encoder.momentum, 0.01)
