@@ -17,7 +17,7 @@ from tests.conftest import (MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini,
                             run_tool)
 
 CONFIG = osp.join(
-    REPO, 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-800_voc12mini-96x96.py')
+    REPO, 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py')
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +35,7 @@ def saliency_dir(tmp_path_factory):
                                           i + '.png')))
         cv2.imwrite(str(root / 'masks' / (i + '.png')),
                     ((gt > 0) & (gt < 255)).astype(np.uint8) * 255)
-    (root / 'kept.txt').write_text('\n'.join(ids) + '\n')
+    (root / 'kept_train.txt').write_text('\n'.join(ids) + '\n')
     return str(root)
 
 

@@ -109,6 +109,31 @@ def test_make_saliency_outputs_rerun_shards_and_manifest(tmp_path):
     assert not glob.glob(osp.join(out, '**', '*.tmp*'), recursive=True)
 
 
+def test_kept_lists_per_split_and_dropped_images_in_evaluation(tmp_path):
+    from mmssl_seg.evaluation.protocols.clustering import SaliencyMasks
+    images = horses(4)
+    split_of = {s: ('train' if i < 3 else 'val')
+                for i, (s, _) in enumerate(images)}
+    out = str(tmp_path / 'sal')
+    # RBD keeps 43-53 % of these four: a 0.48 floor keeps two, drops two
+    result = make_saliency(images, out, 'rbd', min_salient=0.48,
+                           split_of=split_of)
+    decisions = [e['kept'] for e in result['entries'].values()]
+    assert True in decisions and False in decisions
+    kept = set(open(osp.join(out, 'kept.txt')).read().split())
+    train = set(open(osp.join(out, 'kept_train.txt')).read().split())
+    assert train == {s for s in kept if split_of[s] == 'train'}
+    masks = SaliencyMasks(out)
+    for stem, path in images:
+        shape = cv2.imread(path).shape[:2]
+        if result['entries'][stem]['kept']:
+            assert masks(path, shape).any()
+        else:  # dropped by the manifest: no object, not an error
+            assert not masks(path, shape).any()
+    with pytest.raises(FileNotFoundError, match='nothere.png'):
+        masks('/x/nothere.jpg', (4, 4))
+
+
 def test_shards_are_disjoint_and_cover():
     items = list(range(10))
     parts = [shard(items, k, 3) for k in (1, 2, 3)]

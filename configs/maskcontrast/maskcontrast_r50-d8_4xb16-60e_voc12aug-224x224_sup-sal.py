@@ -5,7 +5,7 @@ _base_ = ['./maskcontrast_r50-d8_4xb16-60e_voc12aug-224x224_unsup-sal.py']
 saliency_dir = '{{$SALIENCY_DIR:work_dirs/maskcontrast/voc12aug/saliency_sup}}'
 train_dataloader = dict(
     dataset=dict(
-        ann_file=saliency_dir + '/kept.txt',
+        ann_file=saliency_dir + '/kept_train.txt',
         pipeline=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadSaliencyMask', mask_root=saliency_dir + '/masks'),

@@ -44,13 +44,17 @@ def shard(items: Sequence, k: int, n: int) -> list:
 
 def list_images(images: str | None = None, ids: str | None = None,
                 data_config: str | None = None,
-                splits: Sequence[str] = ('train', )) -> list[tuple[str, str]]:
+                splits: Sequence[str] = ('train', ),
+                split_of: dict[str, str] | None = None
+                ) -> list[tuple[str, str]]:
     """``(stem, path)`` of the images to process, sorted by stem.
 
     Args:
         images: A folder of images (all of them, or those named in ``ids``).
         ids: A file of image stems, one per line.
         data_config: An MMSeg dataset config; the images of ``splits``.
+        split_of: Filled with ``stem -> split`` (dataset configs only), so
+            tools can write one list per split.
     """
     found: dict[str, str] = {}
     if data_config is not None:
@@ -59,7 +63,10 @@ def list_images(images: str | None = None, ids: str | None = None,
             dataset = build_eval_dataset(data_config, split)
             for i in range(len(dataset)):
                 path = dataset.get_data_info(i)['img_path']
-                found[osp.splitext(osp.basename(path))[0]] = path
+                stem = osp.splitext(osp.basename(path))[0]
+                found[stem] = path
+                if split_of is not None:
+                    split_of[stem] = split
     elif images is not None:
         files = {osp.splitext(f)[0]: osp.join(images, f)
                  for f in os.listdir(images)

@@ -7,7 +7,8 @@
         [--threshold 0.5] [--min-component 0.01] [--min-salient 0.01]
         [--workers 2] [--shard K/N] [--gt-dir DIR --gt-kind classes|binary]
 
-Unsupervised, as in the paper: `--method rbd` (hand-crafted), then train the
+With --data, OUT_DIR/kept_<split>.txt lists the kept images of each split:
+pretrain on kept_train.txt. Unsupervised, as in the paper: `--method rbd` (hand-crafted), then train the
 bootstrapping network on those masks (configs/maskcontrast/saliency-net_*)
 and run again with `--method network`. `--method imported` validates and
 converts masks you already have. Writes OUT_DIR/soft, OUT_DIR/masks,
@@ -46,7 +47,9 @@ def main(argv=None) -> None:
                         default='classes')
     args = parser.parse_args(argv)
     start = time.time()
-    images = list_images(args.images, args.ids, args.data, args.splits)
+    split_of = {}
+    images = list_images(args.images, args.ids, args.data, args.splits,
+                         split_of)
     network = None
     if args.method == 'network':
         if not (args.network_config and args.network_checkpoint):
@@ -59,7 +62,7 @@ def main(argv=None) -> None:
     result = make_saliency(
         images, args.out_dir, args.method, args.threshold, args.min_component,
         args.min_salient, args.workers, parse_shard(args.shard),
-        args.import_dir, network, ground_truth)
+        args.import_dir, network, ground_truth, split_of)
     print(f'{result["kept"]} kept, {result["dropped"]} dropped of '
           f'{len(result["entries"])} images (all shards complete: '
           f'{result["complete"]})')

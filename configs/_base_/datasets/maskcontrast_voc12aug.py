@@ -1,5 +1,5 @@
 # Unlabelled VOC 2012 train_aug images (10 582) with their salient-object
-# masks (make_saliency.py output: masks/ and kept.txt), two 224x224 views
+# masks (make_saliency.py --data output: masks/ and kept_train.txt), two views
 # each. SALIENCY_DIR and VOC12_ROOT move the folders.
 _base_ = ['./maskcontrast_voc12mini.py']
 voc_root = '{{$VOC12_ROOT:data/VOCdevkit/VOC2012}}'
@@ -24,5 +24,5 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         data_prefix=dict(img_path=voc_root + '/JPEGImages'),
-        ann_file=saliency_dir + '/kept.txt',
+        ann_file=saliency_dir + '/kept_train.txt',
         pipeline=train_pipeline))

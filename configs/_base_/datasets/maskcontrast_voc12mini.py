@@ -1,5 +1,6 @@
 # Unlabelled voc12_mini train images with their salient-object masks
-# (tools/priors/make_saliency.py output: masks/ and kept.txt); two views each
+# (tools/priors/make_saliency.py --data ... output: masks/ and kept_train.txt);
+# two views each
 # (SimCLR augmentations, views keep >= 10 % salient area). Paths are relative
 # to the working directory; SALIENCY_DIR and VOC12_MINI_ROOT move them.
 voc_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
@@ -46,6 +47,6 @@ train_dataloader = dict(
         type='BaseSegDataset',
         data_root='',
         data_prefix=dict(img_path=voc_root + '/JPEGImages'),
-        ann_file=saliency_dir + '/kept.txt',
+        ann_file=saliency_dir + '/kept_train.txt',
         img_suffix='.jpg',
         pipeline=train_pipeline))

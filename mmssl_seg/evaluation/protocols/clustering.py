@@ -12,6 +12,7 @@ with the PmIoU of the same cluster maps.
 """
 from __future__ import annotations
 
+import json
 import os.path as osp
 from typing import Sequence
 
@@ -85,17 +86,31 @@ class SaliencyMasks:
     """Salient-object masks stored as images (``<stem>.png``, 0/255, 0/1 or
     soft), one per image, at the image's size.
 
+    ``root`` is a folder of masks, or a ``make_saliency.py`` output folder:
+    then masks come from its ``masks/`` and the images its manifest marks as
+    dropped have no salient object (an empty mask). Any other missing mask
+    is an error that names the file.
+
     Args:
-        root: Folder of the masks.
+        root: Folder of the masks, or of a ``make_saliency.py`` run.
         threshold: Foreground where ``mask / max_value >= threshold``.
     """
 
     def __init__(self, root: str, threshold: float = 0.5) -> None:
         self.root = root
         self.threshold = threshold
+        self.dropped: set[str] = set()
+        manifest = osp.join(root, 'manifest.json')
+        if osp.isfile(manifest):
+            with open(manifest) as f:
+                entries = json.load(f)['entries']
+            self.dropped = {s for s, e in entries.items() if not e['kept']}
+            self.root = osp.join(root, 'masks')
 
     def __call__(self, img_path: str, shape: tuple[int, int]) -> np.ndarray:
         stem = osp.splitext(osp.basename(img_path))[0]
+        if stem in self.dropped:
+            return np.zeros(shape, dtype=bool)
         path = osp.join(self.root, stem + '.png')
         mask = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if mask is None:

@@ -6,7 +6,9 @@ Output folder layout:
   cached: a rerun skips images whose soft map exists;
 * ``masks/<stem>.png``: the post-processed object mask (0/255) of every kept
   image (recomputed from the soft maps on every run, cheaply);
-* ``kept.txt``: the stems of the kept images (a dataset ``ann_file``);
+* ``kept.txt``: the stems of the kept images (a dataset ``ann_file``), and
+  ``kept_<split>.txt`` per dataset split when the images came from one
+  (pretrain on ``kept_train.txt``: evaluation images stay unseen);
 * ``manifest.json``: the parameters and, per image, kept or dropped and why;
 * ``saliency_quality.{json,md}``: max F-beta, MAE and PmIoU where ground
   truth was given.
@@ -172,7 +174,8 @@ def make_saliency(images: Sequence[tuple[str, str]],
                   shard_spec: tuple[int, int] = (1, 1),
                   import_dir: str | None = None,
                   network: SaliencyNetwork | None = None,
-                  ground_truth: Callable | None = None) -> dict:
+                  ground_truth: Callable | None = None,
+                  split_of: dict[str, str] | None = None) -> dict:
     """Soft maps, masks, manifest and (with ``ground_truth``) quality for
     this shard of ``images``; returns the merged manifest plus quality."""
     params = dict(method=method, threshold=threshold,
@@ -196,13 +199,20 @@ def make_saliency(images: Sequence[tuple[str, str]],
                 cv2.imwrite(tmp, mask * 255)
         elif osp.isfile(out):
             os.remove(out)  # dropped under the current parameters
-        manifest.entries[stem] = dict(decision.to_dict(), image=image_path)
+        manifest.entries[stem] = dict(decision.to_dict(), image=image_path,
+                                      split=(split_of or {}).get(stem))
     manifest.save()
     merged = merge_manifests(out_dir)
     kept = sorted(s for s, e in merged['entries'].items() if e['kept'])
-    with atomic_path(osp.join(out_dir, 'kept.txt')) as tmp:
-        with open(tmp, 'w') as f:
-            f.write(''.join(s + '\n' for s in kept))
+    lists = {'kept.txt': kept}
+    for split in {e.get('split') for e in merged['entries'].values()} - {
+            None}:
+        lists[f'kept_{split}.txt'] = [
+            s for s in kept if merged['entries'][s].get('split') == split]
+    for name, stems in lists.items():
+        with atomic_path(osp.join(out_dir, name)) as tmp:
+            with open(tmp, 'w') as f:
+                f.write(''.join(s + '\n' for s in stems))
     merged['kept'] = len(kept)
     merged['dropped'] = len(merged['entries']) - len(kept)
     if ground_truth is not None:  # over every image done, all shards
