@@ -1,4 +1,8 @@
 from .mask_contrast_loss import (MaskContrastLoss, SaliencyBCELoss,
                                  mask_prototypes)
+from .triplet_loss import TripletRankingLoss
 
-__all__ = ['MaskContrastLoss', 'SaliencyBCELoss', 'mask_prototypes']
+__all__ = [
+    'MaskContrastLoss', 'SaliencyBCELoss', 'TripletRankingLoss',
+    'mask_prototypes'
+]

@@ -1,0 +1,351 @@
+"""Mix-and-Match tuning: the class-wise connected graph, the triplet loss
+against a hand-written reference, the patch sampler on real VOC images,
+degenerate batches, resuming, the hypercolumn head and the hand-off."""
+from __future__ import annotations
+
+import os.path as osp
+from collections import deque
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from PIL import Image
+
+from mmssl_seg.models.losses import TripletRankingLoss
+from mmssl_seg.models.utils import (PatchSampler, class_connected_graph,
+                                    class_connected_triplets, random_triplets)
+from mmssl_seg.models.utils.patch_sampler import box_iou
+from mmssl_seg.utils.model import build_model
+from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
+
+MM_MINI = osp.join(REPO, 'configs/mm_tuning/vgg16_voc12mini.py')
+HC_MINI = osp.join(REPO, 'configs/mm_tuning/hypercolumn_vgg16_voc12mini-128x128.py')
+
+
+def _label_sets(seed: int) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return [
+        torch.randint(0, 5, (160, ), generator=g),  # the paper's 16 x 10
+        torch.randint(0, 21, (30, ), generator=g),  # many unique labels
+        torch.tensor([3, 3, 3, 7]),  # one node alone in its class
+        torch.tensor([0, 1]),
+    ]
+
+
+def _components(nodes: list[int], edges: list[set]) -> int:
+    nodes_set, seen, count = set(nodes), set(), 0
+    for start in nodes:
+        if start in seen:
+            continue
+        count += 1
+        queue = deque([start])
+        seen.add(start)
+        while queue:
+            for m in edges[queue.popleft()]:
+                if m in nodes_set and m not in seen:
+                    seen.add(m)
+                    queue.append(m)
+    return count
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_class_connected_graph_invariants(seed):
+    for labels in _label_sets(seed):
+        g = torch.Generator().manual_seed(seed)
+        attract, reject = class_connected_graph(labels, g)
+        lab = labels.tolist()
+        for node in range(len(lab)):
+            assert all(lab[m] == lab[node] and m != node
+                       for m in attract[node])
+            assert all(lab[m] != lab[node] for m in reject[node])
+            assert reject[node], 'every node has a rejective edge'
+        for c in set(lab):
+            members = [i for i, x in enumerate(lab) if x == c]
+            assert _components(members, attract) == 1  # one subgraph
+            assert sum(len(attract[i]) for i in members) == 2 * (
+                len(members) - 1)  # a tree: absorbed with one edge each
+
+        triplets, stats = class_connected_triplets(
+            labels, torch.Generator().manual_seed(seed))
+        assert len(triplets) == len(lab)  # one triplet per node
+        assert sorted(triplets[:, 0].tolist()) == list(range(len(lab)))
+        counts = {c: lab.count(c) for c in lab}
+        for a, p, n in triplets.tolist():
+            assert lab[p] == lab[a] and lab[n] != lab[a]
+            assert n in reject[a]
+            if counts[lab[a]] == 1:
+                assert p == a  # unique label: duplicated as its positive
+            else:
+                assert p in attract[a]
+        assert stats == {'unique': sum(v == 1 for v in counts.values()),
+                         'no_negative': 0}
+
+
+def test_graph_is_reproducible_and_depends_on_the_generator():
+    labels = torch.randint(0, 4, (50, ), generator=torch.Generator()
+                           .manual_seed(0))
+    a = class_connected_triplets(labels, torch.Generator().manual_seed(1))[0]
+    b = class_connected_triplets(labels, torch.Generator().manual_seed(1))[0]
+    c = class_connected_triplets(labels, torch.Generator().manual_seed(2))[0]
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+@pytest.mark.parametrize('sampler', [class_connected_triplets,
+                                     random_triplets])
+def test_single_class_and_empty_batches_give_no_triplet(sampler):
+    triplets, stats = sampler(torch.full((6, ), 4))
+    assert triplets.shape == (0, 3) and stats['no_negative'] == 6
+    triplets, _ = sampler(torch.zeros(0, dtype=torch.long))
+    assert triplets.shape == (0, 3)
+
+
+def test_random_triplets():
+    labels = torch.tensor([0, 0, 0, 1, 1, 2, 3, 3, 3, 3])
+    lab = labels.tolist()
+    positives = set()
+    for seed in range(20):
+        triplets, stats = random_triplets(labels,
+                                          torch.Generator().manual_seed(seed))
+        assert triplets[:, 0].tolist() == list(range(len(lab)))
+        assert stats['unique'] == 1
+        for a, p, n in triplets.tolist():
+            assert lab[p] == lab[a] and lab[n] != lab[a]
+            assert (p == a) == (lab.count(lab[a]) == 1)
+        positives.add(tuple(triplets[:, 1].tolist()))
+    assert len(positives) > 1  # random, not a fixed pairing
+
+
+# --------------------------------------------------------------------------- #
+# the loss (eq. 1 with D of eq. 2), against a reference written out by hand
+# --------------------------------------------------------------------------- #
+def _reference_loss(features, triplets, margin, squared):
+    total = 0.0
+    for a, p, n in triplets.tolist():
+        fa, fp, fn = (features[i] / features[i].norm() for i in (a, p, n))
+        d_ap = ((fa - fp)**2).sum()
+        d_an = ((fa - fn)**2).sum()
+        if not squared:
+            d_ap = d_ap.clamp(min=1e-12).sqrt()
+            d_an = d_an.sqrt()
+        total = total + torch.relu(d_ap - d_an + margin)
+    return total / len(triplets)
+
+
+@pytest.mark.parametrize('squared', [True, False])
+@pytest.mark.parametrize('margin', [2.1, 0.2])
+def test_triplet_loss_matches_reference(squared, margin):
+    g = torch.Generator().manual_seed(0)
+    features = torch.randn(7, 4, 2, 2, dtype=torch.float64, generator=g)
+    triplets = torch.tensor([[0, 1, 2], [1, 0, 3], [4, 4, 5], [6, 5, 0]])
+    x1 = features.clone().requires_grad_()
+    x2 = features.clone().requires_grad_()
+    loss = TripletRankingLoss(margin=margin, squared=squared)(x1, triplets)
+    ref = _reference_loss(x2.flatten(1), triplets, margin, squared)
+    loss.backward()
+    ref.backward()
+    torch.testing.assert_close(loss, ref)
+    torch.testing.assert_close(x1.grad, x2.grad)
+    assert torch.isfinite(x1.grad).all()  # anchor 4 is its own positive
+    if margin == 0.2:
+        assert 0 < loss.item()  # some triplets active, some not
+        assert len({bool(t) for t in (
+            _reference_loss(features.flatten(1), triplets[i:i + 1], margin,
+                            squared) > 0 for i in range(4))}) == 2
+
+
+def test_paper_margin_never_saturates_with_euclidean_distances():
+    """D <= 2 between unit vectors, so every hinge of alpha=2.1 is active."""
+    g = torch.Generator().manual_seed(1)
+    features = torch.randn(20, 8, generator=g)
+    triplets = class_connected_triplets(torch.arange(20) % 3, g)[0]
+    x = features.requires_grad_()
+    TripletRankingLoss(2.1, squared=False)(x, triplets).backward()
+    a = F.normalize(features.detach(), dim=1)
+    d = lambda i, j: (a[i] - a[j]).norm(dim=1)  # noqa: E731
+    hinge = d(triplets[:, 0], triplets[:, 1]) - d(triplets[:, 0],
+                                                  triplets[:, 2]) + 2.1
+    assert (hinge > 0).all()
+
+
+def test_loss_without_triplets_is_zero_with_a_zero_gradient():
+    x = torch.randn(3, 5, requires_grad=True)
+    loss = TripletRankingLoss()(x, torch.zeros(0, 3, dtype=torch.long))
+    loss.backward()
+    assert loss.item() == 0 and torch.equal(x.grad, torch.zeros(3, 5))
+
+
+# --------------------------------------------------------------------------- #
+# the patch sampler on real VOC images
+# --------------------------------------------------------------------------- #
+def _voc_batch(n: int = 6, size: int = 256):
+    needs_voc12_mini()
+    names = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+                 ).read().split()[:n]
+    images, labels = [], []
+    for name in names:
+        img = cv2.imread(osp.join(VOC12_MINI, 'JPEGImages', name + '.jpg'))
+        lab = np.array(Image.open(
+            osp.join(VOC12_MINI, 'SegmentationClass', name + '.png')))
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_LINEAR)
+        lab = cv2.resize(lab, (size, size), interpolation=cv2.INTER_NEAREST)
+        images.append(torch.from_numpy(img).permute(2, 0, 1).float())
+        labels.append(torch.from_numpy(lab).long())
+    return torch.stack(images), torch.stack(labels)
+
+
+def test_patch_sampler_invariants_on_voc():
+    images, labels = _voc_batch()
+    sampler = PatchSampler(patches_per_image=10, min_size=32, max_size=128,
+                           out_size=64)
+    patches = sampler(images, labels, torch.Generator().manual_seed(0))
+    p = len(patches.labels)
+    assert patches.images.shape == (p, 3, 64, 64)
+    assert p > 3 * len(images)  # real images give many valid patches
+    boxes = patches.boxes
+    sides = boxes[:, 2] - boxes[:, 0]
+    assert torch.equal(sides, boxes[:, 3] - boxes[:, 1])  # square
+    assert ((32 <= sides) & (sides <= 128)).all()
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2:] <= 256).all()
+    for i in range(len(images)):
+        mine = patches.image_index == i
+        assert mine.sum() <= 10
+        iou = box_iou(boxes[mine].float(), boxes[mine].float())
+        iou.fill_diagonal_(0)
+        assert (iou <= 0.6 + 1e-6).all()
+        assert (patches.labels[mine] == 0).sum() <= 1  # one background
+    centre = labels[patches.image_index, boxes[:, 1] + sides // 2,
+                    boxes[:, 0] + sides // 2]
+    assert torch.equal(patches.labels, centre)
+    assert (patches.labels != 255).all()
+    # the batched crop-and-resize equals cropping and resizing each patch
+    for k in range(0, p, 7):
+        x0, y0, x1, y1 = boxes[k].tolist()
+        crop = images[patches.image_index[k], :, y0:y1, x0:x1]
+        expected = cv2.resize(crop.permute(1, 2, 0).numpy(), (64, 64),
+                              interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(patches.images[k].permute(1, 2, 0).numpy() - expected)
+        assert diff.mean() < 1.0, k  # pixel values 0..255
+
+
+def test_patch_sampler_never_labels_void():
+    images, labels = _voc_batch(2)
+    labels[0] = 255  # all void
+    labels[1, :, :128] = 255
+    sampler = PatchSampler(min_size=16, max_size=64, out_size=16)
+    patches = sampler(images, labels, torch.Generator().manual_seed(3))
+    assert (patches.image_index == 1).all()
+    assert (patches.labels != 255).all() and len(patches.labels) > 0
+    assert (patches.boxes[:, 0] + (patches.boxes[:, 2] - patches.boxes[:, 0])
+            // 2 >= 128).all()
+
+
+# --------------------------------------------------------------------------- #
+# the algorithm
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope='module')
+def tiny_mixmatch():
+    cfg = Config.fromfile(MM_MINI)
+    cfg.model.sampler.update(patches_per_image=3, min_size=16, max_size=48,
+                             out_size=32)
+    cfg.model.data_preprocessor.size = (64, 64)
+    return cfg
+
+
+def _batch(model, images, labels):
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    samples = []
+    for lab in labels:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=lab[None])
+        samples.append(s)
+    return images, samples
+
+
+def test_mixmatch_step_trains_the_backbone_and_resumes_exactly(tiny_mixmatch):
+    images, labels = _voc_batch(3, size=64)
+    torch.manual_seed(0)
+    model = build_model(tiny_mixmatch)
+    model.init_weights()
+    inputs, samples = _batch(model, (images - 120) / 60, labels)
+
+    losses = model.loss(inputs, samples)
+    assert torch.isfinite(losses['loss_triplet'])
+    assert losses['triplets'] == losses['patches'] > 0
+    losses['loss_triplet'].backward()
+    grads = [p.grad for p in model.backbone.parameters()]
+    assert all(g is not None for g in grads)
+    assert sum(g.abs().sum() for g in grads) > 0
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert state['steps'] == 1
+
+    after = model.loss(inputs, samples)  # the uninterrupted run's step 2
+    resumed = build_model(tiny_mixmatch)
+    resumed.load_state_dict(state)
+    again = resumed.loss(inputs, samples)  # a resumed run's step 2
+    assert torch.equal(after['loss_triplet'], again['loss_triplet'])
+    assert after['patches'] == again['patches']
+    first = build_model(tiny_mixmatch)
+    first.load_state_dict(state)
+    first.steps.zero_()
+    assert not torch.equal(first.loss(inputs, samples)['loss_triplet'],
+                           after['loss_triplet'])  # steps drive the draws
+
+
+def test_mixmatch_degenerate_batches_give_zero_loss(tiny_mixmatch):
+    images, labels = _voc_batch(2, size=64)
+    model = build_model(tiny_mixmatch)
+    for fill, patches in ((255, 0), (7, None)):  # all void; one class
+        labels[:] = fill
+        inputs, samples = _batch(model, images / 255, labels)
+        losses = model.loss(inputs, samples)
+        assert losses['loss_triplet'].item() == 0
+        assert losses['triplets'] == 0
+        if patches is not None:
+            assert losses['patches'] == patches
+        losses['loss_triplet'].backward()  # a graph, with zero gradients
+        assert all(p.grad is None or not p.grad.any()
+                   for p in model.parameters())
+    assert model.degenerate == 2
+    assert losses['degenerate_batches'] == 2
+
+
+# --------------------------------------------------------------------------- #
+# hypercolumn head and the hand-off
+# --------------------------------------------------------------------------- #
+def test_sparse_hypercolumns_equal_dense_ones_at_the_sampled_pixels():
+    from mmssl_seg.models.heads import HypercolumnHead
+    head = HypercolumnHead(in_channels=[3, 4, 5], in_index=[0, 1, 2],
+                           channels=6, num_classes=4, dropout_ratio=0.0,
+                           norm_cfg=None).eval()
+    g = torch.Generator().manual_seed(0)
+    feats = [torch.randn(2, 3, 16, 20, generator=g),
+             torch.randn(2, 4, 8, 10, generator=g),
+             torch.randn(2, 5, 4, 5, generator=g)]
+    dense = head(feats)  # 2 x 4 x 16 x 20 (finest stage's resolution)
+    ys = torch.randint(16, (2, 30), generator=g)
+    xs = torch.randint(20, (2, 30), generator=g)
+    sparse = head.point_logits(feats, ys, xs, (16, 20))
+    expected = dense[torch.arange(2)[:, None], :, ys, xs].transpose(1, 2)
+    torch.testing.assert_close(sparse, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_mixmatch_weights_hand_off_to_hypercolumn_and_deeplabv3(
+        tiny_mixmatch, tmp_path):
+    from mmssl_seg.utils.checkpoint import extract_pretrained
+    model = build_model(tiny_mixmatch)
+    src = str(tmp_path / 'mm.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
+    for target in (HC_MINI,
+                   osp.join(REPO, 'configs/mm_tuning/'
+                            'deeplabv3_vgg16_voc12mini-128x128.py')):
+        out = str(tmp_path / 'out.pth')
+        reports = extract_pretrained(src, out, target, ['backbone'])
+        saved = torch.load(out, weights_only=True)['state_dict']
+        assert reports[0].tensors == len(saved) == len(
+            model.backbone.state_dict())
+        for k, v in model.backbone.state_dict().items():
+            assert torch.equal(saved['backbone.' + k], v)
