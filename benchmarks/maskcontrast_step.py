@@ -31,7 +31,7 @@ from mmssl_seg.utils.model import build_model
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')
 SCALES = {
-    'mini': ('configs/maskcontrast/maskcontrast_r18-d8_1xb16-800_'
+    'mini': ('configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_'
              'voc12mini-96x96.py', 16, 96),
     'paper': ('configs/maskcontrast/maskcontrast_r50-d8_4xb16-60e_'
               'voc12aug-224x224_unsup-sal.py', 16, 224),

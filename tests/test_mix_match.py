@@ -4,6 +4,7 @@ degenerate batches, resuming, the hypercolumn head and the hand-off."""
 from __future__ import annotations
 
 import os.path as osp
+import sys
 from collections import deque
 
 import cv2
@@ -349,3 +350,38 @@ def test_mixmatch_weights_hand_off_to_hypercolumn_and_deeplabv3(
             model.backbone.state_dict())
         for k, v in model.backbone.state_dict().items():
             assert torch.equal(saved['backbone.' + k], v)
+
+
+# --------------------------------------------------------------------------- #
+# the t-SNE picture (paper Fig. 4)
+# --------------------------------------------------------------------------- #
+def test_knn_accuracy_by_hand():
+    from mmssl_seg.visualization.patch_tsne import knn_accuracy
+    labels = torch.tensor([0] * 6 + [1] * 6)
+    separated = F.normalize(torch.stack(
+        [torch.tensor([1.0, 0.1 * i]) for i in range(6)] +
+        [torch.tensor([0.1 * i, 1.0]) for i in range(6)]), dim=1)
+    assert knn_accuracy(separated, labels) == 100.0
+    # two tight pairs, each pair holding both classes: every nearest
+    # neighbour has the other label
+    pairs = F.normalize(torch.tensor([[1.0, 0.0], [1.0, 0.01],
+                                      [0.0, 1.0], [0.01, 1.0]]), dim=1)
+    assert knn_accuracy(pairs, torch.tensor([0, 1, 0, 1]), k=1) == 0.0
+    assert knn_accuracy(pairs, torch.tensor([0, 0, 1, 1]), k=1) == 100.0
+
+
+def test_tsne_tool_draws_before_and_after(tmp_path):
+    import json
+    from tests.conftest import run_tool
+    needs_voc12_mini()
+    out = str(tmp_path / 'tsne.png')
+    proc = run_tool(sys.executable, 'tools/eval/tsne_patches.py', MM_MINI,
+                    '--checkpoints', 'random', 'random', '--names', 'a', 'b',
+                    '--images', '6', '--out', out)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    picture = cv2.imread(out)
+    assert picture is not None and picture.shape[1] > picture.shape[0]
+    result = json.load(open(str(tmp_path / 'tsne.json')))
+    assert result['patches'] > 6
+    for name in ('a', 'b'):
+        assert 0 <= result['models'][name]['knn5_accuracy'] <= 100
