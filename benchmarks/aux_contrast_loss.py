@@ -1,0 +1,106 @@
+"""The auxiliary-label contrast loss, chunked vs dense, in one run: time and
+peak memory of forward+backward as ratios.
+
+    python benchmarks/aux_contrast_loss.py [--anchors 10000]
+        [--candidates 40000] [--channels 128] [--chunk 1024]
+        [--device cpu|cuda] [--out benchmarks/results/aux_contrast_loss.json]
+
+Paper scale is 10k anchors x 40k candidates x 128 channels (30k of the
+candidates from the memory bank, without gradient). On CPU each variant runs
+in its own process and peak memory is that process's peak resident size
+above the inputs; on CUDA, ``max_memory_allocated``. Target: the chunked
+loss's peak grows with the chunk (a fraction of the dense peak) at a similar
+time.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def run_one(args) -> dict:
+    from mmssl_seg.models.losses.aux_contrast_loss import (
+        AuxLabelContrastLoss, PixelMeta)
+    g = torch.Generator().manual_seed(0)
+    dev = args.device
+    n, m, c = args.anchors, args.candidates, args.channels
+    batch = m // 4  # a quarter from the batch, the rest from the bank
+
+    def meta(k, bank):
+        return PixelMeta(
+            torch.randint(0, 30, (k, ), generator=g).to(dev),
+            torch.randint(0, 200, (k, ), generator=g).to(dev),
+            torch.randint(0, 16 if not bank else 400, (k, ),
+                          generator=g).to(dev),
+            (torch.full((k, ), -1) if bank else torch.arange(k)).to(dev))
+
+    feats = torch.randn(n + batch, c, generator=g).to(dev).requires_grad_()
+    bank = F.normalize(torch.randn(m - batch, c, generator=g), dim=1).to(dev)
+    am, bm, km = meta(n, False), meta(batch, False), meta(m - batch, True)
+    cm = PixelMeta(*(torch.cat([x, y]) for x, y in zip(bm, km)))
+    loss_fn = AuxLabelContrastLoss(chunk_size=args.chunk or None).to(dev)
+    if dev == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    x = F.normalize(feats, dim=1)
+    loss, stats = loss_fn(x[:n], am, torch.cat([x[n:], bank]), cm)
+    loss.backward()
+    if dev == 'cuda':
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() - base
+    else:
+        peak = resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    return {'seconds': time.perf_counter() - start, 'peak_bytes': peak,
+            'loss': loss.item(), 'positive_pairs': sum(
+                stats[k] for k in ('pairs_p0', 'pairs_p1', 'pairs_p2'))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--anchors', type=int, default=10000)
+    parser.add_argument('--candidates', type=int, default=40000)
+    parser.add_argument('--channels', type=int, default=128)
+    parser.add_argument('--chunk', type=int, default=1024)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--one', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--out', default='benchmarks/results/aux_contrast_loss.json')
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args)))
+        return
+    result = {k: getattr(args, k) for k in ('anchors', 'candidates',
+                                            'channels', 'chunk', 'device')}
+    for name, chunk in (('chunked', args.chunk), ('dense', 0)):
+        argv = [sys.executable, __file__, '--one', '--chunk', str(chunk)] + [
+            f'--{k}={getattr(args, k)}' for k in ('anchors', 'candidates',
+                                                 'channels', 'device')]
+        out = subprocess.run(argv, check=True, capture_output=True,
+                             text=True).stdout
+        result[name] = json.loads(out.strip().splitlines()[-1])
+    result['memory_ratio'] = (result['chunked']['peak_bytes'] /
+                              result['dense']['peak_bytes'])
+    result['time_ratio'] = (result['chunked']['seconds'] /
+                            result['dense']['seconds'])
+    result['same_loss'] = abs(result['chunked']['loss'] -
+                              result['dense']['loss']) < 1e-4
+    os.makedirs(osp.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == '__main__':
+    main()
