@@ -1,0 +1,319 @@
+"""Auxiliary labels (Zhang et al., NeurIPS 2021, sec. 3 and Fig. 4).
+
+Two stages:
+
+1. **fit** (once per folder): features of a uniform random sample of the
+   images (5000 in the paper), K-means with faiss, and the distance beyond
+   which the 5 % of sampled pixels farthest from their centre lie. Written
+   to ``centres.npz`` + ``centres.json``; every shard then labels with the
+   same centres and threshold, so labelling image by image (or on many
+   machines) gives what labelling all at once would.
+2. **label** (per image, sharded, resumable): nearest centre per pixel at
+   1/8 resolution, pixels beyond the threshold dropped (255), upsampled to
+   the image, then superpixel voting: SLIC over-segmentation and each
+   superpixel takes its most common label. Writes ``labels/<stem>.png``
+   (uint8, 0..K-1, 255 = none) and ``superpixels/<stem>.png`` (uint16 ids),
+   each atomically.
+
+Features are streamed image by image; only the fit keeps a bounded pixel
+sample (``max_points``).
+"""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+import torch
+from rich.progress import track
+
+from mmssl_seg.evaluation.functional import PmIoUAccumulator
+from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
+from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
+from mmssl_seg.priors.saliency.generate import read_image
+from mmssl_seg.utils.io import atomic_path, write_json
+
+TOOL = 'make_aux_labels'
+IGNORE = 255
+
+
+def sample_stems(images: Sequence[tuple[str, str]], count: int,
+                 seed: int = 0) -> list[tuple[str, str]]:
+    """A uniform random sample (without replacement, sorted) of images."""
+    if count >= len(images):
+        return list(images)
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(images), count, replace=False))
+    return [images[i] for i in chosen]
+
+
+def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
+                  max_points: int = 100_000, seed: int = 0) -> np.ndarray:
+    """Up to ``max_points`` pixel features, equally many per image."""
+    per_image = max(1, -(-max_points // max(1, len(images))))
+    rng = np.random.default_rng(seed)
+    points = []
+    for _, path in track(images, description='features (fit sample)'):
+        feature = extractor(read_image(path))
+        flat = feature.flatten(1).T.numpy()
+        if len(flat) > per_image:
+            flat = flat[rng.choice(len(flat), per_image, replace=False)]
+        points.append(flat)
+    return np.concatenate(points)[:max_points]
+
+
+def nearest_centre(feature: torch.Tensor, centres: np.ndarray
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per pixel of a ``C x h x w`` map: nearest centre and its squared
+    distance."""
+    points = feature.flatten(1).T
+    labels = assign(points, centres)
+    c = torch.as_tensor(centres, dtype=points.dtype)
+    distance = ((points - c[labels])**2).sum(1)
+    shape = feature.shape[1:]
+    return labels.view(shape), distance.view(shape)
+
+
+def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
+                k: int, sample_images: int = 5000,
+                max_points: int = 100_000, drop: float = 0.05,
+                seed: int = 0) -> dict:
+    """The fit stage: centres, and the distance threshold that drops the
+    ``drop`` fraction of sampled pixels farthest from their centre."""
+    sample = sample_stems(images, sample_images, seed)
+    points = sample_points(sample, extractor, max_points, seed)
+    centres = fit_kmeans(points, k, seed)
+    _, distance = nearest_centre(torch.from_numpy(points).T[:, :, None],
+                                 centres)
+    threshold = float(np.quantile(distance.numpy(), 1 - drop)) if drop > 0 \
+        else float('inf')
+    return {'centres': centres, 'threshold': threshold,
+            'sample': [s for s, _ in sample], 'points': len(points)}
+
+
+def superpixels(image: np.ndarray, size: int = 16,
+                compactness: float = 10.0) -> np.ndarray:
+    """SLIC superpixels (Achanta et al.) of about ``size x size`` pixels,
+    ids 0..S-1."""
+    from skimage.segmentation import slic
+    h, w = image.shape[:2]
+    segments = slic(image[..., ::-1], n_segments=max(1, h * w // size**2),
+                    compactness=compactness, start_label=0,
+                    convert2lab=True)
+    return segments.astype(np.int32)
+
+
+def vote(labels: np.ndarray, segments: np.ndarray,
+         num_labels: int) -> np.ndarray:
+    """Every superpixel takes its most common label (ignoring ``IGNORE``;
+    a superpixel without any label stays ``IGNORE``); ties go to the
+    smaller label."""
+    lab = np.where(labels == IGNORE, num_labels, labels).astype(np.int64)
+    n = int(segments.max()) + 1
+    counts = np.bincount(segments.ravel().astype(np.int64) *
+                         (num_labels + 1) + lab.ravel(),
+                         minlength=n * (num_labels + 1)).reshape(
+                             n, num_labels + 1)[:, :num_labels]
+    winner = np.where(counts.max(1) > 0, counts.argmax(1), IGNORE)
+    return winner[segments].astype(np.uint8)
+
+
+def label_image(image: np.ndarray, extractor: Callable, centres: np.ndarray,
+                threshold: float, superpixel_size: int = 16,
+                compactness: float = 10.0
+                ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Auxiliary labels and superpixels of one image (the label stage)."""
+    h, w = image.shape[:2]
+    labels, distance = nearest_centre(extractor(image), centres)
+    raw = torch.where(distance > threshold, IGNORE, labels).numpy().astype(
+        np.uint8)
+    raw = cv2.resize(raw, (w, h), interpolation=cv2.INTER_NEAREST)
+    segments = superpixels(image, superpixel_size, compactness)
+    voted = vote(raw, segments, len(centres))
+    return voted, segments, {
+        'dropped': float((raw == IGNORE).mean()),
+        'unlabelled': float((voted == IGNORE).mean()),
+        'superpixels': int(segments.max()) + 1,
+    }
+
+
+def palette_for(k: int) -> np.ndarray:
+    """Fixed colours for K auxiliary labels (the same in every picture)."""
+    rng = np.random.default_rng(12345)
+    return rng.integers(30, 256, size=(k, 3)).astype(np.uint8)
+
+
+def make_aux_labels(images: Sequence[tuple[str, str]],
+                    out_dir: str,
+                    extractor: Callable,
+                    extractor_desc: dict,
+                    k: int,
+                    sample_images: int = 5000,
+                    max_points: int = 100_000,
+                    drop: float = 0.05,
+                    superpixel_size: int = 16,
+                    compactness: float = 10.0,
+                    seed: int = 0,
+                    shard_spec: tuple[int, int] = (1, 1),
+                    stage: str = 'all',
+                    ground_truth: Callable | None = None,
+                    num_classes: int | None = None) -> dict:
+    """Both stages for this shard of ``images``; returns the merged manifest
+    (and PmIoU over every labelled image that has ground truth)."""
+    if stage not in ('all', 'fit', 'label'):
+        raise ValueError(f'stage must be all, fit or label, got {stage}')
+    params = dict(extractor=extractor_desc, k=k, sample_images=sample_images,
+                  max_points=max_points, drop=drop,
+                  superpixel_size=superpixel_size, compactness=compactness,
+                  seed=seed)
+    manifest = Manifest(out_dir, TOOL, params, shard_spec)
+    centres_path = osp.join(out_dir, 'centres.npz')
+    if osp.isfile(centres_path):
+        with np.load(centres_path) as f:
+            centres, threshold = f['centres'], float(f['threshold'])
+        if centres.shape[0] != k:
+            raise ValueError(f'{centres_path} has {centres.shape[0]} '
+                             f'centres, not K={k}; use another folder')
+    elif stage == 'label':
+        raise FileNotFoundError(f'{centres_path} missing: run the fit stage '
+                                '(--stage fit) first')
+    else:
+        fit = fit_centres(images, extractor, k, sample_images, max_points,
+                          drop, seed)
+        centres, threshold = fit['centres'], fit['threshold']
+        with atomic_path(centres_path) as tmp:
+            with open(tmp, 'wb') as f:
+                np.savez(f, centres=centres, threshold=threshold)
+        write_json(osp.join(out_dir, 'centres.json'), {
+            'k': k, 'threshold': threshold, 'points': fit['points'],
+            'sample_images': fit['sample'], 'params': params})
+    if stage == 'fit':
+        return {'centres': centres_path, 'threshold': threshold}
+
+    todo = shard(images, *shard_spec)
+    for stem, path in track(todo, description=f'auxiliary labels (K={k})'):
+        out_labels = osp.join(out_dir, 'labels', stem + '.png')
+        out_segments = osp.join(out_dir, 'superpixels', stem + '.png')
+        if osp.isfile(out_labels) and osp.isfile(out_segments) and \
+                stem in manifest.entries:
+            continue
+        labels, segments, info = label_image(read_image(path), extractor,
+                                             centres, threshold,
+                                             superpixel_size, compactness)
+        if segments.max() > np.iinfo(np.uint16).max:
+            raise ValueError(f'{path}: {segments.max() + 1} superpixels do '
+                             'not fit a 16-bit PNG; raise --superpixel-size')
+        for out, array in ((out_segments, segments.astype(np.uint16)),
+                           (out_labels, labels)):
+            with atomic_path(out) as tmp:
+                if not cv2.imwrite(tmp, array):
+                    raise OSError(f'could not write {out}')
+        manifest.entries[stem] = dict(info, image=path)
+        manifest.save()
+    manifest.save()
+    merged = merge_manifests(out_dir)
+    merged['threshold'] = threshold
+    if ground_truth is not None:
+        merged['quality'] = pmiou_of_labels(out_dir, merged['entries'], k,
+                                            ground_truth, num_classes)
+    return merged
+
+
+def pmiou_of_labels(out_dir: str, stems: Sequence[str], k: int,
+                    ground_truth: Callable, num_classes: int) -> dict:
+    """PmIoU (eq. 3) of the written labels against ground truth."""
+    accumulator = PmIoUAccumulator(k, num_classes)
+    for stem in stems:
+        labels = cv2.imread(osp.join(out_dir, 'labels', stem + '.png'),
+                            cv2.IMREAD_UNCHANGED)
+        accumulator.update(labels.astype(np.int64),
+                           ground_truth(stem, labels.shape))
+    return {'PmIoU': accumulator.compute(), 'images': len(stems), 'K': k}
+
+
+def sweep_k(images: Sequence[tuple[str, str]], extractor: Callable,
+            ks: Sequence[int], ground_truth: Callable, num_classes: int,
+            max_points: int = 100_000, drop: float = 0.05,
+            superpixel_size: int = 16, compactness: float = 10.0,
+            seed: int = 0) -> list[dict]:
+    """PmIoU of the labels for several K on ``images`` (fitted on them too),
+    as the paper chose K; features are extracted once."""
+    features = {stem: extractor(read_image(path))
+                for stem, path in track(images, description='features')}
+    points = np.concatenate([
+        f.flatten(1).T.numpy() for f in features.values()])
+    rng = np.random.default_rng(seed)
+    if len(points) > max_points:
+        points = points[rng.choice(len(points), max_points, replace=False)]
+    segments = {stem: superpixels(read_image(path), superpixel_size,
+                                  compactness) for stem, path in images}
+    rows = []
+    for k in ks:
+        centres = fit_kmeans(points, k, seed)
+        _, distance = nearest_centre(torch.from_numpy(points).T[:, :, None],
+                                     centres)
+        threshold = float(np.quantile(distance.numpy(), 1 - drop))
+        accumulator = PmIoUAccumulator(k, num_classes)
+        for stem, feature in features.items():
+            h, w = segments[stem].shape
+            labels, distance = nearest_centre(feature, centres)
+            raw = torch.where(distance > threshold, IGNORE,
+                              labels).numpy().astype(np.uint8)
+            raw = cv2.resize(raw, (w, h), interpolation=cv2.INTER_NEAREST)
+            voted = vote(raw, segments[stem], k)
+            accumulator.update(voted.astype(np.int64),
+                               ground_truth(stem, (h, w)))
+        rows.append({'K': k, 'PmIoU': accumulator.compute()})
+    return rows
+
+
+def class_ground_truth(gt_dir: str, suffix: str = '.png') -> Callable:
+    """``(stem, shape) -> class-index map`` (VOC palette PNGs, 255 void);
+    errors name the file."""
+    from PIL import Image
+
+    def read(stem: str, shape: tuple[int, int]) -> np.ndarray:
+        path = osp.join(gt_dir, stem + suffix)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'no ground truth for {stem}: {path}')
+        gt = np.array(Image.open(path))
+        if gt.shape != tuple(shape):
+            raise ValueError(f'{path} is {gt.shape}, the labels {shape}')
+        return gt.astype(np.int64)
+
+    return read
+
+
+def draw_aux_labels(out_dir: str, images: Sequence[tuple[str, str]],
+                    k: int, path: str, ground_truth: Callable | None = None,
+                    class_palette: Sequence[Sequence[int]] | None = None
+                    ) -> str:
+    """image | superpixels | auxiliary labels (one colour per label in
+    every image) | ground truth, one row per image."""
+    from skimage.segmentation import find_boundaries
+
+    from mmssl_seg.visualization.panels import colorize, save_panel_grid
+    colours = palette_for(k)
+    rows = []
+    for stem, image_path in images:
+        image = read_image(image_path)[..., ::-1]
+        labels = cv2.imread(osp.join(out_dir, 'labels', stem + '.png'),
+                            cv2.IMREAD_UNCHANGED)
+        segments = cv2.imread(osp.join(out_dir, 'superpixels',
+                                       stem + '.png'), cv2.IMREAD_UNCHANGED)
+        if labels is None or segments is None:
+            raise FileNotFoundError(f'no auxiliary labels for {stem} in '
+                                    f'{out_dir}')
+        edges = image.copy()
+        edges[find_boundaries(segments)] = (255, 255, 0)
+        row = [np.ascontiguousarray(image), edges, colorize(labels, colours)]
+        if ground_truth is not None:
+            row.append(colorize(ground_truth(stem, labels.shape),
+                                class_palette))
+        rows.append(row)
+    titles = ['image', 'superpixels', f'auxiliary labels (K={k})']
+    if ground_truth is not None:
+        titles.append('ground truth')
+    save_panel_grid(rows, titles, path)
+    return path

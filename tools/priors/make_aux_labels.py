@@ -1,0 +1,122 @@
+"""Auxiliary labels for the auxiliary-label contrast method (offline prior).
+
+    python tools/priors/make_aux_labels.py OUT_DIR EXTRACTOR_CONFIG CHECKPOINT
+        (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
+        [--feature backbone|decoder] [--scales 1 2 4] [--k K]
+        [--sample-images 5000] [--max-points 100000] [--drop 0.05]
+        [--superpixel-size 16] [--compactness 10] [--seed 0]
+        [--stage all|fit|label] [--shard K/N]
+        [--gt-dir DIR --num-classes M] [--sweep-k 15 30 45 --sweep-images 100]
+        [--picture N]
+
+The extractor is any config + checkpoint ('random' for random init): an
+MMPretrain classifier with --feature backbone (the map before global
+pooling; the paper's scales 1 2 4) or an MMSeg segmentor with --feature
+decoder (features before the classifier; scales 0.5 0.75 1 1.5 2). K
+defaults to 1.5 x --num-classes. With shards, run `--stage fit` once, then
+`--stage label --shard K/N` anywhere (same folder). Writes OUT_DIR/labels,
+OUT_DIR/superpixels, centres.npz/json, manifest.json and, with --gt-dir,
+aux_label_quality.{json,md} (PmIoU, eq. 3) and a picture.
+"""
+import argparse
+import time
+
+from mmssl_seg.evaluation.cli import checkpoint_arg
+from mmssl_seg.evaluation.report import write_report
+from mmssl_seg.priors.aux_labels import (MultiScaleExtractor,
+                                         class_ground_truth, draw_aux_labels,
+                                         make_aux_labels, sweep_k)
+from mmssl_seg.priors.engine import list_images, parse_shard
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('out_dir')
+    parser.add_argument('config', help='config of the feature extractor')
+    parser.add_argument('checkpoint', help="its weights, or 'random'")
+    parser.add_argument('--images')
+    parser.add_argument('--ids')
+    parser.add_argument('--data')
+    parser.add_argument('--splits', nargs='+', default=['train'])
+    parser.add_argument('--feature', default='backbone')
+    parser.add_argument('--in-index', type=int, default=-1)
+    parser.add_argument('--scales', type=float, nargs='+',
+                        default=[1.0, 2.0, 4.0])
+    parser.add_argument('--k', type=int)
+    parser.add_argument('--num-classes', type=int, default=21)
+    parser.add_argument('--sample-images', type=int, default=5000)
+    parser.add_argument('--max-points', type=int, default=100_000)
+    parser.add_argument('--drop', type=float, default=0.05)
+    parser.add_argument('--superpixel-size', type=int, default=16)
+    parser.add_argument('--compactness', type=float, default=10.0)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--stage', choices=['all', 'fit', 'label'],
+                        default='all')
+    parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--gt-dir', help='class-index ground truth (PmIoU)')
+    parser.add_argument('--sweep-k', type=int, nargs='+',
+                        help='only report PmIoU for these K')
+    parser.add_argument('--sweep-images', type=int, default=100)
+    parser.add_argument('--picture', type=int, default=4,
+                        help='images in the picture (0: none)')
+    args = parser.parse_args(argv)
+    start = time.time()
+    from mmssl_seg.utils.model import load_model
+    k = args.k or round(1.5 * args.num_classes)
+    images = list_images(args.images, args.ids, args.data, args.splits)
+    model = load_model(args.config, checkpoint_arg(args.checkpoint))
+    extractor = MultiScaleExtractor(model, args.feature, args.scales,
+                                    args.in_index)
+    ground_truth = class_ground_truth(args.gt_dir) if args.gt_dir else None
+    if args.sweep_k:
+        if ground_truth is None:
+            parser.error('--sweep-k needs --gt-dir')
+        rows = sweep_k(images[:args.sweep_images], extractor, args.sweep_k,
+                       ground_truth, args.num_classes, args.max_points,
+                       args.drop, args.superpixel_size, args.compactness,
+                       args.seed)
+        for row in rows:
+            print(f'K={row["K"]:4d}  PmIoU {row["PmIoU"]:.2f}')
+        write_report(args.out_dir, 'aux_label_sweep', {'rows': rows}, {
+            'extractor': args.config, 'images': min(len(images),
+                                                    args.sweep_images),
+            **{f'K={r["K"]}': r['PmIoU'] for r in rows}})
+        return
+    result = make_aux_labels(
+        images, args.out_dir, extractor,
+        dict(config=args.config, checkpoint=args.checkpoint,
+             feature=args.feature, in_index=args.in_index,
+             scales=args.scales), k, args.sample_images, args.max_points,
+        args.drop, args.superpixel_size, args.compactness, args.seed,
+        parse_shard(args.shard), args.stage, ground_truth, args.num_classes)
+    if args.stage == 'fit':
+        print(f'centres: {result["centres"]} (threshold '
+              f'{result["threshold"]:.4f})')
+        return
+    print(f'{len(result["entries"])} images labelled (all shards complete: '
+          f'{result["complete"]})')
+    if 'quality' in result:
+        q = result['quality']
+        write_report(args.out_dir, 'aux_label_quality',
+                     {'params': result['params'], **q},
+                     {'extractor': args.config, 'checkpoint': args.checkpoint,
+                      'K': k, 'images': q['images'], 'PmIoU': q['PmIoU'],
+                      'wall time': f'{time.time() - start:.0f} s'})
+        print(f'PmIoU {q["PmIoU"]:.2f} (K={k}, {q["images"]} images)')
+    if args.picture:
+        if args.data:
+            from mmssl_seg.evaluation.features import build_eval_dataset
+            palette = build_eval_dataset(
+                args.data, args.splits[0]).metainfo['palette']
+        else:
+            from mmseg.datasets import PascalVOCDataset
+            palette = PascalVOCDataset.METAINFO['palette']
+        path = draw_aux_labels(args.out_dir, images[:args.picture], k,
+                               f'{args.out_dir}/aux_labels.png',
+                               ground_truth, palette)
+        print(f'wrote {path}')
+
+
+if __name__ == '__main__':
+    main()
