@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import get_rank, get_world_size
+from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmseg.registry import MODELS
+from torch import nn
+
+from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
+from mmssl_seg.models.utils.queue import FeatureQueue
+
+IGNORE = 255
+
+
+def sample_pixels(labels: torch.Tensor, count: int,
+                  generator: torch.Generator) -> torch.Tensor:
+    """Flat indices into ``labels`` (``N x h x w``) of up to ``count``
+    pixels drawn uniformly, without replacement, among labelled ones."""
+    valid = (labels.flatten() != IGNORE).nonzero()[:, 0]
+    if len(valid) > count:
+        pick = torch.randperm(len(valid), generator=generator)[:count]
+        valid = valid[pick.to(valid.device)]
+    return valid
+
+
+def _points(features: torch.Tensor, flat: torch.Tensor,
+            size: tuple[int, int]) -> torch.Tensor:
+    """Unit features (``P x C``) at flat pixel indices of an ``N x H x W``
+    grid, bilinearly sampled from ``features`` (``N x C x h x w``)."""
+    h, w = size
+    n, y, x = flat // (h * w), (flat // w) % h, flat % w
+    if features.shape[2:] == (h, w):
+        picked = features[n, :, y, x]
+    else:  # sample only the chosen pixels, never the full-resolution map
+        grid = torch.stack([(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1],
+                           dim=-1).to(features)
+        picked = features.new_zeros(len(flat), features.shape[1])
+        for i in range(len(features)):
+            mine = (n == i).nonzero()[:, 0]
+            if len(mine):
+                picked[mine] = F.grid_sample(
+                    features[i:i + 1], grid[mine][None, :, None],
+                    mode='bilinear', padding_mode='border',
+                    align_corners=False)[0, :, :, 0].T
+    return F.normalize(picked, dim=1)
+
+
+@MODELS.register_module()
+class AuxLabelContrast(BaseModel):
+    """Pixel contrast guided by auxiliary labels (Zhang et al., NeurIPS
+    2021, sec. 3): a stock MMSeg segmentation network whose classifiers
+    output a ``embed_dim``-channel embedding at 1/8 resolution (the decode
+    head and, for mid-level features, the auxiliary head).
+
+    Each iteration draws ``num_anchors`` labelled pixels of the batch as
+    anchors (online network, with gradient) and ``num_batch_candidates``
+    others as contrast candidates from the momentum encoder, joined by a
+    **memory bank** of the momentum features of recent images
+    (``bank_size`` rows, ``bank_per_image`` pixels pushed per image, all
+    ranks gathered). The loss (:class:`AuxLabelContrastLoss`) is computed at
+    1/8 and at the input resolution (equal weights) and, with an auxiliary
+    head, on its embedding too (``aux_weight``).
+
+    Global image ids (the ``seen_images`` buffer) tell pairs of one image
+    from cross-image pairs, also against bank entries from past batches.
+
+    Args:
+        backbone / decode_head / auxiliary_head: MMSeg configs (DeepLabV3 or
+            PSPNet); their ``num_classes`` becomes ``embed_dim``.
+        embed_dim: Embedding channels (128).
+        num_anchors: Anchors per iteration (10 000).
+        num_batch_candidates: Candidates from the batch (10 000).
+        bank_size: Memory-bank rows (30 000).
+        bank_per_image: Pixels of each image pushed into the bank (the
+            paper keeps 384 frames: 30 000 / 384 ~ 78).
+        momentum: EMA coefficient of the key encoder (updated by
+            :class:`MomentumUpdateHook`).
+        full_resolution: Also the loss at the input resolution.
+        aux_weight: Weight of the auxiliary head's loss.
+        loss: :class:`AuxLabelContrastLoss` config.
+        seed: Base seed of the per-iteration sampling.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 decode_head: dict,
+                 auxiliary_head: dict | None = None,
+                 embed_dim: int = 128,
+                 num_anchors: int = 10000,
+                 num_batch_candidates: int = 10000,
+                 bank_size: int = 30000,
+                 bank_per_image: int = 78,
+                 momentum: float = 0.999,
+                 full_resolution: bool = True,
+                 aux_weight: float = 0.4,
+                 loss: dict = dict(type='AuxLabelContrastLoss'),
+                 seed: int = 0,
+                 data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.decode_head = MODELS.build(dict(decode_head,
+                                             num_classes=embed_dim))
+        self.auxiliary_head = None if auxiliary_head is None else \
+            MODELS.build(dict(auxiliary_head, num_classes=embed_dim))
+        self.num_anchors = num_anchors
+        self.num_batch_candidates = num_batch_candidates
+        self.bank_per_image = bank_per_image
+        self.full_resolution = full_resolution
+        self.aux_weight = aux_weight
+        self.seed = seed
+        self.loss_contrast = MODELS.build(loss)
+        self.momentum_encoder = ExponentialMovingAverage(
+            self.online_encoder, momentum=1.0 - momentum)
+        fields = {'feats': ((embed_dim, ), torch.float32),
+                  'labels': ((), torch.long), 'superpixels': ((), torch.long),
+                  'images': ((), torch.long)}
+        self.bank = FeatureQueue(bank_size, fields)
+        self.aux_bank = FeatureQueue(bank_size, fields) \
+            if auxiliary_head is not None else None
+        self.register_buffer('seen_images', torch.zeros((), dtype=torch.long))
+
+    @property
+    def online_encoder(self) -> nn.Module:
+        parts = dict(backbone=self.backbone, decode_head=self.decode_head)
+        if self.auxiliary_head is not None:
+            parts['auxiliary_head'] = self.auxiliary_head
+        return nn.ModuleDict(parts)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.momentum_encoder.module.load_state_dict(
+            self.online_encoder.state_dict())
+
+    @staticmethod
+    def _embed(encoder: nn.Module, inputs: torch.Tensor) -> list:
+        """Embeddings of the decode head (and auxiliary head), 1/8."""
+        feats = encoder.backbone(inputs)
+        out = [encoder.decode_head(feats)]
+        if getattr(encoder, 'auxiliary_head', None) is not None:
+            out.append(encoder.auxiliary_head(feats))
+        return out
+
+    def dense_features(self, inputs: torch.Tensor,
+                       kind: str = 'embedding') -> torch.Tensor:
+        feats = self.backbone(inputs)
+        if kind == 'backbone':
+            return feats[-1]
+        if kind == 'decoder':
+            return self.decode_head._forward_feature(feats)
+        if kind == 'embedding':
+            return F.normalize(self.decode_head(feats), dim=1)
+        raise ValueError(f'unknown feature kind {kind}')
+
+    def _generator(self) -> torch.Generator:
+        return torch.Generator().manual_seed(
+            (self.seed * 1_000_003 + int(self.seen_images)) * 1_009 +
+            get_rank())
+
+    def _targets(self, data_samples: list, size: tuple[int, int]
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Labels and superpixels, padded to the input size (the
+        preprocessor pads labels with 255; superpixels get -1)."""
+        labels = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        superpixels = []
+        for s in data_samples:
+            sp = s.gt_superpixels.data[0]
+            sp = F.pad(sp, (0, size[1] - sp.shape[1], 0,
+                            size[0] - sp.shape[0]), value=-1)
+            superpixels.append(sp)
+        return labels.long(), torch.stack(superpixels).to(labels.device)
+
+    @staticmethod
+    def _meta(flat: torch.Tensor, labels: torch.Tensor,
+              superpixels: torch.Tensor, first_image: int) -> PixelMeta:
+        h, w = labels.shape[1:]
+        return PixelMeta(labels.flatten()[flat], superpixels.flatten()[flat],
+                         flat // (h * w) + first_image, flat)
+
+    def _level_loss(self, query: torch.Tensor, key: torch.Tensor,
+                    labels: torch.Tensor, superpixels: torch.Tensor,
+                    bank: FeatureQueue, first_image: int,
+                    generator: torch.Generator) -> tuple[torch.Tensor, dict]:
+        size = labels.shape[1:]
+        anchors = sample_pixels(labels, self.num_anchors, generator)
+        batch = sample_pixels(labels, self.num_batch_candidates, generator)
+        a_meta = self._meta(anchors, labels, superpixels, first_image)
+        c_meta = self._meta(batch, labels, superpixels, first_image)
+        with torch.no_grad():
+            c_feats = _points(key, batch, size)
+        valid = bank.valid()
+        candidates = torch.cat([c_feats, bank.get('feats')[valid]])
+        c_meta = PixelMeta(  # bank rows are never an anchor pixel: id -1
+            torch.cat([c_meta.label, bank.get('labels')[valid]]),
+            torch.cat([c_meta.superpixel, bank.get('superpixels')[valid]]),
+            torch.cat([c_meta.image, bank.get('images')[valid]]),
+            torch.cat([c_meta.pixel,
+                       c_meta.pixel.new_full((int(valid.sum()), ), -1)]))
+        return self.loss_contrast(_points(query, anchors, size), a_meta,
+                                  candidates, c_meta)
+
+    def _push(self, bank: FeatureQueue, key: torch.Tensor,
+              labels: torch.Tensor, superpixels: torch.Tensor,
+              first_image: int, generator: torch.Generator) -> None:
+        rows = []
+        for i in range(len(labels)):
+            one = sample_pixels(labels[i:i + 1], self.bank_per_image,
+                                generator)
+            rows.append(one + i * labels[0].numel())
+        flat = torch.cat(rows)
+        meta = self._meta(flat, labels, superpixels, first_image)
+        bank.push(feats=_points(key, flat, labels.shape[1:]),
+                  labels=meta.label, superpixels=meta.superpixel,
+                  images=meta.image)
+
+    def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
+        labels, superpixels = self._targets(data_samples, inputs.shape[2:])
+        generator = self._generator()
+        first_image = int(self.seen_images) + get_rank() * len(inputs)
+        queries = self._embed(self, inputs)
+        with torch.no_grad():
+            keys = self._embed(self.momentum_encoder.module, inputs)
+        low = tuple(queries[0].shape[2:])
+        low_labels = F.interpolate(labels[:, None].float(), size=low,
+                                   mode='nearest')[:, 0].long()
+        low_sp = F.interpolate(superpixels[:, None].float(), size=low,
+                               mode='nearest')[:, 0].long()
+        losses, counts = {}, {}
+        losses['loss_contrast'], counts = self._level_loss(
+            queries[0], keys[0], low_labels, low_sp, self.bank, first_image,
+            generator)
+        if self.full_resolution:
+            losses['loss_contrast_full'], _ = self._level_loss(
+                queries[0], keys[0], labels, superpixels, self.bank,
+                first_image, generator)
+        # every embedding reaches the loss, even when a batch has no
+        # labelled pixel (a defined 0 that DDP and the optimizer accept)
+        losses['loss_contrast'] = losses['loss_contrast'] + sum(
+            q.sum() for q in queries) * 0.0
+        if self.auxiliary_head is not None:
+            aux, _ = self._level_loss(queries[1], keys[1], low_labels, low_sp,
+                                      self.aux_bank, first_image, generator)
+            losses['loss_contrast_aux'] = self.aux_weight * aux
+        with torch.no_grad():
+            self._push(self.bank, keys[0], low_labels, low_sp, first_image,
+                       generator)
+            if self.auxiliary_head is not None:
+                self._push(self.aux_bank, keys[1], low_labels, low_sp,
+                           first_image, generator)
+        self.seen_images += len(inputs) * get_world_size()
+        device = inputs.device
+        for name, value in counts.items():
+            losses[name] = torch.tensor(float(value), device=device)
+        losses['bank_rows'] = self.bank.count.float()
+        return losses
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.dense_features(inputs, 'embedding')
+        raise RuntimeError('AuxLabelContrast has no `predict` mode: it '
+                           'pretrains; fine-tune with a segmentor')
