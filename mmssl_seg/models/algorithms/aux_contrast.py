@@ -9,6 +9,7 @@ from torch import nn
 
 from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
 from mmssl_seg.models.utils.queue import FeatureQueue
+from mmssl_seg.models.utils.seeding import step_generator
 
 IGNORE = 255
 
@@ -155,9 +156,7 @@ class AuxLabelContrast(BaseModel):
         raise ValueError(f'unknown feature kind {kind}')
 
     def _generator(self) -> torch.Generator:
-        return torch.Generator().manual_seed(
-            (self.seed * 1_000_003 + int(self.seen_images)) * 1_009 +
-            get_rank())
+        return step_generator(self.seed, self.seen_images)
 
     def _targets(self, data_samples: list, size: tuple[int, int]
                  ) -> tuple[torch.Tensor, torch.Tensor]:

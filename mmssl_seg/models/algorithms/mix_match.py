@@ -5,6 +5,7 @@ from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
 from mmssl_seg.models.utils.patch_sampler import PatchSampler
+from mmssl_seg.models.utils.seeding import step_generator
 
 
 @MODELS.register_module()
@@ -53,9 +54,7 @@ class MixMatch(BaseModel):
         self.register_buffer('degenerate', torch.zeros((), dtype=torch.long))
 
     def _generator(self) -> torch.Generator:
-        from mmengine.dist import get_rank
-        return torch.Generator().manual_seed(
-            (self.seed * 1_000_003 + int(self.steps)) * 1_009 + get_rank())
+        return step_generator(self.seed, self.steps)
 
     def patch_features(self, patches: torch.Tensor) -> torch.Tensor:
         """The backbone's last output for a batch of patches."""

@@ -36,6 +36,7 @@ from mmssl_seg.utils.io import atomic_path, write_json
 
 TOOL = 'make_aux_labels'
 IGNORE = 255
+SAVE_EVERY = 50  # manifest writes while labelling (it grows with the set)
 
 
 def sample_stems(images: Sequence[tuple[str, str]], count: int,
@@ -63,16 +64,24 @@ def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
     return np.concatenate(points)[:max_points]
 
 
-def nearest_centre(feature: torch.Tensor, centres: np.ndarray
+def nearest_centre(points: torch.Tensor, centres: np.ndarray
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per pixel of a ``C x h x w`` map: nearest centre and its squared
+    """Per row of ``points`` (``P x C``): nearest centre and its squared
     distance."""
-    points = feature.flatten(1).T
     labels = assign(points, centres)
     c = torch.as_tensor(centres, dtype=points.dtype)
-    distance = ((points - c[labels])**2).sum(1)
-    shape = feature.shape[1:]
-    return labels.view(shape), distance.view(shape)
+    return labels, ((points - c[labels])**2).sum(1)
+
+
+def fit_on_points(points: np.ndarray, k: int, drop: float = 0.05,
+                  seed: int = 0) -> tuple[np.ndarray, float]:
+    """Centres of ``points`` and the squared distance beyond which the
+    ``drop`` fraction of them lies (``inf`` without dropping)."""
+    centres = fit_kmeans(points, k, seed)
+    if drop <= 0:
+        return centres, float('inf')
+    _, distance = nearest_centre(torch.from_numpy(points), centres)
+    return centres, float(np.quantile(distance.numpy(), 1 - drop))
 
 
 def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
@@ -83,11 +92,7 @@ def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
     ``drop`` fraction of sampled pixels farthest from their centre."""
     sample = sample_stems(images, sample_images, seed)
     points = sample_points(sample, extractor, max_points, seed)
-    centres = fit_kmeans(points, k, seed)
-    _, distance = nearest_centre(torch.from_numpy(points).T[:, :, None],
-                                 centres)
-    threshold = float(np.quantile(distance.numpy(), 1 - drop)) if drop > 0 \
-        else float('inf')
+    centres, threshold = fit_on_points(points, k, drop, seed)
     return {'centres': centres, 'threshold': threshold,
             'sample': [s for s, _ in sample], 'points': len(points)}
 
@@ -119,20 +124,31 @@ def vote(labels: np.ndarray, segments: np.ndarray,
     return winner[segments].astype(np.uint8)
 
 
+def labels_from_feature(feature: torch.Tensor, centres: np.ndarray,
+                        threshold: float, segments: np.ndarray
+                        ) -> tuple[np.ndarray, float]:
+    """Auxiliary labels of one image from its ``C x h x w`` features: the
+    nearest centre, ``IGNORE`` beyond ``threshold``, upsampled to the
+    superpixels' size and voted per superpixel; also the dropped share."""
+    points = feature.flatten(1).T
+    labels, distance = nearest_centre(points, centres)
+    raw = torch.where(distance > threshold, IGNORE, labels).view(
+        feature.shape[1:]).numpy().astype(np.uint8)
+    h, w = segments.shape
+    raw = cv2.resize(raw, (w, h), interpolation=cv2.INTER_NEAREST)
+    return vote(raw, segments, len(centres)), float((raw == IGNORE).mean())
+
+
 def label_image(image: np.ndarray, extractor: Callable, centres: np.ndarray,
                 threshold: float, superpixel_size: int = 16,
                 compactness: float = 10.0
                 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Auxiliary labels and superpixels of one image (the label stage)."""
-    h, w = image.shape[:2]
-    labels, distance = nearest_centre(extractor(image), centres)
-    raw = torch.where(distance > threshold, IGNORE, labels).numpy().astype(
-        np.uint8)
-    raw = cv2.resize(raw, (w, h), interpolation=cv2.INTER_NEAREST)
     segments = superpixels(image, superpixel_size, compactness)
-    voted = vote(raw, segments, len(centres))
+    voted, dropped = labels_from_feature(extractor(image), centres,
+                                         threshold, segments)
     return voted, segments, {
-        'dropped': float((raw == IGNORE).mean()),
+        'dropped': dropped,
         'unlabelled': float((voted == IGNORE).mean()),
         'superpixels': int(segments.max()) + 1,
     }
@@ -210,7 +226,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                 if not cv2.imwrite(tmp, array):
                     raise OSError(f'could not write {out}')
         manifest.entries[stem] = dict(info, image=path)
-        manifest.save()
+        if len(manifest.entries) % SAVE_EVERY == 0:
+            manifest.save()
     manifest.save()
     merged = merge_manifests(out_dir)
     merged['threshold'] = threshold
@@ -250,20 +267,13 @@ def sweep_k(images: Sequence[tuple[str, str]], extractor: Callable,
                                   compactness) for stem, path in images}
     rows = []
     for k in ks:
-        centres = fit_kmeans(points, k, seed)
-        _, distance = nearest_centre(torch.from_numpy(points).T[:, :, None],
-                                     centres)
-        threshold = float(np.quantile(distance.numpy(), 1 - drop))
+        centres, threshold = fit_on_points(points, k, drop, seed)
         accumulator = PmIoUAccumulator(k, num_classes)
         for stem, feature in features.items():
-            h, w = segments[stem].shape
-            labels, distance = nearest_centre(feature, centres)
-            raw = torch.where(distance > threshold, IGNORE,
-                              labels).numpy().astype(np.uint8)
-            raw = cv2.resize(raw, (w, h), interpolation=cv2.INTER_NEAREST)
-            voted = vote(raw, segments[stem], k)
+            voted, _ = labels_from_feature(feature, centres, threshold,
+                                           segments[stem])
             accumulator.update(voted.astype(np.int64),
-                               ground_truth(stem, (h, w)))
+                               ground_truth(stem, voted.shape))
         rows.append({'K': k, 'PmIoU': accumulator.compute()})
     return rows
 
