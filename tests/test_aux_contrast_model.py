@@ -3,12 +3,14 @@
 config, the memory bank in checkpoints, degenerate batches, the hand-off."""
 from __future__ import annotations
 
+import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
@@ -132,6 +134,39 @@ def test_training_step_bank_and_exact_resume(mini_cfg):
     # images of the second batch have new ids: pairs with the bank are
     # cross-image pairs
     assert set(model.bank.images[64:128].tolist()) == {4, 5, 6, 7}
+
+
+def _gloo_worker(rank, world, port, cfg_file, out):
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    cfg = Config.fromfile(cfg_file)
+    data = _batch(cfg)
+    half = {k: v[2 * rank:2 * rank + 2] for k, v in data.items()}
+    torch.manual_seed(0)  # same weights on both ranks, as DDP broadcasts
+    model = build_model(cfg)
+    batch = model.data_preprocessor(half, True)
+    model.loss(batch['inputs'], batch['data_samples'])
+    torch.save({k: v.clone() for k, v in model.state_dict().items()
+                if k.startswith(('bank.', 'aux_bank.', 'seen_images'))},
+               osp.join(out, f'rank{rank}.pth'))
+    dist.destroy_process_group()
+
+
+def test_banks_gather_both_ranks_under_gloo(mini_cfg, tmp_path):
+    cfg_file = str(tmp_path / 'cfg.py')
+    mini_cfg.dump(cfg_file)
+    mp.spawn(_gloo_worker, args=(2, 29541, cfg_file, str(tmp_path)),
+             nprocs=2)
+    states = [torch.load(tmp_path / f'rank{r}.pth') for r in (0, 1)]
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    bank = states[0]
+    # 2 ranks x 2 images x 16 rows, rank 0's first; image ids are global
+    assert int(bank['bank.count']) == 64 and int(bank['seen_images']) == 4
+    assert set(bank['bank.images'][:32].tolist()) == {0, 1}
+    assert set(bank['bank.images'][32:64].tolist()) == {2, 3}
+    assert set(bank['aux_bank.images'][32:64].tolist()) == {2, 3}
 
 
 def test_all_ignored_labels_give_a_zero_loss(mini_cfg):
