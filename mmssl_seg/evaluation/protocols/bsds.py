@@ -1,0 +1,99 @@
+"""The BSDS500 benchmark of a folder of hierarchies (``ucm2`` per image,
+ours as 16-bit PNG or BSDS's ``.mat``) against the human annotations:
+boundary ODS / OIS / AP and segmentation covering, image by image in
+parallel, next to the published gPb-OWT-UCM results where given."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Sequence
+
+import numpy as np
+
+from mmssl_seg.evaluation.functional.bsds import (HierarchyBenchmark,
+                                                  boundary_counts, covering)
+from mmssl_seg.priors.engine import parallel_map
+
+
+def read_bsds_ground_truth(path: str) -> tuple[list, list]:
+    """The annotators' boundary and segment maps of one ``.mat`` file."""
+    from scipy.io import loadmat
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'BSDS ground truth missing: {path}')
+    annotators = loadmat(path)['groundTruth'][0]
+    return ([a['Boundaries'][0, 0] for a in annotators],
+            [a['Segmentation'][0, 0] for a in annotators])
+
+
+def read_reference(folder: str) -> dict:
+    """The published summary of the BSDS code's ``eval_bdry.txt`` (threshold,
+    ODS R/P/F, OIS R/P/F, AP) and ``eval_cover.txt`` (threshold, ODS, OIS,
+    best)."""
+    bdry = np.loadtxt(osp.join(folder, 'eval_bdry.txt'))
+    result = {'ODS': float(bdry[3]), 'OIS': float(bdry[6]),
+              'AP': float(bdry[7])}
+    cover_path = osp.join(folder, 'eval_cover.txt')
+    if osp.isfile(cover_path):
+        cover = np.loadtxt(cover_path)
+        result.update(covering_ODS=float(cover[1]),
+                      covering_OIS=float(cover[2]))
+    return result
+
+
+class _ImageScore:
+    """Boundary counts and covers of one image (picklable for workers)."""
+
+    def __init__(self, gt_dir: str, thresholds: np.ndarray) -> None:
+        self.gt_dir = gt_dir
+        self.thresholds = thresholds
+
+    def __call__(self, item: tuple[str, str]) -> tuple[np.ndarray, list]:
+        from skimage.measure import label
+
+        from mmssl_seg.priors.hierarchy import read_ucm2
+        stem, path = item
+        ucm2 = read_ucm2(path)
+        boundaries, segments = read_bsds_ground_truth(
+            osp.join(self.gt_dir, stem + '.mat'))
+        strength = ucm2[2::2, 2::2]
+        if strength.shape != boundaries[0].shape:
+            raise ValueError(f'{path}: ucm2 is {ucm2.shape}, needs 2x the '
+                             f'image {boundaries[0].shape} + 1')
+        counts = boundary_counts(strength, boundaries, self.thresholds)
+        covers = [np.mean([covering(label(ucm2 <= t, connectivity=1)[
+            1::2, 1::2], s) for s in segments]) for t in self.thresholds]
+        return counts, covers
+
+
+def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
+                         thresholds: Sequence[float] | int = 99,
+                         workers: int = 1,
+                         limit: int | None = None) -> dict:
+    """Every ``ucm2`` of ``ucm_dir`` (``.png`` or ``.mat``) that has ground
+    truth in ``gt_dir``.
+
+    Args:
+        thresholds: The thresholds, or their number (evenly spaced in
+            (0, 1) as the benchmark's ``nthresh``).
+        limit: Only the first images (sorted by name), for quick checks.
+    """
+    if isinstance(thresholds, int):
+        thresholds = np.linspace(0, 1, thresholds + 2)[1:-1]
+    thresholds = np.asarray(thresholds, np.float64)
+    items = sorted(
+        (osp.splitext(f)[0], osp.join(ucm_dir, f)) for f in os.listdir(ucm_dir)
+        if f.endswith(('.png', '.mat'))
+        and osp.isfile(osp.join(gt_dir, osp.splitext(f)[0] + '.mat')))
+    if limit:
+        items = items[:limit]
+    if not items:
+        raise FileNotFoundError(f'no ucm2 in {ucm_dir} with ground truth in '
+                                f'{gt_dir}')
+    bench = HierarchyBenchmark(thresholds)
+    for counts, covers in parallel_map(_ImageScore(gt_dir, thresholds),
+                                       items, workers, 'BSDS benchmark'):
+        bench.counts.append(counts)
+        bench.covers.append(covers)
+    result = bench.compute()
+    result['thresholds'] = len(thresholds)
+    return result

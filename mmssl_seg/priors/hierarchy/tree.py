@@ -1,0 +1,155 @@
+"""A region tree stored compactly per image (hierarchical grouping, sec. 3).
+
+The finest regions (at most ``max_leaves``, 40 in the paper) are the leaves;
+``leaves`` maps every pixel to its leaf, ``parents`` and ``altitudes`` hold
+the merge tree in topological order (children before parents, the root last
+and its own parent). The region distance d_T(R_a, R_b) is the altitude of
+the lowest common ancestor of two leaves: the boundary strength at which
+they merge in the ultrametric contour map (UCM).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmssl_seg.utils.io import atomic_path
+
+FORMAT = 1
+
+
+@dataclass
+class RegionTree:
+    """Args:
+        leaves: ``H x W`` uint8 leaf index of every pixel.
+        parents: ``(2 * k - 1, )`` or shorter (non-binary merges) parent of
+            every node; leaves are ``0..k-1``.
+        altitudes: Merge altitude of every node (0 for leaves).
+    """
+
+    leaves: np.ndarray
+    parents: np.ndarray
+    altitudes: np.ndarray
+
+    @property
+    def num_leaves(self) -> int:
+        return int(self.leaves.max()) + 1 if self.leaves.size else 0
+
+    def ancestors(self) -> np.ndarray:
+        """``nodes x nodes`` boolean: ``[n, m]`` is m an ancestor of n (or
+        n itself)."""
+        n = len(self.parents)
+        up = np.eye(n, dtype=bool)
+        for node in range(n - 1, -1, -1):  # parents come after children
+            parent = int(self.parents[node])
+            if parent != node:
+                up[node] |= up[parent]
+        return up
+
+    def distances(self) -> np.ndarray:
+        """``k x k`` float32 d_T: the altitude of the lowest common ancestor
+        (the common ancestor of smallest index, as parents follow their
+        children), 0 on the diagonal."""
+        k = self.num_leaves
+        up = self.ancestors()[:k]
+        common = up[:, None, :] & up[None, :, :]
+        lowest = common.argmax(axis=2)  # first True = smallest index
+        dist = self.altitudes[lowest].astype(np.float32)
+        np.fill_diagonal(dist, 0)
+        return dist
+
+    def cut(self, threshold: float) -> np.ndarray:
+        """The partition at ``threshold``: leaves whose d_T <= threshold
+        share a label (the UCM thresholded)."""
+        up = self.ancestors()[:self.num_leaves]
+        below = up & (self.altitudes <= threshold)[None]
+        # the highest ancestor still below the threshold names the region
+        top = len(self.parents) - 1 - below[:, ::-1].argmax(axis=1)
+        _, labels = np.unique(top, return_inverse=True)
+        return labels[self.leaves]
+
+    def boundaries(self) -> np.ndarray:
+        """The UCM on the pixel grid: a pixel carries d_T to its right or
+        lower neighbour where their leaves differ (the larger of the two)."""
+        dist = self.distances()
+        out = np.zeros(self.leaves.shape, np.float32)
+        right = dist[self.leaves[:, :-1], self.leaves[:, 1:]]
+        down = dist[self.leaves[:-1], self.leaves[1:]]
+        out[:, :-1] = right
+        out[:-1] = np.maximum(out[:-1], down)
+        return out
+
+    def save(self, path: str) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, 'wb') as f:
+                np.savez_compressed(
+                    f, format=FORMAT, leaves=self.leaves.astype(np.uint8),
+                    parents=self.parents.astype(np.int16),
+                    altitudes=self.altitudes.astype(np.float32))
+
+    @classmethod
+    def load(cls, path: str) -> 'RegionTree':
+        """Read a tree written by :meth:`save`; errors name the file."""
+        try:
+            with np.load(path) as data:
+                if int(data['format']) != FORMAT:
+                    raise ValueError(f'{path}: tree format {data["format"]}, '
+                                     f'this version reads {FORMAT}')
+                tree = cls(data['leaves'], data['parents'].astype(np.int64),
+                           data['altitudes'])
+        except FileNotFoundError:
+            raise FileNotFoundError(f'region tree missing: {path}') from None
+        except (KeyError, OSError, EOFError) as error:
+            raise ValueError(f'region tree unreadable: {path} ({error})'
+                             ) from None
+        if len(tree.parents) != len(tree.altitudes) or \
+                tree.num_leaves > len(tree.parents):
+            raise ValueError(f'region tree inconsistent: {path}')
+        return tree
+
+
+def tree_from_hierarchy(tree, altitudes: np.ndarray, vertex_map: np.ndarray,
+                        shape: tuple[int, int],
+                        max_leaves: int = 40) -> RegionTree:
+    """Keep the top of a higra hierarchy: its largest horizontal cut with at
+    most ``max_leaves`` regions becomes the leaves.
+
+    Args:
+        tree: A higra tree over superpixels (its leaves).
+        altitudes: Node altitudes of ``tree``.
+        vertex_map: Pixel -> leaf of ``tree`` (flattened).
+        shape: Image ``(H, W)``.
+        max_leaves: Most regions at the finest level (at most 255).
+    """
+    import higra as hg
+    if not 1 <= max_leaves <= 255:
+        raise ValueError(f'max_leaves must be in 1..255, got {max_leaves}')
+    parents = tree.parents()
+    explorer = hg.HorizontalCutExplorer(tree, altitudes)
+    cut = explorer.horizontal_cut_from_num_regions(max_leaves,
+                                                   at_least=False)
+    cut_nodes = np.sort(cut.nodes())
+    n = len(parents)
+    region = np.full(n, -1, np.int64)
+    region[cut_nodes] = np.arange(len(cut_nodes))
+    kept = np.zeros(n, bool)  # strict ancestors of the cut
+    for node in cut_nodes:
+        node = int(node)
+        while parents[node] != node and not kept[parents[node]]:
+            node = int(parents[node])
+            kept[node] = True
+    for node in range(n - 1, -1, -1):  # every node inherits its cut region
+        if region[node] < 0 and not kept[node]:
+            region[node] = region[parents[node]]
+    internal = np.flatnonzero(kept)  # already in topological order
+    k = len(cut_nodes)
+    new_id = np.full(n, -1, np.int64)
+    new_id[cut_nodes] = np.arange(k)
+    new_id[internal] = k + np.arange(len(internal))
+    old = np.concatenate([cut_nodes, internal])
+    new_parents = new_id[parents[old]]
+    if len(internal) == 0:  # one region: it is the root
+        new_parents = np.zeros(1, np.int64)
+    new_alt = np.concatenate([np.zeros(k), altitudes[internal]])
+    leaves = region[vertex_map].reshape(shape).astype(np.uint8)
+    return RegionTree(leaves, new_parents, new_alt.astype(np.float32))

@@ -1,0 +1,62 @@
+"""BSDS500 benchmark of region hierarchies: boundary ODS / OIS / AP and
+segmentation covering, next to the published gPb-OWT-UCM numbers.
+
+    python tools/eval/bsds_benchmark.py UCM_DIR
+        [--gt-dir ../shared/data/bsds500/groundTruth/test]
+        [--reference ../shared/data/bsds500/ucm2_gpb/test_eval]
+        [--thresholds 99] [--workers 2] [--limit N] [--name NAME]
+        [--out-dir UCM_DIR/..]
+
+UCM_DIR holds ucm2 maps: make_hierarchies.py's OUT_DIR/ucm2 (PNG) or the
+BSDS code's .mat files (e.g. ../shared/data/bsds500/ucm2_gpb/val, a check of
+this implementation). Writes bsds_benchmark.{json,md}.
+"""
+import argparse
+import os.path as osp
+import time
+
+from mmssl_seg.evaluation.protocols.bsds import (evaluate_hierarchies,
+                                                 read_reference)
+from mmssl_seg.evaluation.report import write_report
+
+DATA = osp.join(osp.dirname(__file__), '..', '..', '..', 'shared', 'data',
+                'bsds500')
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('ucm_dir')
+    parser.add_argument('--gt-dir',
+                        default=osp.join(DATA, 'groundTruth', 'test'))
+    parser.add_argument('--reference',
+                        default=osp.join(DATA, 'ucm2_gpb', 'test_eval'),
+                        help='folder of the BSDS code\'s eval_*.txt')
+    parser.add_argument('--thresholds', type=int, default=99)
+    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--limit', type=int)
+    parser.add_argument('--name', help='row name (default: UCM_DIR)')
+    parser.add_argument('--out-dir')
+    args = parser.parse_args(argv)
+    start = time.time()
+    result = evaluate_hierarchies(args.ucm_dir, args.gt_dir, args.thresholds,
+                                  args.workers, args.limit)
+    result['ucm_dir'] = args.ucm_dir
+    result['gt_dir'] = args.gt_dir
+    seconds = time.time() - start
+    out_dir = args.out_dir or osp.dirname(osp.abspath(args.ucm_dir))
+    keys = ('ODS', 'OIS', 'AP', 'covering_ODS', 'covering_OIS')
+    if osp.isdir(args.reference or ''):
+        result['reference'] = read_reference(args.reference)
+    write_report(out_dir, 'bsds_benchmark', result, {
+        'hierarchies': args.name or args.ucm_dir, 'images': result['images'],
+        **{k: round(result[k], 3) for k in keys},
+        'thresholds': result['thresholds'], 'wall time': f'{seconds:.0f} s'})
+    print(' '.join(f'{k} {result[k]:.3f}' for k in keys))
+    if 'reference' in result:
+        print('gPb-OWT-UCM (published, test): ' + ' '.join(
+            f'{k} {v:.3f}' for k, v in result['reference'].items()))
+
+
+if __name__ == '__main__':
+    main()

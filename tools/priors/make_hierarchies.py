@@ -1,0 +1,76 @@
+"""Region hierarchies for hierarchical grouping (offline prior).
+
+    python tools/priors/make_hierarchies.py OUT_DIR
+        (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
+        [--edges colour_gradient|structured_forest] [--edge-model FILE]
+        [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N] [--picture N]
+
+Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
+cut to at most --max-leaves finest regions. Writes OUT_DIR/trees/<stem>.npz
+(leaf map, parents, altitudes: what LoadRegionHierarchy reads),
+OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
+OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png. Reruns
+skip finished images; shards can run on different machines into one folder.
+"""
+import argparse
+import os.path as osp
+import time
+
+from mmssl_seg.priors.engine import list_images, parse_shard
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
+                                        StructuredForestEdges,
+                                        make_hierarchies)
+from mmssl_seg.priors.saliency.generate import read_image
+from mmssl_seg.visualization import save_hierarchy_picture
+
+
+def build_detector(args):
+    if args.edges == 'structured_forest':
+        if not args.edge_model:
+            raise SystemExit('--edges structured_forest needs --edge-model '
+                             '(an OpenCV model.yml.gz)')
+        return StructuredForestEdges(args.edge_model)
+    return ColourGradientEdges()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('out_dir')
+    parser.add_argument('--images', help='folder of images')
+    parser.add_argument('--ids', help='file of image stems to use')
+    parser.add_argument('--data', help='dataset config instead of --images')
+    parser.add_argument('--splits', nargs='+', default=['train'])
+    parser.add_argument('--edges', default='colour_gradient',
+                        choices=['colour_gradient', 'structured_forest'])
+    parser.add_argument('--edge-model', help='structured forest model file')
+    parser.add_argument('--max-leaves', type=int, default=40)
+    parser.add_argument('--min-area', type=float, default=0.005,
+                        help='merge regions below this image fraction first')
+    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--picture', type=int, default=4,
+                        help='images in OUT_DIR/hierarchies.png (0: none)')
+    args = parser.parse_args(argv)
+    start = time.time()
+    images = list_images(args.images, args.ids, args.data, args.splits)
+    detector = build_detector(args)
+    result = make_hierarchies(images, args.out_dir, detector,
+                              args.max_leaves, args.min_area, args.workers,
+                              parse_shard(args.shard))
+    print(f'{len(result["entries"])} hierarchies in {args.out_dir} '
+          f'({result["seconds_per_image"]:.2f} s per image; all shards '
+          f'complete: {result["complete"]}; {time.time() - start:.0f} s)')
+    if args.picture:
+        examples = []
+        for stem, path in images[:args.picture]:
+            image = read_image(path)
+            tree = RegionTree.load(osp.join(args.out_dir, 'trees',
+                                            stem + '.npz'))
+            examples.append((image, detector(image)[0], tree))
+        save_hierarchy_picture(examples,
+                               osp.join(args.out_dir, 'hierarchies.png'))
+
+
+if __name__ == '__main__':
+    main()
