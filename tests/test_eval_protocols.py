@@ -236,9 +236,11 @@ def test_cli_linear_probe_picks_on_heldout_not_val(tmp_path):
         'test_dataloader.persistent_workers=False',
         'test_dataloader.dataset.indices=6'
     ]
+    # a work dir relative to the working directory, as users type it
     result = _tool('tools/eval/linear_probe.py', MINI_DEEPLAB, 'random',
                    '--lrs', '0.1', '0.01', '--heldout', '0.05', '--work-dir',
-                   str(tmp_path / 'probe'), '--out-dir', str(tmp_path),
+                   osp.relpath(tmp_path / 'probe', REPO), '--out-dir',
+                   str(tmp_path),
                    '--cfg-options', *options)
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.load(open(tmp_path / 'linear_probe.json'))

@@ -1,1 +1,1 @@
-from . import algorithms, heads, losses, segmentors  # noqa: F401
+from . import algorithms, heads, losses, necks, segmentors  # noqa: F401

@@ -1,7 +1,10 @@
 from .aux_labels import LoadAuxLabels, MeanCutOut, PackAuxLabelInputs
+from .region_hierarchy import (LoadRegionHierarchy, PackRegionViews,
+                               RegionViews)
 from .saliency import LoadSaliencyMask, PackSaliencyViews, SaliencyViews
 
 __all__ = [
-    'LoadAuxLabels', 'LoadSaliencyMask', 'MeanCutOut', 'PackAuxLabelInputs',
-    'PackSaliencyViews', 'SaliencyViews'
+    'LoadAuxLabels', 'LoadRegionHierarchy', 'LoadSaliencyMask',
+    'MeanCutOut', 'PackAuxLabelInputs', 'PackRegionViews',
+    'PackSaliencyViews', 'RegionViews', 'SaliencyViews'
 ]

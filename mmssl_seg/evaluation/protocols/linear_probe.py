@@ -91,8 +91,9 @@ def run_linear_probe(model_config: str,
     base = load_config(probe_config, work_dir, cfg_options)
     train_set = base.train_dataloader.dataset
     ann_file = _resolve(train_set.ann_file, train_set.data_root)
+    # absolute: MMSeg joins a relative ann_file to the dataset's data_root
     probe_train, probe_heldout, heldout_count = split_heldout(
-        ann_file, work_dir, heldout_fraction, seed)
+        ann_file, osp.abspath(work_dir), heldout_fraction, seed)
     base.model.update(
         encoder=encoder_config(model_config), checkpoint=checkpoint,
         feature=feature, in_index=in_index,

@@ -1,4 +1,5 @@
 from .graph_triplet_head import GraphTripletHead
+from .grouping_contrast_head import GroupingContrastHead
 from .hypercolumn_head import HypercolumnHead
 
-__all__ = ['GraphTripletHead', 'HypercolumnHead']
+__all__ = ['GraphTripletHead', 'GroupingContrastHead', 'HypercolumnHead']

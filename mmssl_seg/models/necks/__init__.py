@@ -1,0 +1,3 @@
+from .hypercolumn_neck import HypercolumnNeck
+
+__all__ = ['HypercolumnNeck']

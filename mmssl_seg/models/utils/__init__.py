@@ -1,9 +1,13 @@
 from .patch_sampler import PatchSampler, Patches
 from .queue import FeatureQueue
+from .tree_pairs import (TreePairs, map_between_views, region_probabilities,
+                         sample_tree_pairs)
 from .triplet_graph import (class_connected_graph, class_connected_triplets,
                             random_triplets)
 
 __all__ = [
-    'FeatureQueue', 'PatchSampler', 'Patches', 'class_connected_graph',
-    'class_connected_triplets', 'random_triplets'
+    'FeatureQueue', 'PatchSampler', 'Patches', 'TreePairs',
+    'class_connected_graph', 'class_connected_triplets',
+    'map_between_views', 'random_triplets', 'region_probabilities',
+    'sample_tree_pairs'
 ]

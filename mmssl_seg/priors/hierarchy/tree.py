@@ -93,13 +93,13 @@ class RegionTree:
         try:
             with np.load(path) as data:
                 if int(data['format']) != FORMAT:
-                    raise ValueError(f'{path}: tree format {data["format"]}, '
-                                     f'this version reads {FORMAT}')
+                    raise KeyError(f'format {data["format"]}, this version '
+                                   f'reads {FORMAT}')
                 tree = cls(data['leaves'], data['parents'].astype(np.int64),
                            data['altitudes'])
         except FileNotFoundError:
             raise FileNotFoundError(f'region tree missing: {path}') from None
-        except (KeyError, OSError, EOFError) as error:
+        except (KeyError, OSError, EOFError, ValueError) as error:
             raise ValueError(f'region tree unreadable: {path} ({error})'
                              ) from None
         if len(tree.parents) != len(tree.altitudes) or \

@@ -1,0 +1,409 @@
+"""Hierarchical grouping: region trees (hand-built and from real BSDS
+images), the BSDS benchmark, pair sampling against eqs. 2-3, augmented
+references on real views, the loss against a hand-written reference, a
+training step of the mini config and the hand-off to the frozen ASPP
+evaluation."""
+from __future__ import annotations
+
+import glob
+import json
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+from mmssl_seg.models.losses import GroupingContrastLoss
+from mmssl_seg.models.utils import map_between_views, sample_tree_pairs
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
+                                        hierarchy, make_hierarchies)
+from mmssl_seg.utils.model import build_model
+from tests.conftest import (REPO, SHARED_DATA, VOC12_MINI, needs_voc12_mini,
+                            run_tool)
+
+BSDS = osp.join(SHARED_DATA, 'bsds500')
+MINI = osp.join(REPO, 'configs/hier_grouping/'
+                'hier-grouping_r18_1xb16-400_voc12mini-112x112.py')
+ASPP_MINI = osp.join(REPO, 'configs/hier_grouping/'
+                     'aspp-frozen_r18-hypercolumn_1xb8-400_voc12mini-128x128.py')
+
+
+def needs_bsds() -> None:
+    if not osp.isdir(BSDS):
+        pytest.skip(f'real data not found: {BSDS}')
+
+
+def bsds_image(split: str = 'val', index: int = 0) -> tuple[str, str]:
+    needs_bsds()
+    path = sorted(glob.glob(osp.join(BSDS, 'images', split, '*.jpg')))[index]
+    return osp.splitext(osp.basename(path))[0], path
+
+
+# --------------------------------------------------------------------------- #
+# region trees
+# --------------------------------------------------------------------------- #
+def hand_tree() -> RegionTree:
+    """Leaves 0, 1 merge at 0.2 (node 4), 2, 3 at 0.5 (node 5), all at 0.9.
+    Leaf map: a 2 x 4 image, one column per leaf."""
+    leaves = np.array([[0, 1, 2, 3], [0, 1, 2, 3]], np.uint8)
+    parents = np.array([4, 4, 5, 5, 6, 6, 6])
+    altitudes = np.array([0, 0, 0, 0, 0.2, 0.5, 0.9], np.float32)
+    return RegionTree(leaves, parents, altitudes)
+
+
+def test_tree_distances_cuts_and_boundaries_on_a_hand_built_tree(tmp_path):
+    tree = hand_tree()
+    expected = np.array([[0, .2, .9, .9], [.2, 0, .9, .9],
+                         [.9, .9, 0, .5], [.9, .9, .5, 0]], np.float32)
+    np.testing.assert_allclose(tree.distances(), expected)
+    assert len(np.unique(tree.cut(0.3))) == 3
+    assert len(np.unique(tree.cut(0.6))) == 2
+    assert len(np.unique(tree.cut(0.0))) == 4
+    np.testing.assert_allclose(tree.boundaries()[0], [.2, .9, .5, 0])
+    tree.save(str(tmp_path / 't.npz'))
+    again = RegionTree.load(str(tmp_path / 't.npz'))
+    np.testing.assert_allclose(again.distances(), expected)
+    with pytest.raises(FileNotFoundError, match='missing.npz'):
+        RegionTree.load(str(tmp_path / 'missing.npz'))
+    (tmp_path / 'bad.npz').write_bytes(b'not a tree')
+    with pytest.raises(ValueError, match='bad.npz'):
+        RegionTree.load(str(tmp_path / 'bad.npz'))
+
+
+@pytest.fixture(scope='module')
+def bsds_tree():
+    _, path = bsds_image()
+    image = cv2.imread(path)
+    tree, ucm2 = hierarchy(image, ColourGradientEdges(), max_leaves=40)
+    return image, tree, ucm2
+
+
+def test_real_tree_is_an_ultrametric_of_at_most_40_regions(bsds_tree):
+    image, tree, ucm2 = bsds_tree
+    d = tree.distances()
+    assert tree.leaves.shape == image.shape[:2]
+    assert 2 <= tree.num_leaves <= 40
+    assert set(np.unique(tree.leaves)) == set(range(tree.num_leaves))
+    np.testing.assert_allclose(d, d.T)
+    # ultrametric: d(a, c) <= max(d(a, b), d(b, c)) for all triples
+    assert (d[:, None, :] <= np.maximum(d[:, :, None], d[None]) + 1e-6).all()
+    assert ucm2.shape == (2 * image.shape[0] + 1, 2 * image.shape[1] + 1)
+    # the stored tree's partitions are the full UCM's cuts above its
+    # finest level (the UCM's regions sit at the pixels [1::2, 1::2])
+    from skimage.measure import label
+    from sklearn.metrics import adjusted_rand_score
+    merges = np.sort(tree.altitudes[tree.num_leaves:])
+    for level in (merges[len(merges) // 2], merges[-2]):
+        full = label(ucm2 <= level, connectivity=1)[1::2, 1::2]
+        assert adjusted_rand_score(full.ravel(),
+                                   tree.cut(level).ravel()) == 1.0
+    strong = tree.boundaries() > 0
+    assert 0.005 < strong.mean() < 0.3
+
+
+# --------------------------------------------------------------------------- #
+# the offline tool and the BSDS benchmark
+# --------------------------------------------------------------------------- #
+def test_make_hierarchies_resumes_shards_and_records_parameters(tmp_path):
+    needs_bsds()
+    images = [bsds_image('val', i) for i in range(3)]
+    out = str(tmp_path / 'hier')
+    first = make_hierarchies(images, out, ColourGradientEdges(),
+                             shard_spec=(1, 2))
+    assert sorted(first['entries']) == [images[0][0], images[2][0]]
+    assert first['complete'] is False
+    done = make_hierarchies(images, out, ColourGradientEdges(),
+                            shard_spec=(2, 2))
+    assert done['complete'] and len(done['entries']) == 3
+    assert done['params'] == {'detector': {'name': 'colour_gradient',
+                                           'sigma': 1.5},
+                              'max_leaves': 40, 'min_area': 0.005}
+    stamp = osp.getmtime(osp.join(out, 'trees', images[0][0] + '.npz'))
+    make_hierarchies(images, out, ColourGradientEdges(), shard_spec=(1, 2))
+    assert osp.getmtime(osp.join(out, 'trees',
+                                 images[0][0] + '.npz')) == stamp
+    with pytest.raises(ValueError, match='other parameters'):
+        make_hierarchies(images, out, ColourGradientEdges(), max_leaves=20)
+    ids = open(osp.join(out, 'ids.txt')).read().split()
+    assert ids == sorted(i for i, _ in images)
+
+
+def test_bsds_benchmark_cli_reports_ours_next_to_gpb(tmp_path):
+    needs_bsds()
+    hier = tmp_path / 'hier'
+    result = run_tool(sys.executable, 'tools/priors/make_hierarchies.py',
+                      str(hier), '--images', osp.join(BSDS, 'images', 'test'),
+                      '--ids', str(_ids(tmp_path, 'test', 2)), '--workers',
+                      '1', '--picture', '2')
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert cv2.imread(str(hier / 'hierarchies.png')) is not None
+    result = run_tool(sys.executable, 'tools/eval/bsds_benchmark.py',
+                      str(hier / 'ucm2'), '--thresholds', '5', '--workers',
+                      '1', '--out-dir', str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.load(open(tmp_path / 'bsds_benchmark.json'))
+    assert report['images'] == 2
+    for key in ('ODS', 'OIS', 'AP', 'covering_ODS'):
+        assert 0.1 < report[key] < 1, key
+    assert report['reference']['ODS'] == pytest.approx(0.726, abs=1e-3)
+
+
+def test_bsds_benchmark_scores_ground_truth_as_perfect_and_noise_low():
+    from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth
+    from mmssl_seg.evaluation.functional.bsds import (boundary_counts,
+                                                      covering,
+                                                      summarise_boundaries)
+    stem, _ = bsds_image('val', 1)
+    boundaries, segments = read_bsds_ground_truth(
+        osp.join(BSDS, 'groundTruth', 'val', stem + '.mat'))
+    thresholds = np.array([0.5])
+    counts = boundary_counts(boundaries[0].astype(float), boundaries[:1],
+                             thresholds)
+    # an annotator against itself: perfect up to the thinning of its lines
+    assert summarise_boundaries(counts[None], thresholds)['ODS'] > 0.99
+    noise = np.random.default_rng(0).random(boundaries[0].shape) > 0.9
+    counts = boundary_counts(noise.astype(float), boundaries, thresholds)
+    noise_ods = summarise_boundaries(counts[None], thresholds)['ODS']
+    from mmssl_seg.priors.hierarchy import read_ucm2
+    gpb = read_ucm2(osp.join(BSDS, 'ucm2_gpb', 'val', stem + '.mat'))
+    levels = np.linspace(0.05, 0.95, 7)
+    counts = boundary_counts(gpb[2::2, 2::2], boundaries, levels)
+    gpb_ods = summarise_boundaries(counts[None], levels)['ODS']
+    assert noise_ods < 0.5 < gpb_ods
+    assert covering(segments[0], segments[0]) == 1.0
+    assert covering(np.zeros_like(segments[0]), segments[0]) < 1.0
+
+
+def _ids(tmp_path, split: str, count: int):
+    path = tmp_path / f'{split}_ids.txt'
+    stems = [bsds_image(split, i)[0] for i in range(count)]
+    path.write_text('\n'.join(stems))
+    return path
+
+
+# --------------------------------------------------------------------------- #
+# pair sampling (eqs. 2-3), augmented references, cross-image negatives
+# --------------------------------------------------------------------------- #
+def test_sampling_follows_eqs_2_and_3_on_a_real_tree():
+    _, path = bsds_image('val', 2)
+    tree, _ = hierarchy(cv2.imread(path), ColourGradientEdges(),
+                        max_leaves=6)
+    k = tree.num_leaves
+    d = tree.distances()
+    regions = torch.from_numpy(tree.leaves[::4, ::4].astype(np.int64))
+    present = np.bincount(regions.flatten().numpy(), minlength=k) > 0
+    batch = 64
+    gen = torch.Generator().manual_seed(0)
+    pos_counts = np.zeros((k, k))
+    neg_counts = np.zeros((k, k))
+    for _ in range(20):
+        pairs = sample_tree_pairs(regions[None].expand(batch, -1, -1),
+                                  torch.from_numpy(d)[None].expand(
+                                      batch, -1, -1),
+                                  num_anchors=7, num_pos=10, num_neg=5,
+                                  sigma=0.8, generator=gen)
+        flat = regions.flatten()
+        hw = flat.numel()
+        a = flat[pairs.anchors % hw].numpy()
+        p = flat[pairs.positives % hw].numpy()
+        n = flat[pairs.negatives % hw].numpy()
+        np.add.at(pos_counts, (np.repeat(a, 10), p.ravel()), 1)
+        np.add.at(neg_counts, (np.repeat(a, 5), n.ravel()), 1)
+        assert (pairs.anchors // hw == torch.arange(batch).repeat_interleave(
+            min(7, k))).all()  # anchors stay in their image
+    for a in np.flatnonzero(present):
+        w_pos = np.where(np.arange(k) == a, 1.0, np.exp(-d[a] / 0.8))
+        w_neg = np.where(np.arange(k) == a, 0.0, np.exp(d[a] / 0.8))
+        w_pos, w_neg = w_pos * present, w_neg * present
+        for counts, w in ((pos_counts, w_pos), (neg_counts, w_neg)):
+            observed = counts[a] / counts[a].sum()
+            tv = 0.5 * np.abs(observed - w / w.sum()).sum()
+            assert tv < 0.05, (a, observed, w / w.sum())
+    assert neg_counts.diagonal().sum() == 0
+
+
+def test_single_region_and_cross_image_negatives():
+    single = torch.zeros(2, 8, 8, dtype=torch.long)
+    dist = torch.zeros(2, 1, 1)
+    pairs = sample_tree_pairs(single, dist, cns=5,
+                              generator=torch.Generator().manual_seed(0))
+    assert not pairs.valid.any()  # no negative region: no pairs
+    loss_fn = GroupingContrastLoss()
+    feats = torch.randn(2, 4, 8, 8, requires_grad=True)
+    rows = feats.permute(0, 2, 3, 1).reshape(-1, 4)
+    loss, stats = loss_fn(rows[pairs.anchors], rows[pairs.positives],
+                          pairs.valid[:, None].expand(-1, 10),
+                          rows[pairs.negatives],
+                          pairs.valid[:, None].expand(-1, 5))
+    loss.backward()
+    assert loss.item() == 0 and stats['pairs'] == 0
+    assert torch.isfinite(feats.grad).all()
+
+    two = torch.zeros(3, 8, 8, dtype=torch.long)
+    two[:, :, 4:] = 1
+    pairs = sample_tree_pairs(two, torch.tensor([[0., 1], [1, 0]]).expand(
+        3, 2, 2), cns=20, generator=torch.Generator().manual_seed(1))
+    anchor_image = pairs.anchors // 64
+    assert pairs.valid.all() and pairs.cross_valid.all()
+    assert (pairs.cross_image // 64 != anchor_image[:, None]).all()
+    alone = sample_tree_pairs(two[:1], torch.tensor([[[0., 1], [1, 0]]]),
+                              cns=5)
+    assert not alone.cross_valid.any()  # one image: no cross-image negative
+
+
+def test_augmented_references_land_on_the_same_scene_points():
+    needs_voc12_mini()
+    from mmssl_seg.datasets.transforms import RegionViews
+    image = cv2.imread(osp.join(VOC12_MINI, 'JPEGImages',
+                                '2007_000032.jpg'))
+    np.random.seed(3)
+    results = RegionViews(size=96, num_views=2, scale=(0.3, 1.0))(
+        dict(img=image, gt_regions=np.zeros(image.shape[:2], np.uint8)))
+    views = [torch.from_numpy(v.astype(np.float32)).permute(2, 0, 1)
+             for v in results['img']]
+    boxes = torch.from_numpy(results['view_boxes'])[None]
+    grid = (24, 24)
+    first = torch.nn.functional.interpolate(views[0][None], size=grid,
+                                            mode='area')
+    flat = torch.arange(24 * 24)
+    coords, inside = map_between_views(flat, boxes, grid, (96, 96))
+    assert inside.float().mean() > 0.1
+    sampled = torch.nn.functional.grid_sample(
+        views[1][None], coords[inside][None, None], align_corners=False)[
+            0, :, 0].T
+    source = first[0].flatten(1).T[inside]
+    same = (sampled - source).abs().mean()
+    shuffled = (sampled - source[torch.randperm(len(source))]).abs().mean()
+    assert same < 0.35 * shuffled, (same, shuffled)
+
+
+# --------------------------------------------------------------------------- #
+# the loss against a hand-written reference
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize('form', ['log', 'prob'])
+def test_loss_matches_a_hand_written_reference(form):
+    torch.manual_seed(0)
+    a = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    p = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    n = torch.randn(3, 6, 5, dtype=torch.float64, requires_grad=True)
+    pv = torch.tensor([[1, 1, 0, 1], [1, 0, 0, 0], [1, 1, 1, 1]]).bool()
+    nv = torch.tensor([[1] * 6, [1, 1, 0, 0, 0, 0], [0] * 6]).bool()
+    loss, stats = GroupingContrastLoss(form, temperature=0.5)(a, p, pv, n, nv)
+
+    def cos(x, y):
+        return (x @ y) / (x.norm() * y.norm())
+
+    terms = []
+    for i in range(3):
+        if not nv[i].any():
+            continue  # no negative: eq. 1 is undefined
+        for m in range(4):
+            if not pv[i, m]:
+                continue
+            e_pos = torch.exp(cos(a[i], p[i, m]) / 0.5)
+            e_neg = sum(torch.exp(cos(a[i], n[i, j]) / 0.5)
+                        for j in range(6) if nv[i, j])
+            prob = e_pos / (e_pos + e_neg)
+            terms.append(torch.log(prob) if form == 'log' else prob)
+    reference = -torch.stack(terms).mean()
+    assert stats['pairs'] == 4 and stats['anchors_without_negative'] == 1
+    torch.testing.assert_close(loss, reference)
+    grads = torch.autograd.grad(loss, (a, p, n))
+    expected = torch.autograd.grad(reference, (a, p, n))
+    for g, e in zip(grads, expected):
+        torch.testing.assert_close(g, e)
+
+
+# --------------------------------------------------------------------------- #
+# the model on real images: a training step, resume, the hand-off
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope='module')
+def mini_cfg(tmp_path_factory):
+    needs_voc12_mini()
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()[:4]
+    images = [(i, osp.join(VOC12_MINI, 'JPEGImages', i + '.jpg'))
+              for i in ids]
+    folder = str(tmp_path_factory.mktemp('hier'))
+    make_hierarchies(images, folder, ColourGradientEdges())
+    import os
+    os.environ['HIERARCHY_DIR'] = folder
+    try:
+        cfg = Config.fromfile(MINI)
+    finally:
+        del os.environ['HIERARCHY_DIR']
+    return cfg
+
+
+def _batch(cfg):
+    init_default_scope('mmseg')
+    np.random.seed(0)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    return default_collate([dataset[i] for i in range(len(dataset))])
+
+
+def test_load_region_hierarchy_names_missing_and_mis_sized_files(tmp_path):
+    needs_voc12_mini()
+    from mmssl_seg.datasets.transforms import LoadRegionHierarchy
+    image = np.zeros((10, 12, 3), np.uint8)
+    load = LoadRegionHierarchy(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='x.npz'):
+        load(dict(img=image, img_path='/data/x.jpg'))
+    (tmp_path / 'trees').mkdir()
+    hand_tree().save(str(tmp_path / 'trees' / 'x.npz'))
+    with pytest.raises(ValueError, match=r'x.npz is \(2, 4\)'):
+        load(dict(img=image, img_path='/data/x.jpg'))
+
+
+def test_training_step_and_exact_resume(mini_cfg):
+    data = _batch(mini_cfg)
+    assert data['data_samples'][0].gt_regions.data.shape == (2, 112, 112)
+    torch.manual_seed(0)
+    model = build_model(mini_cfg)
+    model.init_weights()
+    batch = model.data_preprocessor(data, True)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    assert torch.isfinite(losses['loss_grouping'])
+    # 4 images x 7 anchors x (10 + up to 10 augmented) positives
+    assert 4 * 7 * 10 <= losses['pairs'] <= 4 * 7 * 20
+    losses['loss_grouping'].backward()
+    assert model.backbone.stem[0].weight.grad.abs().sum() > 0
+    assert int(model.step) == 1
+    again = model.loss(batch['inputs'], batch['data_samples'])
+    resumed = build_model(mini_cfg)
+    resumed.load_state_dict(state)
+    resumed.step += 1  # as a checkpoint written after the first step
+    # the same pairs as the unbroken run: the step buffer seeds the sampling
+    resumed_losses = resumed.loss(batch['inputs'], batch['data_samples'])
+    for key in ('loss_grouping', 'pairs'):
+        torch.testing.assert_close(resumed_losses[key], again[key])
+
+
+def test_hand_off_into_the_frozen_aspp_evaluation(mini_cfg, tmp_path):
+    from mmssl_seg.utils.checkpoint import extract_pretrained
+    model = build_model(mini_cfg)
+    source = str(tmp_path / 'pretrain.pth')
+    torch.save({'state_dict': model.state_dict()}, source)
+    out = str(tmp_path / 'frozen.pth')
+    extract_pretrained(source, out, ASPP_MINI, ['backbone', 'neck'])
+    saved = torch.load(out, weights_only=True)['state_dict']
+    assert any(k.startswith('neck.embed') for k in saved)
+    target = build_model(Config.fromfile(ASPP_MINI))
+    target.backbone.init_cfg = dict(type='Pretrained', checkpoint=out,
+                                    prefix='backbone.')
+    target.neck.init_cfg = dict(type='Pretrained', checkpoint=out,
+                                prefix='neck.')
+    target.init_weights()
+    torch.testing.assert_close(target.neck.embed.weight,
+                               model.neck.embed.weight)
+    target.train()
+    assert not target.neck.training and not any(
+        p.requires_grad for p in target.neck.parameters())
+    assert not any(p.requires_grad for p in target.backbone.parameters())
