@@ -407,3 +407,81 @@ def test_hand_off_into_the_frozen_aspp_evaluation(mini_cfg, tmp_path):
     assert not target.neck.training and not any(
         p.requires_grad for p in target.neck.parameters())
     assert not any(p.requires_grad for p in target.backbone.parameters())
+
+
+# --------------------------------------------------------------------------- #
+# the contour detector (strict setting): data, a short training, its edges
+# --------------------------------------------------------------------------- #
+CONTOUR = osp.join(REPO, 'configs/hier_grouping/'
+                   'contour-net_r18_1xb8-4k_bsds500-320x320.py')
+
+
+def test_bsds_boundaries_follow_the_consensus_rule():
+    from mmssl_seg.datasets.transforms import LoadBSDSBoundaries
+    from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth
+    stem, path = bsds_image('train', 0)
+    mat = osp.join(BSDS, 'groundTruth', 'train', stem + '.mat')
+    label = LoadBSDSBoundaries(eta=0.5)(dict(seg_map_path=mat,
+                                             img_path=path))['gt_seg_map']
+    votes = np.mean([b > 0 for b in read_bsds_ground_truth(mat)[0]], 0)
+    assert (label[votes >= 0.5] == 1).all() and (label[votes == 0] == 0).all()
+    assert (label[(votes > 0) & (votes < 0.5)] == 255).all()
+    assert 0.005 < (label == 1).mean() < 0.2
+    with pytest.raises(FileNotFoundError, match='nothing.mat'):
+        LoadBSDSBoundaries()(dict(seg_map_path='/x/nothing.mat'))
+
+
+def test_contour_net_trains_and_feeds_the_hierarchy_tool(tmp_path):
+    needs_bsds()
+    work = tmp_path / 'contour'
+    result = run_tool(sys.executable, 'tools/train.py', CONTOUR,
+                      '--work-dir', str(work), '--cfg-options',
+                      'train_cfg.max_iters=2', 'train_dataloader.batch_size=2',
+                      'train_dataloader.num_workers=0',
+                      'train_dataloader.persistent_workers=False',
+                      'default_hooks.checkpoint.interval=2',
+                      'default_hooks.logger.interval=1')
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'decode.loss_boundary' in result.stdout
+    out = tmp_path / 'hier'
+    result = run_tool(sys.executable, 'tools/priors/make_hierarchies.py',
+                      str(out), '--images', osp.join(BSDS, 'images', 'val'),
+                      '--ids', str(_ids(tmp_path, 'val', 1)), '--edges',
+                      'contour_net', '--edge-config', CONTOUR,
+                      '--edge-checkpoint', str(work / 'iter_2.pth'),
+                      '--workers', '1', '--picture', '1')
+    assert result.returncode == 0, result.stdout[-3000:]
+    manifest = json.load(open(out / 'manifest.json'))
+    assert manifest['params']['detector']['name'] == 'contour_net'
+    tree = RegionTree.load(str(out / 'trees' / (bsds_image('val', 0)[0] +
+                                                 '.npz')))
+    assert tree.leaves.shape in ((321, 481), (481, 321))
+
+
+def test_class_balanced_boundary_loss_matches_hed_eq_2():
+    from mmssl_seg.models.losses import ClassBalancedBoundaryLoss
+    torch.manual_seed(0)
+    score = torch.randn(2, 2, 3, 4, dtype=torch.float64, requires_grad=True)
+    label = torch.tensor([[[0, 1, 255, 0], [0, 0, 0, 1], [1, 0, 0, 255]],
+                          [[0, 0, 0, 0], [255, 1, 0, 0], [0, 0, 1, 0]]])
+    loss = ClassBalancedBoundaryLoss()(score, label)
+    pos = neg = 0
+    terms_pos, terms_neg = [], []
+    for n in range(2):
+        for y in range(3):
+            for x in range(4):
+                p1 = torch.softmax(score[n, :, y, x], 0)[1]
+                if label[n, y, x] == 1:
+                    pos += 1
+                    terms_pos.append(torch.log(p1))
+                elif label[n, y, x] == 0:
+                    neg += 1
+                    terms_neg.append(torch.log(1 - p1))
+    beta = neg / (pos + neg)
+    reference = -(beta * sum(terms_pos) +
+                  (1 - beta) * sum(terms_neg)) / (pos + neg)
+    torch.testing.assert_close(loss, reference)
+    torch.testing.assert_close(torch.autograd.grad(loss, score)[0],
+                               torch.autograd.grad(reference, score)[0])
+    empty = ClassBalancedBoundaryLoss()(score, torch.full_like(label, 255))
+    assert empty.item() == 0

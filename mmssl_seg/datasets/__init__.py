@@ -1,9 +1,10 @@
 from . import transforms  # noqa: F401
+from .bsds import BSDSBoundaryDataset
 from .nyuv2 import NYUv2SegDataset
 from .texture_mosaic import TextureMosaicDataset, build_texture_mosaics
 from .voc_aug import VOCAugDataset
 
 __all__ = [
-    'NYUv2SegDataset', 'TextureMosaicDataset', 'VOCAugDataset',
-    'build_texture_mosaics'
+    'BSDSBoundaryDataset', 'NYUv2SegDataset',
+    'TextureMosaicDataset', 'VOCAugDataset', 'build_texture_mosaics'
 ]

@@ -2,7 +2,8 @@
 
     python tools/priors/make_hierarchies.py OUT_DIR
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
-        [--edges colour_gradient|structured_forest] [--edge-model FILE]
+        [--edges colour_gradient|structured_forest|contour_net]
+        [--edge-model FILE] [--edge-config CFG --edge-checkpoint PTH]
         [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N] [--picture N]
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
@@ -17,7 +18,8 @@ import os.path as osp
 import time
 
 from mmssl_seg.priors.engine import list_images, parse_shard
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges,
+                                        ContourNetEdges, RegionTree,
                                         StructuredForestEdges,
                                         make_hierarchies)
 from mmssl_seg.priors.saliency.generate import read_image
@@ -30,6 +32,11 @@ def build_detector(args):
             raise SystemExit('--edges structured_forest needs --edge-model '
                              '(an OpenCV model.yml.gz)')
         return StructuredForestEdges(args.edge_model)
+    if args.edges == 'contour_net':
+        if not (args.edge_config and args.edge_checkpoint):
+            raise SystemExit('--edges contour_net needs --edge-config and '
+                             '--edge-checkpoint (a trained contour-net_*)')
+        return ContourNetEdges(args.edge_config, args.edge_checkpoint)
     return ColourGradientEdges()
 
 
@@ -42,8 +49,11 @@ def main(argv=None) -> None:
     parser.add_argument('--data', help='dataset config instead of --images')
     parser.add_argument('--splits', nargs='+', default=['train'])
     parser.add_argument('--edges', default='colour_gradient',
-                        choices=['colour_gradient', 'structured_forest'])
+                        choices=['colour_gradient', 'structured_forest',
+                                 'contour_net'])
     parser.add_argument('--edge-model', help='structured forest model file')
+    parser.add_argument('--edge-config', help='contour detector config')
+    parser.add_argument('--edge-checkpoint', help='its trained weights')
     parser.add_argument('--max-leaves', type=int, default=40)
     parser.add_argument('--min-area', type=float, default=0.005,
                         help='merge regions below this image fraction first')

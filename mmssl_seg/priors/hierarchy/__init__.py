@@ -1,9 +1,10 @@
-from .edges import ColourGradientEdges, EdgeDetector, StructuredForestEdges
+from .edges import (ColourGradientEdges, ContourNetEdges, EdgeDetector,
+                    StructuredForestEdges)
 from .generate import hierarchy, make_hierarchies, read_ucm2
 from .tree import RegionTree, tree_from_hierarchy
 
 __all__ = [
-    'ColourGradientEdges', 'EdgeDetector', 'RegionTree',
+    'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector', 'RegionTree',
     'StructuredForestEdges', 'hierarchy', 'make_hierarchies', 'read_ucm2',
     'tree_from_hierarchy'
 ]
