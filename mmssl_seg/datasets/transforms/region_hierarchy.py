@@ -10,12 +10,11 @@ from typing import Sequence
 
 import cv2
 import numpy as np
-import torch
 from mmcv.transforms import BaseTransform, Compose
-from mmengine.structures import PixelData
 from mmseg.registry import TRANSFORMS
-from mmseg.structures import SegDataSample
 
+from mmssl_seg.datasets.transforms.saliency import (PackSaliencyViews,
+                                                   random_resized_box)
 from mmssl_seg.priors.hierarchy import RegionTree
 
 
@@ -86,13 +85,9 @@ class RegionViews(BaseTransform):
 
     def _box(self, h: int, w: int) -> tuple[int, int, int, int]:
         for _ in range(10):
-            area = h * w * np.random.uniform(*self.scale)
-            aspect = math.exp(np.random.uniform(*self.log_ratio))
-            cw = int(round(math.sqrt(area * aspect)))
-            ch = int(round(math.sqrt(area / aspect)))
-            if 0 < cw <= w and 0 < ch <= h:
-                return (np.random.randint(0, h - ch + 1),
-                        np.random.randint(0, w - cw + 1), ch, cw)
+            box = random_resized_box(h, w, self.scale, self.log_ratio)
+            if box is not None:
+                return box
         side = min(h, w)  # torchvision's fallback: a centred square
         return (h - side) // 2, (w - side) // 2, side, side
 
@@ -122,7 +117,7 @@ class RegionViews(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class PackRegionViews(BaseTransform):
+class PackRegionViews(PackSaliencyViews):
     """Pack the views: ``inputs`` is a list of ``3 x H x W`` uint8 tensors
     (one per view); the ``SegDataSample`` holds ``gt_regions``
     (``V x H x W``) and, in its metainfo, ``tree_distance`` and
@@ -134,15 +129,5 @@ class PackRegionViews(BaseTransform):
 
     def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape',
                                                    'img_shape')) -> None:
-        self.meta_keys = meta_keys
-
-    def transform(self, results: dict) -> dict:
-        inputs = [torch.from_numpy(np.ascontiguousarray(
-            img.transpose(2, 0, 1))) for img in results['img']]
-        meta = {k: results[k] for k in self.meta_keys if k in results}
-        meta['tree_distance'] = torch.from_numpy(results['tree_distance'])
-        meta['view_boxes'] = torch.from_numpy(results['view_boxes'])
-        sample = SegDataSample(metainfo=meta)
-        sample.gt_regions = PixelData(data=torch.from_numpy(
-            np.stack(results['gt_regions']).astype(np.int64)))
-        return dict(inputs=inputs, data_samples=sample)
+        super().__init__(meta_keys, fields=('gt_regions', ),
+                         meta_tensors=('tree_distance', 'view_boxes'))
