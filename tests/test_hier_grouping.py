@@ -230,7 +230,7 @@ def test_sampling_follows_eqs_2_and_3_on_a_real_tree():
 
 def test_single_region_and_cross_image_negatives():
     single = torch.zeros(2, 8, 8, dtype=torch.long)
-    dist = torch.zeros(2, 1, 1)
+    dist = torch.zeros(2, 3, 3)  # padded: regions 1 and 2 absent
     pairs = sample_tree_pairs(single, dist, cns=5,
                               generator=torch.Generator().manual_seed(0))
     assert not pairs.valid.any()  # no negative region: no pairs

@@ -95,7 +95,9 @@ def sample_tree_pairs(regions: torch.Tensor, distances: torch.Tensor,
         n = counts[img, region]
         offset = (torch.rand(region.shape, generator=generator) *
                   n).long().clamp(max=(n - 1).clamp_min(0))
-        return order[starts[img, region] + offset]
+        # an absent region (only in rows marked invalid) may point past the
+        # end: any pixel will do there
+        return order[(starts[img, region] + offset).clamp(max=len(order) - 1)]
 
     present = counts > 0
     s = min(num_anchors, k)
