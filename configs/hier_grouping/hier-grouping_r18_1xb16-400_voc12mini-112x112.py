@@ -1,6 +1,7 @@
 # Hierarchical grouping at mini scale for 2 CPU cores: ResNetV1c-18
-# hypercolumn (Res3 128 + Res4 256 channels -> 32-d at 1/4) from random
-# init on the 330 voc12_mini train images, 112x112 views, batch 16, Adam
+# hypercolumn (Res3 128 + Res4 256 channels, projected to 128 each, -> 32-d
+# at 1/4) from random init on the 330 voc12_mini train images, 112x112
+# views, batch 16, Adam
 # lr 1e-3 (the paper's 1e-2 is for batch 70; not tuned here), x0.1 after
 # 300 of 400 iterations. See README.md for the commands from region trees
 # to evaluation.
