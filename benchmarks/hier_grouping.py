@@ -24,15 +24,14 @@ import numpy as np
 import torch
 
 from mmssl_seg.models.utils import sample_tree_pairs
-from mmssl_seg.priors.hierarchy import ColourGradientEdges, RegionTree
-from mmssl_seg.priors.hierarchy.tree import tree_from_hierarchy
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
+                                        tree_from_hierarchy, ucm_tree)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BSDS = osp.join(osp.dirname(REPO), 'shared/data/bsds500/images/val')
 
 
 def prior_seconds(paths: list[str]) -> tuple[dict, list[RegionTree]]:
-    import higra as hg
     detector = ColourGradientEdges()
     times = {'edges': [], 'owt_ucm': [], 'tree_encoding': [], 'load': []}
     trees = []
@@ -43,21 +42,11 @@ def prior_seconds(paths: list[str]) -> tuple[dict, list[RegionTree]]:
         edges, orientation = detector(image)
         times['edges'].append(time.perf_counter() - start)
         start = time.perf_counter()
-        graph = hg.get_4_adjacency_graph(edges.shape)
-        tree, altitudes = hg.mean_pb_hierarchy(
-            graph, hg.weight_graph(graph, edges, hg.WeightFunction.mean),
-            edges.shape,
-            hg.weight_graph(graph, orientation, hg.WeightFunction.mean))
-        tree, altitudes = hg.filter_small_nodes_from_tree(
-            tree, altitudes, 0.005 * edges.size)
+        _, tree, altitudes = ucm_tree(edges, orientation)
         times['owt_ucm'].append(time.perf_counter() - start)
         start = time.perf_counter()
-        rag = hg.CptHierarchy.get_leaf_graph(tree)
-        region_tree = tree_from_hierarchy(
-            tree, altitudes, hg.CptRegionAdjacencyGraph.get_vertex_map(rag),
-            edges.shape, 40)
         out = osp.join(folder, f'{i}.npz')
-        region_tree.save(out)
+        tree_from_hierarchy(tree, altitudes, edges.shape, 40).save(out)
         times['tree_encoding'].append(time.perf_counter() - start)
         start = time.perf_counter()
         loaded = RegionTree.load(out)

@@ -13,8 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
-from mmssl_seg.datasets.transforms.saliency import (PackSaliencyViews,
-                                                   random_resized_box)
+from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
 from mmssl_seg.priors.hierarchy import RegionTree
 
 
@@ -117,7 +116,7 @@ class RegionViews(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class PackRegionViews(PackSaliencyViews):
+class PackRegionViews(PackViews):
     """Pack the views: ``inputs`` is a list of ``3 x H x W`` uint8 tensors
     (one per view); the ``SegDataSample`` holds ``gt_regions``
     (``V x H x W``) and, in its metainfo, ``tree_distance`` and

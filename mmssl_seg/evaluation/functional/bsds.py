@@ -7,10 +7,11 @@ segmentation covering of the ground truth by the hierarchy's cuts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from mmssl_seg.evaluation.functional.matching import confusion_matrix
 
 MAX_DIST = 0.0075
 
@@ -71,46 +72,41 @@ def covering(segmentation: np.ndarray, ground_truth: np.ndarray) -> float:
     region's best overlap (IoU) with a segment, weighted by its size."""
     _, seg = np.unique(segmentation, return_inverse=True)
     _, gt = np.unique(ground_truth, return_inverse=True)
-    seg, gt = seg.ravel(), gt.ravel()
-    joint = np.bincount(gt * (seg.max() + 1) + seg,
-                        minlength=(gt.max() + 1) * (seg.max() + 1)).reshape(
-                            gt.max() + 1, seg.max() + 1)
-    gt_size, seg_size = joint.sum(1), joint.sum(0)
-    iou = joint / (gt_size[:, None] + seg_size[None] - joint)
-    return float((iou.max(1) * gt_size).sum() / gt_size.sum())
+    segments, regions = seg.max() + 1, gt.max() + 1
+    joint = confusion_matrix(seg, gt, segments, regions,
+                             ignore_index=-1)[:segments]
+    gt_size, seg_size = joint.sum(0), joint.sum(1)
+    iou = joint / (seg_size[:, None] + gt_size[None] - joint)
+    return float((iou.max(0) * gt_size).sum() / gt_size.sum())
 
 
-@dataclass
-class HierarchyBenchmark:
-    """Accumulates boundary counts and covering image by image.
+def score_ucm2(ucm2: np.ndarray, gt_boundaries: Sequence[np.ndarray],
+               gt_segments: Sequence[np.ndarray],
+               thresholds: np.ndarray) -> tuple[np.ndarray, list]:
+    """One image's boundary counts (``T x 4``) and mean covering per
+    threshold, from its ``ucm2`` as the BSDS code reads it: boundaries at
+    ``ucm2[2::2, 2::2]``, the partition at ``t`` the 4-connected components
+    of ``ucm2 <= t`` at ``[1::2, 1::2]``."""
+    from skimage.measure import label
+    strength = ucm2[2::2, 2::2]
+    if strength.shape != gt_boundaries[0].shape:
+        raise ValueError(f'ucm2 is {ucm2.shape}, needs 2x the image '
+                         f'{gt_boundaries[0].shape} + 1')
+    counts = boundary_counts(strength, gt_boundaries, thresholds)
+    covers = [np.mean([covering(label(ucm2 <= t, connectivity=1)[1::2, 1::2],
+                                s) for s in gt_segments]) for t in thresholds]
+    return counts, covers
 
-    Args:
-        thresholds: Boundary strengths tried (the benchmark uses 99 evenly
-            spaced ones for UCMs).
-    """
 
-    thresholds: np.ndarray = field(
-        default_factory=lambda: np.linspace(0.01, 0.99, 99))
-    counts: list = field(default_factory=list)
-    covers: list = field(default_factory=list)
-
-    def update(self, ucm: np.ndarray, cut: Callable[[float], np.ndarray],
-               gt_boundaries: Sequence[np.ndarray],
-               gt_segments: Sequence[np.ndarray]) -> None:
-        """Add one image: its UCM on the pixel grid (values in [0, 1]), a
-        function giving the partition at a threshold, and the annotators'
-        boundary and segment maps."""
-        self.counts.append(boundary_counts(ucm, gt_boundaries,
-                                           self.thresholds))
-        self.covers.append([
-            np.mean([covering(cut(t), g) for g in gt_segments])
-            for t in self.thresholds])
-
-    def compute(self) -> dict:
-        if not self.counts:
-            raise ValueError('no image was evaluated')
-        result = summarise_boundaries(np.stack(self.counts), self.thresholds)
-        covers = np.asarray(self.covers)
-        result['covering_ODS'] = float(covers.mean(0).max())
-        result['covering_OIS'] = float(covers.max(1).mean())
-        return result
+def summarise_hierarchies(counts: Sequence[np.ndarray],
+                          covers: Sequence[Sequence[float]],
+                          thresholds: np.ndarray) -> dict:
+    """ODS / OIS / AP and covering ODS / OIS of per-image scores
+    (:func:`score_ucm2`)."""
+    if not len(counts):
+        raise ValueError('no image was evaluated')
+    result = summarise_boundaries(np.stack(counts), thresholds)
+    covers = np.asarray(covers)
+    result['covering_ODS'] = float(covers.mean(0).max())
+    result['covering_OIS'] = float(covers.max(1).mean())
+    return result

@@ -10,8 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
-from mmssl_seg.evaluation.functional.bsds import (HierarchyBenchmark,
-                                                  boundary_counts, covering)
+from mmssl_seg.evaluation.functional.bsds import (score_ucm2,
+                                                  summarise_hierarchies)
 from mmssl_seg.priors.engine import parallel_map
 
 
@@ -41,28 +41,23 @@ def read_reference(folder: str) -> dict:
 
 
 class _ImageScore:
-    """Boundary counts and covers of one image (picklable for workers)."""
+    """:func:`score_ucm2` of one ``(stem, ucm2 path)`` (picklable for
+    workers)."""
 
     def __init__(self, gt_dir: str, thresholds: np.ndarray) -> None:
         self.gt_dir = gt_dir
         self.thresholds = thresholds
 
     def __call__(self, item: tuple[str, str]) -> tuple[np.ndarray, list]:
-        from skimage.measure import label
-
         from mmssl_seg.priors.hierarchy import read_ucm2
         stem, path = item
-        ucm2 = read_ucm2(path)
         boundaries, segments = read_bsds_ground_truth(
             osp.join(self.gt_dir, stem + '.mat'))
-        strength = ucm2[2::2, 2::2]
-        if strength.shape != boundaries[0].shape:
-            raise ValueError(f'{path}: ucm2 is {ucm2.shape}, needs 2x the '
-                             f'image {boundaries[0].shape} + 1')
-        counts = boundary_counts(strength, boundaries, self.thresholds)
-        covers = [np.mean([covering(label(ucm2 <= t, connectivity=1)[
-            1::2, 1::2], s) for s in segments]) for t in self.thresholds]
-        return counts, covers
+        try:
+            return score_ucm2(read_ucm2(path), boundaries, segments,
+                              self.thresholds)
+        except ValueError as error:
+            raise ValueError(f'{path}: {error}') from None
 
 
 def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
@@ -89,11 +84,12 @@ def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
     if not items:
         raise FileNotFoundError(f'no ucm2 in {ucm_dir} with ground truth in '
                                 f'{gt_dir}')
-    bench = HierarchyBenchmark(thresholds)
-    for counts, covers in parallel_map(_ImageScore(gt_dir, thresholds),
-                                       items, workers, 'BSDS benchmark'):
-        bench.counts.append(counts)
-        bench.covers.append(covers)
-    result = bench.compute()
+    counts, covers = [], []
+    for one_counts, one_covers in parallel_map(
+            _ImageScore(gt_dir, thresholds), items, workers,
+            'BSDS benchmark'):
+        counts.append(one_counts)
+        covers.append(one_covers)
+    result = summarise_hierarchies(counts, covers, thresholds)
     result['thresholds'] = len(thresholds)
     return result

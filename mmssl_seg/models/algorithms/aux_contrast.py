@@ -8,6 +8,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
+from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.queue import FeatureQueue
 from mmssl_seg.models.utils.seeding import step_generator
 
@@ -34,16 +35,8 @@ def _points(features: torch.Tensor, flat: torch.Tensor,
     if features.shape[2:] == (h, w):
         picked = features[n, :, y, x]
     else:  # sample only the chosen pixels, never the full-resolution map
-        grid = torch.stack([(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1],
-                           dim=-1).to(features)
-        picked = features.new_zeros(len(flat), features.shape[1])
-        for i in range(len(features)):
-            mine = (n == i).nonzero()[:, 0]
-            if len(mine):
-                picked[mine] = F.grid_sample(
-                    features[i:i + 1], grid[mine][None, :, None],
-                    mode='bilinear', padding_mode='border',
-                    align_corners=False)[0, :, :, 0].T
+        picked = sample_points(features, n, torch.stack(
+            [(x + 0.5) / w * 2 - 1, (y + 0.5) / h * 2 - 1], dim=-1))
     return F.normalize(picked, dim=1)
 
 

@@ -4,10 +4,10 @@ references in the second view, cross-image negatives, eq. 1."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.tree_pairs import (map_between_views,
                                                sample_tree_pairs)
 
@@ -25,16 +25,9 @@ def _sample(features: torch.Tensor, flat: torch.Tensor,
     """Bilinear samples of ``features`` at ``coords`` (``... x 2`` in
     [-1, 1]) in the image each flat index belongs to."""
     b, c, h, w = features.shape
-    image = (flat // (h * w)).reshape(-1).to(features.device)
-    grid = coords.reshape(-1, 2).to(features)
-    out = features.new_zeros(len(image), c)
-    for i in range(b):
-        mine = (image == i).nonzero()[:, 0]
-        if len(mine):
-            out[mine] = F.grid_sample(
-                features[i:i + 1], grid[mine][None, None], mode='bilinear',
-                align_corners=False)[0, :, 0].T
-    return out.view(*flat.shape, c)
+    image = (flat // (h * w)).reshape(-1)
+    return sample_points(features, image, coords.reshape(-1, 2)).view(
+        *flat.shape, c)
 
 
 @MODELS.register_module()

@@ -1,4 +1,5 @@
 from .patch_sampler import PatchSampler, Patches
+from .point_sampling import sample_points
 from .queue import FeatureQueue
 from .tree_pairs import (TreePairs, map_between_views, region_probabilities,
                          sample_tree_pairs)
@@ -9,5 +10,5 @@ __all__ = [
     'FeatureQueue', 'PatchSampler', 'Patches', 'TreePairs',
     'class_connected_graph', 'class_connected_triplets',
     'map_between_views', 'random_triplets', 'region_probabilities',
-    'sample_tree_pairs'
+    'sample_points', 'sample_tree_pairs'
 ]

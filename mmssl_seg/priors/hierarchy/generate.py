@@ -30,15 +30,12 @@ TOOL = 'make_hierarchies'
 UCM_SCALE = 65535
 
 
-def hierarchy(image: np.ndarray, detector: EdgeDetector,
-              max_leaves: int = 40,
-              min_area: float = 0.005) -> tuple[RegionTree, np.ndarray]:
-    """The region tree of ``image`` and the full hierarchy's UCM on the
-    Khalimsky grid (BSDS's ``ucm2``: boundaries at odd coordinates, regions
-    at the pixels ``[1::2, 1::2]``).
+def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
+             min_area: float = 0.005):
+    """Oriented watershed + mean-boundary UCM of an edge map with higra:
+    ``(pixel graph, tree over superpixels, altitudes)``.
 
     Args:
-        max_leaves: Most regions at the finest level (40 in the paper).
         min_area: Regions smaller than this fraction of the image are merged
             into a neighbour first (higra's ``filter_small_nodes_from_tree``;
             the paper is silent). The mean-boundary UCM keeps small regions
@@ -47,7 +44,6 @@ def hierarchy(image: np.ndarray, detector: EdgeDetector,
             regions and many specks.
     """
     import higra as hg
-    edges, orientation = detector(image)
     shape = edges.shape
     graph = hg.get_4_adjacency_graph(shape)
     weights = hg.weight_graph(graph, edges, hg.WeightFunction.mean)
@@ -56,10 +52,21 @@ def hierarchy(image: np.ndarray, detector: EdgeDetector,
     if min_area > 0:
         tree, altitudes = hg.filter_small_nodes_from_tree(
             tree, altitudes, min_area * shape[0] * shape[1])
-    rag = hg.CptHierarchy.get_leaf_graph(tree)
-    vertex_map = hg.CptRegionAdjacencyGraph.get_vertex_map(rag)
-    region_tree = tree_from_hierarchy(tree, altitudes, vertex_map, shape,
-                                      max_leaves)
+    return graph, tree, altitudes
+
+
+def hierarchy(image: np.ndarray, detector: EdgeDetector,
+              max_leaves: int = 40,
+              min_area: float = 0.005) -> tuple[RegionTree, np.ndarray]:
+    """The region tree of ``image`` (:func:`ucm_tree`, cut to at most
+    ``max_leaves`` leaves, 40 in the paper) and the full hierarchy's UCM on
+    the Khalimsky grid (BSDS's ``ucm2``: boundaries at odd coordinates,
+    regions at the pixels ``[1::2, 1::2]``)."""
+    import higra as hg
+    edges, orientation = detector(image)
+    shape = edges.shape
+    graph, tree, altitudes = ucm_tree(edges, orientation, min_area)
+    region_tree = tree_from_hierarchy(tree, altitudes, shape, max_leaves)
     saliency = hg.saliency(tree, altitudes)  # on the pixel graph's edges
     ucm2 = hg.graph_4_adjacency_2_khalimsky(graph, saliency, shape,
                                             add_extra_border=True)

@@ -108,22 +108,23 @@ class RegionTree:
         return tree
 
 
-def tree_from_hierarchy(tree, altitudes: np.ndarray, vertex_map: np.ndarray,
-                        shape: tuple[int, int],
+def tree_from_hierarchy(tree, altitudes: np.ndarray, shape: tuple[int, int],
                         max_leaves: int = 40) -> RegionTree:
     """Keep the top of a higra hierarchy: its largest horizontal cut with at
     most ``max_leaves`` regions becomes the leaves.
 
     Args:
-        tree: A higra tree over superpixels (its leaves).
+        tree: A higra tree over superpixels (its leaves), whose leaf graph
+            is a region adjacency graph of the pixels.
         altitudes: Node altitudes of ``tree``.
-        vertex_map: Pixel -> leaf of ``tree`` (flattened).
         shape: Image ``(H, W)``.
         max_leaves: Most regions at the finest level (at most 255).
     """
     import higra as hg
     if not 1 <= max_leaves <= 255:
         raise ValueError(f'max_leaves must be in 1..255, got {max_leaves}')
+    vertex_map = hg.CptRegionAdjacencyGraph.get_vertex_map(
+        hg.CptHierarchy.get_leaf_graph(tree))  # pixel -> superpixel
     parents = tree.parents()
     explorer = hg.HorizontalCutExplorer(tree, altitudes)
     cut = explorer.horizontal_cut_from_num_regions(max_leaves,
