@@ -262,9 +262,12 @@ def test_cli_label_fraction(tmp_path):
     result = _tool('tools/eval/label_fraction.py', MINI_DEEPLAB, 'random',
                    '--fractions', '10', '--seeds', '0', '1', '--work-dir',
                    str(tmp_path / 'lf'), '--out-dir', str(tmp_path),
-                   '--cfg-options', *quick_options(2))
+                   '--max-iters', '2', '--cfg-options', *quick_options(400))
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.load(open(tmp_path / 'label_fraction.json'))
+    # --max-iters scaled the 400-iteration schedule (and its intervals)
+    assert report['max_iters'] == 2
+    assert osp.isfile(tmp_path / 'lf' / 'train_10pct_seed0' / 'iter_2.pth')
     ten = report['mIoU_per_fraction']['10']
     assert ten['labelled_images'] == 33 and len(ten['runs']) == 2
     assert osp.isfile(tmp_path / 'lf' / 'train_10pct_seed1' / 'result.json')

@@ -1,11 +1,12 @@
 """Train a model from a config, like MMSeg's ``tools/train.py``.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
-        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--max-iters N] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
 
-from mmssl_seg.apis import load_config, train
+from mmssl_seg.apis import load_config, rescale_schedule, train
 from mmssl_seg.apis.runner import add_common_args, parse_common_args
 
 
@@ -18,10 +19,16 @@ def main() -> None:
     parser.add_argument(
         '--amp', action='store_true',
         help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--max-iters', type=int,
+        help='train this many iterations with the schedule scaled to match '
+        '(milestones, poly end, checkpoint interval)')
     add_common_args(parser)
     args = parse_common_args(parser)
     cfg = load_config(args.config, args.work_dir, args.cfg_options,
                       args.launcher)
+    if args.max_iters:
+        rescale_schedule(cfg, args.max_iters)
     train(cfg, resume=args.resume, amp=args.amp)
 
 

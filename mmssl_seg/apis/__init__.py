@@ -1,3 +1,5 @@
-from .runner import build_runner, load_config, test, train
+from .runner import build_runner, load_config, rescale_schedule, test, train
 
-__all__ = ['build_runner', 'load_config', 'test', 'train']
+__all__ = [
+    'build_runner', 'load_config', 'rescale_schedule', 'test', 'train'
+]

@@ -60,6 +60,52 @@ def pretrained_init(checkpoint: str,
     }
 
 
+def rescale_schedule(cfg: Config, max_iters: int) -> Config:
+    """Run an iteration-based config for ``max_iters`` iterations with the
+    same shape of schedule: every scheduler's ``begin`` / ``end`` /
+    ``milestones`` / ``T_max``, the validation, checkpoint and logging
+    intervals scale by ``max_iters / cfg.train_cfg.max_iters``.
+
+    Used to give methods with different costs per iteration the same
+    wall-clock budget (``tools/benchmark.py``) and by ``tools/train.py
+    --max-iters``. Epoch-based schedules are refused.
+    """
+    loop = cfg.train_cfg
+    if 'max_iters' not in loop:
+        raise ValueError('rescale_schedule needs an iteration-based '
+                         f'train_cfg, got {dict(loop)}')
+    if max_iters < 1:
+        raise ValueError(f'max_iters must be >= 1, got {max_iters}')
+    old = loop.max_iters
+    factor = max_iters / old
+
+    def scale(value: int) -> int:
+        return min(max_iters, max(1, round(value * factor)))
+
+    if 'val_interval' in loop:
+        loop.val_interval = scale(loop.val_interval)
+    loop.max_iters = max_iters
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    for sched in schedulers:
+        if sched.get('by_epoch', True):
+            raise ValueError('rescale_schedule handles by_epoch=False '
+                             f'schedulers only, got {dict(sched)}')
+        for key in ('end', 'T_max'):
+            if key in sched:
+                sched[key] = scale(sched[key])
+        if 'begin' in sched:
+            sched['begin'] = round(sched['begin'] * factor)
+        if 'milestones' in sched:
+            sched['milestones'] = [scale(m) for m in sched['milestones']]
+    hooks = cfg.get('default_hooks', {})
+    for name in ('checkpoint', 'logger'):
+        if name in hooks and 'interval' in hooks[name]:
+            hooks[name].interval = scale(hooks[name].interval)
+    return cfg
+
+
 def build_runner(cfg: Config) -> Runner:
     """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
     if 'runner_type' not in cfg:

@@ -3,7 +3,8 @@ checkpoint (or random init) and report mean and std of val mIoU per fraction.
 
     python tools/eval/label_fraction.py FINETUNE_CONFIG CHECKPOINT
         [--fractions 1 2 5 12.5 100] [--seeds 0 1 2] [--parts backbone]
-        [--work-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
+        [--max-iters N] [--work-dir DIR] [--out-dir DIR]
+        [--cfg-options k=v ...]
 
 CHECKPOINT is a tensors-only file of extract_pretrained.py, or 'random'.
 """
@@ -26,6 +27,8 @@ def main(argv=None) -> None:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--parts', nargs='+', default=['backbone'],
                         help='parts of the model initialised from CHECKPOINT')
+    parser.add_argument('--max-iters', type=int,
+                        help='shorter or longer fine-tuning, schedule scaled')
     parser.add_argument('--work-dir', default='work_dirs/label_fraction')
     parser.add_argument('--out-dir', default='work_dirs/eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -33,7 +36,8 @@ def main(argv=None) -> None:
     start = time.time()
     result = run_label_fractions(
         args.config, checkpoint_arg(args.checkpoint), args.work_dir,
-        args.fractions, args.seeds, args.parts, args.cfg_options)
+        args.fractions, args.seeds, args.parts, args.cfg_options,
+        args.max_iters)
     numbers = {f'{f}% mIoU': pm(r)
                for f, r in result['mIoU_per_fraction'].items()}
     finish(args, 'label_fraction', result, numbers, start)

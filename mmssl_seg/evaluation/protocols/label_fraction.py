@@ -8,7 +8,8 @@ import json
 import os.path as osp
 from typing import Sequence
 
-from mmssl_seg.apis.runner import build_runner, load_config, pretrained_init
+from mmssl_seg.apis.runner import (build_runner, load_config, pretrained_init,
+                                   rescale_schedule)
 from mmssl_seg.datasets.label_splits import split_name, write_label_splits
 from mmssl_seg.evaluation.report import mean_std
 from mmssl_seg.utils.io import write_json
@@ -20,14 +21,17 @@ def run_label_fractions(finetune_config: str,
                         fractions: Sequence[float] = (1, 2, 5, 12.5, 100),
                         seeds: Sequence[int] = (0, 1, 2),
                         parts: Sequence[str] = ('backbone', ),
-                        cfg_options: dict | None = None) -> dict:
+                        cfg_options: dict | None = None,
+                       max_iters: int | None = None) -> dict:
     """Fine-tune ``finetune_config`` once per (fraction, seed); a run whose
     ``result.json`` exists is not repeated.
 
     Args:
         checkpoint: A tensors-only file of ``extract_pretrained.py`` whose
             ``parts`` initialise the model; ``None`` for random init.
-        cfg_options: Applied to every run (e.g. a shorter schedule).
+        cfg_options: Applied to every run.
+        max_iters: Fine-tune this many iterations, the schedule scaled to
+            match (``rescale_schedule``); default the config's.
     """
     cfg_options = dict(cfg_options or {})
     base = load_config(finetune_config, work_dir, cfg_options)
@@ -50,8 +54,10 @@ def run_label_fractions(finetune_config: str,
                            'train_dataloader.dataset.ann_file':
                            splits[name]['file'],
                            'randomness.seed': seed}
-                runner = build_runner(
-                    load_config(finetune_config, run_dir, options))
+                cfg = load_config(finetune_config, run_dir, options)
+                if max_iters:
+                    rescale_schedule(cfg, max_iters)
+                runner = build_runner(cfg)
                 runner.train()
                 metrics = runner.test()
                 write_json(result_file, {
@@ -71,4 +77,5 @@ def run_label_fractions(finetune_config: str,
     return {'finetune_config': finetune_config,
             'checkpoint': checkpoint or 'random init', 'work_dir': work_dir,
             'parts': list(parts), 'seeds': list(seeds),
+            'max_iters': max_iters or base.train_cfg.max_iters,
             'mIoU_per_fraction': per_fraction, 'runs': runs}
