@@ -1,0 +1,70 @@
+"""Seconds per pretraining iteration of each method's mini config on this
+machine: what ``mmssl_seg/benchmark/suite.py`` turns a wall-clock budget into
+iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
+
+    python benchmarks/pretrain_speed.py [--iters 12] [--skip 2]
+        [--priors work_dirs/benchmark/voc12_mini/priors]
+        [--out benchmarks/results/pretrain_speed.json]
+
+Each config trains ``--iters`` iterations from random init on the suite's
+priors (saliency masks, auxiliary labels, region trees); the median time of
+the iterations after the first ``--skip`` is reported.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from mmssl_seg.benchmark.suite import PRETRAIN_CONFIGS
+from mmssl_seg.utils.io import write_json
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def seconds_per_iter(config: str, env: dict, iters: int, skip: int) -> float:
+    work = tempfile.mkdtemp(prefix='speed_')
+    subprocess.run(
+        [sys.executable, 'tools/train.py', config, '--work-dir', work,
+         '--max-iters', str(iters), '--cfg-options',
+         'default_hooks.logger.interval=1'],
+        cwd=REPO, env=dict(os.environ, **env), check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    scalars = [p for p in (osp.join(r, f) for r, _, fs in os.walk(work)
+                           for f in fs) if p.endswith('scalars.json')]
+    with open(scalars[0]) as f:
+        times = [json.loads(line)['time'] for line in f if '"time"' in line]
+    return statistics.median(times[skip:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--iters', type=int, default=12)
+    parser.add_argument('--skip', type=int, default=2)
+    parser.add_argument('--priors',
+                        default='work_dirs/benchmark/voc12_mini/priors')
+    parser.add_argument('--out',
+                        default='benchmarks/results/pretrain_speed.json')
+    args = parser.parse_args()
+    priors = osp.abspath(args.priors)
+    envs = {
+        'maskcontrast': {'SALIENCY_DIR': f'{priors}/saliency'},
+        'aux_contrast': {'AUX_LABELS': f'{priors}/aux_labels'},
+        'hier_grouping': {'HIERARCHY_DIR': f'{priors}/hierarchies'},
+        'mm_tuning': {},
+    }
+    result = {}
+    for method, config in PRETRAIN_CONFIGS.items():
+        result[method] = round(
+            seconds_per_iter(config, envs[method], args.iters, args.skip), 2)
+        print(f'{method}: {result[method]:.2f} s/iteration', flush=True)
+    write_json(osp.join(REPO, args.out), {
+        'seconds_per_iter': result, 'iters': args.iters, 'skip': args.skip,
+        'cpus': os.cpu_count()})
+
+
+if __name__ == '__main__':
+    main()

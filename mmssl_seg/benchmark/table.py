@@ -1,0 +1,184 @@
+"""The suite's one table: methods as rows, read from the JSON every stage
+leaves behind, written to Markdown and JSON."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import os.path as osp
+import platform
+from typing import Any, Sequence
+
+from mmssl_seg.benchmark.stages import Stage, read_record
+from mmssl_seg.benchmark.suite import ROWS, SuiteOptions
+from mmssl_seg.utils.io import atomic_path, write_json
+
+
+def _load(path: str) -> dict | None:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _get(d: dict | None, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def hardware() -> str:
+    import torch
+    device = (torch.cuda.get_device_name(0) if torch.cuda.is_available()
+              else 'no GPU')
+    return (f'{platform.processor() or platform.machine()}, '
+            f'{os.cpu_count()} CPU cores, {device}, torch {torch.__version__}')
+
+
+def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
+    """Every number of the table, plus stage wall times and commands."""
+    w = opts.work_dir
+    priors = {
+        'saliency': _load(f'{w}/priors/saliency/saliency_quality.json'),
+        'aux_labels': _load(f'{w}/priors/aux_labels/aux_label_quality.json'),
+        'bsds': _load(f'{w}/priors/bsds_test/bsds_benchmark.json'),
+    }
+    rows = []
+    for row in ROWS:
+        out = f'{w}/{row.name}/eval'
+        kmeans = _load(f'{out}/kmeans_pixel.json')
+        ft10 = _load(f'{out}/finetune_10/label_fraction.json')
+        ft100 = _load(f'{out}/finetune_100/label_fraction.json')
+        davis = _load(f'{out}/davis_propagation.json')
+        pre = read_record(w, f'{row.name}.pretrain')
+        rows.append({
+            'name': row.name, 'title': row.title, 'arch': row.arch,
+            'prior': row.prior,
+            'pretrain_iters': (opts.pretrain_iters(row.name)
+                               if row.pretrained else 0),
+            'pretrain_seconds': _get(pre, 'wall_seconds'),
+            'linear_probe': _get(_load(f'{out}/linear_probe.json'),
+                                 'val_mIoU'),
+            'kmeans_21': _get(kmeans, 'K', '21', 'mIoU'),
+            'kmeans_100': _get(kmeans, 'K', '100', 'mIoU'),
+            'finetune_10': _get(ft10, 'mIoU_per_fraction', '10'),
+            'finetune_100': _get(ft100, 'mIoU_per_fraction', '100'),
+            'retrieval': _get(_load(f'{out}/retrieval.json'), 'mIoU'),
+            'davis_J': _get(davis, 'J'),
+            'davis_F': _get(davis, 'F'),
+        })
+    records = {s.name: read_record(w, s.name) for s in stages}
+    return {
+        'suite': 'voc12_mini',
+        'date': datetime.datetime.now().isoformat(timespec='seconds'),
+        'hardware': hardware(),
+        'options': {k: (list(v) if isinstance(v, tuple) else v)
+                    for k, v in vars(opts).items()},
+        'priors': priors,
+        'rows': rows,
+        'stages': {
+            s.name: {'kind': s.kind, 'command': s.command(),
+                     'status': _get(records[s.name], 'status') or 'not run',
+                     'wall_seconds': _get(records[s.name], 'wall_seconds')}
+            for s in stages
+        },
+    }
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def _pm(stats: dict | None) -> str:
+    if stats is None:
+        return '-'
+    if len(stats.get('runs', [])) < 2:
+        return f'{stats["mean"]:.2f}'
+    return f'{stats["mean"]:.2f} ± {stats["std"]:.2f}'
+
+
+def _minutes(seconds: float | None) -> str:
+    return '-' if seconds is None else f'{seconds / 60:.1f}'
+
+
+def render(result: dict, notes: str = '') -> str:
+    """The Markdown page."""
+    opts = result['options']
+    priors = result['priors']
+    sal, aux, bsds = priors['saliency'], priors['aux_labels'], priors['bsds']
+    quality = {
+        'maskcontrast': ('mask PmIoU ' + _num(_get(sal, 'mask_PmIoU'))
+                         if sal else '-'),
+        'aux_contrast': ('PmIoU ' + _num(_get(aux, 'PmIoU')) +
+                         f' (K={_get(aux, "K")})' if aux else '-'),
+        'hier_grouping': ('BSDS ODS ' + _num(_get(bsds, 'ODS'), 3)
+                          if bsds else '-'),
+    }
+    lines = [
+        '# Benchmark: every method against random init (voc12_mini)', '',
+        '<!-- written by tools/benchmark.py; edit the notes in '
+        'mmssl_seg/benchmark/notes.md -->', '',
+        f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
+        f'Scale {opts["scale"]}: each pretraining '
+        f'{opts["pretrain_minutes"] * opts["scale"]:g} min of the reference '
+        f'machine (2 CPU cores), fine-tuning {opts["finetune_iters"]} '
+        f'iterations x {opts["scale"]:g}, 10 % splits (seeds) '
+        f'{" ".join(map(str, opts["finetune_seeds"]))}, K-means seeds '
+        f'{" ".join(map(str, opts["kmeans_seeds"]))}. '
+        'Data: voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016. '
+        'All numbers in % (val mIoU; DAVIS J and F mean over sequences).',
+        '',
+        '| method | backbone | prior | prior quality | pretrain iters '
+        '(min) | linear probe | K-means K=21 (Hungarian) | K=100 (majority) '
+        '| fine-tune 10 % | fine-tune 100 % | retrieval K=15 | DAVIS J | '
+        'DAVIS F |',
+        '|' + '---|' * 13,
+    ]
+    for row in result['rows']:
+        iters = (f'{row["pretrain_iters"]} '
+                 f'({_minutes(row["pretrain_seconds"])})'
+                 if row['pretrain_iters'] else '-')
+        lines.append('| ' + ' | '.join([
+            row['title'], row['arch'], row['prior'],
+            quality.get(row['name'], '-'), iters,
+            _num(row['linear_probe']), _pm(row['kmeans_21']),
+            _pm(row['kmeans_100']), _pm(row['finetune_10']),
+            _pm(row['finetune_100']), _num(row['retrieval']),
+            _num(row['davis_J']), _num(row['davis_F'])
+        ]) + ' |')
+    if bsds:
+        lines += [
+            '', f'Region trees on BSDS500 test (first {bsds["images"]} '
+            f'images, {bsds["thresholds"]} thresholds): ODS '
+            f'{bsds["ODS"]:.3f}, OIS {bsds["OIS"]:.3f}, AP {bsds["AP"]:.3f}, '
+            f'covering {bsds["covering_ODS"]:.3f} / '
+            f'{bsds["covering_OIS"]:.3f}; gPb-OWT-UCM (published, all 200): '
+            f'{bsds["reference"]["ODS"]:.3f} / {bsds["reference"]["OIS"]:.3f}'
+            f' / {bsds["reference"]["AP"]:.3f}.'
+        ]
+    if notes:
+        lines += ['', notes.strip()]
+    stages = result['stages']
+    total = sum(s['wall_seconds'] or 0 for s in stages.values())
+    lines += ['', '## Wall time per stage', '',
+              f'Total {total / 60:.0f} min.', '',
+              '| stage | kind | status | minutes |', '|---|---|---|---|']
+    for name, s in stages.items():
+        lines.append(f'| {name} | {s["kind"]} | {s["status"]} | '
+                     f'{_minutes(s["wall_seconds"])} |')
+    lines += ['', '## Commands', '',
+              'Run from the repository root; `tools/benchmark.py` runs '
+              'exactly these.', '', '```bash']
+    lines += [s['command'] for s in stages.values()]
+    lines += ['```', '']
+    return '\n'.join(lines)
+
+
+def write_table(result: dict, md_path: str, json_path: str,
+                notes: str = '') -> None:
+    write_json(json_path, result)
+    with atomic_path(md_path) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(render(result, notes))

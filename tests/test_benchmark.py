@@ -1,0 +1,176 @@
+"""tools/benchmark.py: cached stages, the voc12_mini suite's wiring, the
+schedule scaling that gives methods one budget, and the table."""
+from __future__ import annotations
+
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+from mmssl_seg.apis import load_config, rescale_schedule
+from mmssl_seg.benchmark import ROWS, Stage, SuiteOptions, run_stages
+from mmssl_seg.benchmark.stages import check_stages, is_done, read_record
+from mmssl_seg.benchmark.suite import (CONTOUR_CONFIG, PRETRAIN_CONFIGS,
+                                       voc12_mini_suite)
+from mmssl_seg.benchmark.table import collect, render
+from .conftest import REPO, run_tool
+
+
+def _counting_stage(tmp, name, deps=(), fail_flag=None, output=True):
+    """A stage that appends to a counter file (to see reruns), fails while
+    ``fail_flag`` exists and writes its output unless told not to."""
+    out = str(tmp / f'{name}.out')
+    code = (f'import os,sys\n'
+            f'open({str(tmp / (name + ".count"))!r}, "a").write("x")\n'
+            f'if {fail_flag!r} and os.path.exists({fail_flag!r}): '
+            f'sys.exit(3)\n')
+    if output:
+        code += f'open({out!r}, "w").write("ok")\n'
+    return Stage(name, ('-c', code), (out, ), deps=deps)
+
+
+def _count(tmp, name):
+    path = tmp / f'{name}.count'
+    return len(path.read_text()) if path.exists() else 0
+
+
+def test_stages_cache_retry_and_block(tmp_path):
+    flag = tmp_path / 'broken'
+    flag.write_text('')
+    stages = [
+        _counting_stage(tmp_path, 'a'),
+        _counting_stage(tmp_path, 'b', fail_flag=str(flag)),
+        _counting_stage(tmp_path, 'c', deps=('b', )),
+        _counting_stage(tmp_path, 'd', output=False),
+    ]
+    work = str(tmp_path / 'work')
+    status = run_stages(stages, work, str(tmp_path), python=sys.executable)
+    # exit 0 without the promised output is a failure too
+    assert status == {'a': 'done', 'b': 'failed', 'c': 'blocked',
+                      'd': 'failed'}
+    record = read_record(work, 'b')
+    assert record['returncode'] == 3 and osp.isfile(record['log'])
+    assert read_record(work, 'd')['missing_outputs'] == [stages[3].outputs[0]]
+    flag.unlink()
+    status = run_stages(stages, work, str(tmp_path), python=sys.executable)
+    assert status == {'a': 'cached', 'b': 'done', 'c': 'done', 'd': 'failed'}
+    assert [_count(tmp_path, n) for n in 'abcd'] == [1, 2, 1, 2]
+    # a deleted output makes its stage run again
+    (tmp_path / 'a.out').unlink()
+    assert not is_done(stages[0], work)
+    assert run_stages(stages[:1], work, str(tmp_path))['a'] == 'done'
+
+
+def test_stage_order_and_names_are_checked():
+    a = Stage('a', ('-c', 'pass'), ())
+    with pytest.raises(ValueError, match='twice'):
+        check_stages([a, a])
+    with pytest.raises(ValueError, match='not earlier'):
+        check_stages([Stage('b', ('-c', 'pass'), (), deps=('a', )), a])
+
+
+def _dependencies(stages, name):
+    by_name = {s.name: s for s in stages}
+    todo, seen = list(by_name[name].deps), set()
+    while todo:
+        dep = todo.pop()
+        if dep not in seen:
+            seen.add(dep)
+            todo += by_name[dep].deps
+    return [by_name[d] for d in seen]
+
+
+def test_suite_inputs_come_from_earlier_stages():
+    opts = SuiteOptions(work_dir='work_dirs/bench')
+    stages = voc12_mini_suite(opts)
+    check_stages(stages)
+    names = {s.name for s in stages}
+    for row in ROWS:
+        for step in ('linear_probe', 'kmeans', 'retrieval', 'davis',
+                     'finetune_10', 'finetune_100'):
+            assert f'{row.name}.{step}' in names
+    for stage in stages:
+        tool = stage.argv[0]
+        assert osp.isfile(osp.join(REPO, tool)), tool
+        for arg in stage.argv[1:]:
+            if arg.startswith('configs/'):
+                assert osp.isfile(osp.join(REPO, arg)), arg
+        # every file or folder of the suite a stage reads was written by
+        # one of its (transitive) dependencies
+        produced = [o for d in _dependencies(stages, stage.name)
+                    for o in d.outputs]
+        inputs = [a for a in stage.argv[2:] + tuple(stage.env.values())
+                  if a.startswith(opts.work_dir)
+                  and a not in stage.outputs
+                  and not any(o.startswith(a) for o in stage.outputs)
+                  and not a.endswith(('/probe', '/eval', '/pretrain'))
+                  and '/finetune_' not in a]
+        for path in inputs:
+            assert any(o == path or o.startswith(path.rstrip('/') + '/')
+                       or o.startswith(osp.dirname(path) + '/')
+                       for o in produced), (stage.name, path)
+
+
+def test_same_budget_and_scale():
+    one, two = SuiteOptions(), SuiteOptions(scale=2)
+    for method in PRETRAIN_CONFIGS:
+        assert two.pretrain_iters(method) == pytest.approx(
+            2 * one.pretrain_iters(method), abs=1)
+    by_name = {s.name: s for s in voc12_mini_suite(two)}
+    assert by_name['prior.contour_net'].argv[-1] == str(
+        2 * one.contour_iters)
+    ft = by_name['maskcontrast.finetune_10'].argv
+    assert ft[ft.index('--max-iters') + 1] == str(2 * one.finetune_iters)
+
+
+def test_rescale_schedule_keeps_the_shape_of_real_configs():
+    cfg = rescale_schedule(load_config(osp.join(
+        REPO, PRETRAIN_CONFIGS['hier_grouping'])), 200)  # 400 -> 200
+    assert cfg.train_cfg.max_iters == 200
+    assert cfg.param_scheduler[0].milestones == [150]  # was 300 of 400
+    assert cfg.default_hooks.checkpoint.interval == 50
+    cfg = rescale_schedule(load_config(osp.join(REPO, CONTOUR_CONFIG)), 500)
+    assert cfg.param_scheduler[0].end == 500
+    probe = load_config(osp.join(
+        REPO, 'configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py'))
+    with pytest.raises(ValueError, match='iteration-based'):
+        rescale_schedule(probe, 10)
+
+
+def test_table_reads_what_the_stages_wrote(tmp_path):
+    opts = SuiteOptions(work_dir=str(tmp_path))
+    stages = voc12_mini_suite(opts)
+    ev = tmp_path / 'maskcontrast' / 'eval'
+    (ev / 'finetune_10').mkdir(parents=True)
+    json.dump({'val_mIoU': 7.25}, open(ev / 'linear_probe.json', 'w'))
+    json.dump({'mIoU_per_fraction': {'10': {
+        'mean': 5.5, 'std': 0.25, 'runs': [5.25, 5.75]}}},
+        open(ev / 'finetune_10' / 'label_fraction.json', 'w'))
+    json.dump({'J': 40.0, 'F': 30.0}, open(ev / 'davis_propagation.json',
+                                            'w'))
+    result = collect(opts, stages)
+    text = render(result, notes='Why: a note.')
+    row = next(line for line in text.splitlines()
+               if line.startswith('| MaskContrast'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[5] == '7.25' and cells[8] == '5.50 ± 0.25'
+    assert cells[11:] == ['40.00', '30.00']
+    assert cells[6] == '-'  # not measured is not zero
+    assert 'Why: a note.' in text
+    assert all(s['status'] == 'not run' for s in result['stages'].values())
+
+
+def test_cli_dry_run_and_report(tmp_path):
+    out = tmp_path / 'bench.md'
+    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir', str(tmp_path),
+                      '--dry-run')
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.stdout.count('[to run]') == len(voc12_mini_suite(
+        SuiteOptions()))
+    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir', str(tmp_path),
+                      '--report-only', '--out', str(out))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert json.load(open(tmp_path / 'bench.json'))['rows'][0]['name'] == \
+        ROWS[0].name
+    assert '| method |' in out.read_text()

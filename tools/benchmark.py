@@ -1,0 +1,78 @@
+"""Every method against random init under one budget, one command, one
+table: priors, pretraining and the shared evaluations on voc12_mini, BSDS500
+and DAVIS 2016, then docs/benchmarks.md and docs/benchmarks.json.
+
+    python tools/benchmark.py [--suite voc12_mini] [--scale 1]
+        [--pretrain-minutes 6] [--finetune-iters 150] [--work-dir DIR]
+        [--only PREFIX ...] [--dry-run] [--report-only]
+
+Stages are cached: a rerun skips what is done and retries what failed
+(records and logs under WORK_DIR/stages and WORK_DIR/logs). --scale N
+multiplies every training length (pretraining, contour detector,
+fine-tuning), e.g. on a GPU. The table's notes come from
+docs/benchmarks_notes.md.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def main(argv=None) -> int:
+    from mmssl_seg.benchmark import (SUITES, SuiteOptions, collect,
+                                     run_stages, write_table)
+    defaults = SuiteOptions()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--suite', choices=sorted(SUITES),
+                        default='voc12_mini')
+    parser.add_argument('--work-dir', default=defaults.work_dir)
+    parser.add_argument('--scale', type=float, default=defaults.scale)
+    parser.add_argument('--pretrain-minutes', type=float,
+                        default=defaults.pretrain_minutes)
+    parser.add_argument('--contour-iters', type=int,
+                        default=defaults.contour_iters)
+    parser.add_argument('--finetune-iters', type=int,
+                        default=defaults.finetune_iters)
+    parser.add_argument('--voc-root', default=defaults.voc_root)
+    parser.add_argument('--bsds-root', default=defaults.bsds_root)
+    parser.add_argument('--davis-root', default=defaults.davis_root)
+    parser.add_argument('--only', nargs='+',
+                        help='run only stages whose names start so')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands and their state')
+    parser.add_argument('--report-only', action='store_true',
+                        help='write the table from what is done')
+    parser.add_argument('--out', default='docs/benchmarks.md')
+    parser.add_argument('--notes', default='docs/benchmarks_notes.md')
+    args = parser.parse_args(argv)
+    os.chdir(REPO)  # commands and paths are relative to the repository
+    opts = SuiteOptions(
+        work_dir=args.work_dir, scale=args.scale,
+        pretrain_minutes=args.pretrain_minutes,
+        contour_iters=args.contour_iters, finetune_iters=args.finetune_iters,
+        voc_root=args.voc_root, bsds_root=args.bsds_root,
+        davis_root=args.davis_root)
+    stages = SUITES[args.suite](opts)
+    if args.dry_run:
+        from mmssl_seg.benchmark.stages import is_done
+        for stage in stages:
+            state = 'done' if is_done(stage, opts.work_dir) else 'to run'
+            print(f'[{state}] {stage.name}\n    {stage.command()}')
+        return 0
+    status = {}
+    if not args.report_only:
+        status = run_stages(stages, opts.work_dir, REPO, args.only)
+    notes = open(args.notes).read() if osp.isfile(args.notes) else ''
+    write_table(collect(opts, stages), args.out,
+                osp.splitext(args.out)[0] + '.json', notes)
+    print(f'wrote {args.out}')
+    bad = {k: v for k, v in status.items() if v in ('failed', 'blocked')}
+    for name, state in bad.items():
+        print(f'{state}: {name}')
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
