@@ -132,8 +132,8 @@ def test_rescale_schedule_keeps_the_shape_of_real_configs():
     assert cfg.default_hooks.checkpoint.interval == 50
     cfg = rescale_schedule(load_config(osp.join(REPO, CONTOUR_CONFIG)), 500)
     assert cfg.param_scheduler[0].end == 500
-    probe = load_config(osp.join(
-        REPO, 'configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py'))
+    probe = load_config(osp.join(REPO, 'configs/eval/linear_probe/'
+                                 'linear-probe_voc12mini-128x128_10e.py'))
     with pytest.raises(ValueError, match='iteration-based'):
         rescale_schedule(probe, 10)
 
@@ -163,13 +163,13 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
 
 def test_cli_dry_run_and_report(tmp_path):
     out = tmp_path / 'bench.md'
-    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir', str(tmp_path),
-                      '--dry-run')
+    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
+                      str(tmp_path), '--dry-run')
     assert result.returncode == 0, result.stdout[-3000:]
     assert result.stdout.count('[to run]') == len(voc12_mini_suite(
         SuiteOptions()))
-    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir', str(tmp_path),
-                      '--report-only', '--out', str(out))
+    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
+                      str(tmp_path), '--report-only', '--out', str(out))
     assert result.returncode == 0, result.stdout[-3000:]
     assert json.load(open(tmp_path / 'bench.json'))['rows'][0]['name'] == \
         ROWS[0].name

@@ -24,7 +24,8 @@ class Stage:
     """One step of a suite.
 
     Args:
-        name: Unique, ``<row or prior>.<step>`` (e.g. ``maskcontrast.pretrain``).
+        name: Unique, ``<row or prior>.<step>``, e.g.
+            ``maskcontrast.pretrain``.
         argv: The command after ``python`` (a tool path and its arguments),
             run from the repository root.
         outputs: Files the command leaves behind; the stage is done only if
@@ -120,12 +121,14 @@ def run_stages(stages: Sequence[Stage],
 
 
 def _next(stage: Stage, status: Mapping[str, str], work_dir: str,
-          repo_root: str, only: tuple[str, ...], python: str, say: Say) -> str:
+          repo_root: str, only: tuple[str, ...], python: str,
+          say: Say) -> str:
     if is_done(stage, work_dir):
         return 'cached'
     if only and not stage.name.startswith(only):
         return 'not selected'
-    missing = [d for d in stage.deps if status.get(d) not in ('cached', 'done')]
+    missing = [d for d in stage.deps
+               if status.get(d) not in ('cached', 'done')]
     if missing:
         say(f'[blocked] {stage.name}: needs {missing}', markup=False)
         return 'blocked'

@@ -22,7 +22,8 @@ DAVIS_ROOT = '../shared/data/davis2016'
 DATA_CONFIG = 'configs/_base_/datasets/voc12_mini.py'
 
 EVAL_CONFIGS = {
-    'resnet18': 'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py',
+    'resnet18':
+    'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py',
     'vgg16': 'configs/mm_tuning/hypercolumn_vgg16_voc12mini-128x128.py',
 }
 PRETRAIN_CONFIGS = {
