@@ -174,3 +174,15 @@ def test_cli_dry_run_and_report(tmp_path):
     assert json.load(open(tmp_path / 'bench.json'))['rows'][0]['name'] == \
         ROWS[0].name
     assert '| method |' in out.read_text()
+
+
+def test_only_runs_the_selected_stages(tmp_path):
+    stages = [_counting_stage(tmp_path, 'prior'),
+              _counting_stage(tmp_path, 'row', deps=('prior', ))]
+    work = str(tmp_path / 'work')
+    status = run_stages(stages, work, str(tmp_path), only=['row'])
+    assert status == {'prior': 'not selected', 'row': 'blocked'}
+    status = run_stages(stages, work, str(tmp_path), only=['pri'])
+    assert status == {'prior': 'done', 'row': 'not selected'}
+    assert run_stages(stages, work, str(tmp_path), only=['row'])['row'] \
+        == 'done'

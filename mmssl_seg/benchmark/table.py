@@ -118,8 +118,8 @@ def render(result: dict, notes: str = '') -> str:
     }
     lines = [
         '# Benchmark: every method against random init (voc12_mini)', '',
-        '<!-- written by tools/benchmark.py; edit the notes in '
-        'mmssl_seg/benchmark/notes.md -->', '',
+        '<!-- written by tools/benchmark.py; the notes come from '
+        'docs/benchmarks_notes.md -->', '',
         f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
         f'Scale {opts["scale"]}: each pretraining '
         f'{opts["pretrain_minutes"] * opts["scale"]:g} min of the reference '
