@@ -56,7 +56,9 @@ def test_stages_cache_retry_and_block(tmp_path):
     status = run_stages(stages, work, str(tmp_path), python=sys.executable)
     assert status == {'a': 'cached', 'b': 'done', 'c': 'done', 'd': 'failed'}
     assert [_count(tmp_path, n) for n in 'abcd'] == [1, 2, 1, 2]
-    # a deleted output makes its stage run again
+    # a changed command or a deleted output makes its stage run again
+    changed = Stage('a', stages[0].argv + ('--option', ), stages[0].outputs)
+    assert is_done(stages[0], work) and not is_done(changed, work)
     (tmp_path / 'a.out').unlink()
     assert not is_done(stages[0], work)
     assert run_stages(stages[:1], work, str(tmp_path))['a'] == 'done'

@@ -267,6 +267,9 @@ def test_cli_label_fraction(tmp_path):
     report = json.load(open(tmp_path / 'label_fraction.json'))
     # --max-iters scaled the 400-iteration schedule (and its intervals)
     assert report['max_iters'] == 2
+    # a run is reused on rerun only with the same settings
+    assert all(r['settings']['max_iters'] == 2
+               for r in report['runs'].values())
     assert osp.isfile(tmp_path / 'lf' / 'train_10pct_seed0' / 'iter_2.pth')
     ten = report['mIoU_per_fraction']['10']
     assert ten['labelled_images'] == 33 and len(ten['runs']) == 2

@@ -3,7 +3,7 @@ table: priors, pretraining and the shared evaluations on voc12_mini, BSDS500
 and DAVIS 2016, then docs/benchmarks.md and docs/benchmarks.json.
 
     python tools/benchmark.py [--suite voc12_mini] [--scale 1]
-        [--pretrain-minutes 6] [--finetune-iters 150] [--work-dir DIR]
+        [--pretrain-minutes 6] [--finetune-iters 100] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only]
 
 Stages are cached: a rerun skips what is done and retries what failed

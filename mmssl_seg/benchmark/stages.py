@@ -64,8 +64,11 @@ def read_record(work_dir: str, name: str) -> dict | None:
 
 
 def is_done(stage: Stage, work_dir: str) -> bool:
+    """Done means: the record says so, for the same command, and the
+    outputs exist (a changed option or a deleted output runs it again)."""
     record = read_record(work_dir, stage.name)
     return (record is not None and record.get('status') == 'done'
+            and record.get('command') == stage.command()
             and all(osp.exists(p) for p in stage.outputs))
 
 

@@ -93,7 +93,7 @@ class SuiteOptions:
     scale: float = 1.0
     pretrain_minutes: float = 6.0
     contour_iters: int = 1000
-    finetune_iters: int = 150
+    finetune_iters: int = 100
     finetune_seeds: tuple[int, ...] = (0, 1)
     kmeans_seeds: tuple[int, ...] = (0, 1, 2)
     probe_epochs: int = 5

@@ -15,6 +15,13 @@ from mmssl_seg.evaluation.report import mean_std
 from mmssl_seg.utils.io import write_json
 
 
+def _load(path: str) -> dict:
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def run_label_fractions(finetune_config: str,
                         checkpoint: str | None,
                         work_dir: str,
@@ -24,7 +31,7 @@ def run_label_fractions(finetune_config: str,
                         cfg_options: dict | None = None,
                        max_iters: int | None = None) -> dict:
     """Fine-tune ``finetune_config`` once per (fraction, seed); a run whose
-    ``result.json`` exists is not repeated.
+    ``result.json`` exists with the same settings is not repeated.
 
     Args:
         checkpoint: A tensors-only file of ``extract_pretrained.py`` whose
@@ -43,17 +50,24 @@ def run_label_fractions(finetune_config: str,
                                 fractions, seeds)['splits']
     stem = osp.splitext(osp.basename(ann_file))[0]
     init = pretrained_init(checkpoint, tuple(parts)) if checkpoint else {}
+    # a finished run is reused only if it was run with the same settings
+    settings = {'checkpoint': checkpoint, 'parts': list(parts),
+                'max_iters': max_iters or base.train_cfg.max_iters,
+                'cfg_options': {k: str(v) for k, v in cfg_options.items()}}
     runs = {}
     for fraction in fractions:
         for seed in seeds:
             name = split_name(stem, fraction, seed)
             run_dir = osp.join(work_dir, name)
             result_file = osp.join(run_dir, 'result.json')
-            if not osp.isfile(result_file):
+            if _load(result_file).get('settings') != settings:
+                # val = test here: validating at the end of training and
+                # then testing would score the same weights twice
                 options = {**cfg_options, **init,
                            'train_dataloader.dataset.ann_file':
                            splits[name]['file'],
-                           'randomness.seed': seed}
+                           'randomness.seed': seed, 'val_dataloader': None,
+                           'val_cfg': None, 'val_evaluator': None}
                 cfg = load_config(finetune_config, run_dir, options)
                 if max_iters:
                     rescale_schedule(cfg, max_iters)
@@ -63,9 +77,10 @@ def run_label_fractions(finetune_config: str,
                 write_json(result_file, {
                     'mIoU': float(metrics['mIoU']),
                     'aAcc': float(metrics['aAcc']),
-                    'labelled_images': splits[name]['num_ids']})
-            with open(result_file) as f:
-                runs[name] = dict(json.load(f), fraction=fraction, seed=seed)
+                    'labelled_images': splits[name]['num_ids'],
+                    'settings': settings})
+            runs[name] = dict(_load(result_file), fraction=fraction,
+                              seed=seed)
     per_fraction = {
         f'{fraction:g}': dict(
             mean_std(r['mIoU'] for r in runs.values()
