@@ -14,7 +14,7 @@ from mmssl_seg.benchmark.stages import check_stages, is_done, read_record
 from mmssl_seg.benchmark.suite import (CONTOUR_CONFIG, PRETRAIN_CONFIGS,
                                        voc12_mini_suite)
 from mmssl_seg.benchmark.table import collect, render
-from .conftest import REPO, run_tool
+from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
 
 def _counting_stage(tmp, name, deps=(), fail_flag=None, output=True):
@@ -141,7 +141,8 @@ def test_rescale_schedule_keeps_the_shape_of_real_configs():
 
 
 def test_table_reads_what_the_stages_wrote(tmp_path):
-    opts = SuiteOptions(work_dir=str(tmp_path))
+    needs_voc12_mini()
+    opts = SuiteOptions(work_dir=str(tmp_path), voc_root=VOC12_MINI)
     stages = voc12_mini_suite(opts)
     ev = tmp_path / 'maskcontrast' / 'eval'
     (ev / 'finetune_10').mkdir(parents=True)
@@ -161,6 +162,10 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
     assert cells[6] == '-'  # not measured is not zero
     assert 'Why: a note.' in text
     assert all(s['status'] == 'not run' for s in result['stages'].values())
+    # the all-background floor, computed from the 200 real val label maps
+    floor = result['priors']['floor']
+    assert floor['images'] == 200 and 0.5 < floor['fraction'] < 0.9
+    assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
 
 
 def test_cli_dry_run_and_report(tmp_path):

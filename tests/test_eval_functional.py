@@ -126,3 +126,46 @@ def test_boundary_tolerance_follows_the_diagonal():
     gt[100:200, 100:200] = True
     assert boundary_f_measure(np.roll(gt, 4, axis=1), gt) == 1.0
     assert boundary_f_measure(np.roll(gt, 6, axis=1), gt) < 1.0
+
+
+def test_constant_prediction_miou_matches_mmseg_on_real_labels():
+    """The all-background floor equals MMSeg's IoUMetric fed a constant
+    prediction, on the first 20 real voc12_mini val label maps."""
+    import glob
+    import os.path as osp
+
+    import torch
+    from mmseg.evaluation.metrics import IoUMetric
+    from PIL import Image
+
+    from mmssl_seg.evaluation.functional import constant_prediction_miou
+    from .conftest import VOC12_MINI, needs_voc12_mini
+    needs_voc12_mini()
+    files = sorted(glob.glob(osp.join(VOC12_MINI, 'SegmentationClass',
+                                      '*.png')))[:20]
+    for label in (0, 15):  # background, person
+        areas = []
+        for path in files:
+            gt = torch.from_numpy(np.array(Image.open(path)).astype(np.int64))
+            areas.append(IoUMetric.intersect_and_union(
+                torch.full_like(gt, label), gt, 21, 255))
+        totals = [sum(a[i] for a in areas) for i in range(4)]
+        ref = IoUMetric.total_area_to_metrics(*totals)['IoU']
+        got = constant_prediction_miou(files, 21, label=label)
+        assert got['images'] == 20
+        assert got['mIoU'] == pytest.approx(np.nanmean(ref) * 100)
+        assert got['classes'] == int((~np.isnan(ref)).sum())
+
+
+def test_constant_prediction_miou_rejects_bad_labels(tmp_path):
+    from PIL import Image
+
+    from mmssl_seg.evaluation.functional import constant_prediction_miou
+    bad = tmp_path / 'bad.png'
+    Image.fromarray(np.full((4, 4), 30, np.uint8)).save(bad)
+    with pytest.raises(ValueError, match='bad.png'):
+        constant_prediction_miou([str(bad)], 21)
+    empty = tmp_path / 'empty.png'
+    Image.fromarray(np.full((4, 4), 255, np.uint8)).save(empty)
+    with pytest.raises(ValueError, match='no labelled pixels'):
+        constant_prediction_miou([str(empty)], 21)

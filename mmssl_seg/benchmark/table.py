@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from mmssl_seg.benchmark.stages import Stage, read_record
 from mmssl_seg.benchmark.suite import ROWS, SuiteOptions
+from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.utils.io import atomic_path, write_json
 
 
@@ -37,6 +38,18 @@ def hardware() -> str:
             f'{os.cpu_count()} CPU cores, {device}, torch {torch.__version__}')
 
 
+def background_floor(voc_root: str) -> dict | None:
+    """val mIoU of predicting background everywhere (None without data)."""
+    ids_file = osp.join(voc_root, 'ImageSets', 'Segmentation', 'val.txt')
+    if not osp.isfile(ids_file):
+        return None
+    with open(ids_file) as f:
+        ids = f.read().split()
+    return constant_prediction_miou(
+        [osp.join(voc_root, 'SegmentationClass', f'{i}.png') for i in ids],
+        num_classes=21)
+
+
 def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
     """Every number of the table, plus stage wall times and commands."""
     w = opts.work_dir
@@ -44,6 +57,7 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         'saliency': _load(f'{w}/priors/saliency/saliency_quality.json'),
         'aux_labels': _load(f'{w}/priors/aux_labels/aux_label_quality.json'),
         'bsds': _load(f'{w}/priors/bsds_test/bsds_benchmark.json'),
+        'floor': background_floor(opts.voc_root),
     }
     rows = []
     for row in ROWS:
@@ -130,6 +144,18 @@ def render(result: dict, notes: str = '') -> str:
         'Data: voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016. '
         'All numbers in % (val mIoU; DAVIS J and F mean over sequences).',
         '',
+    ]
+    floor = priors.get('floor')
+    if floor:
+        lines += [
+            f'**Floor**: predicting background everywhere scores '
+            f'{floor["mIoU"]:.2f} val mIoU ({floor["fraction"] * 100:.1f} % '
+            f'of the labelled val pixels are background, '
+            f'{floor["classes"]} classes occur). A linear-probe, K-means or '
+            'fine-tuning number at this value is a model that has learned '
+            'nothing about the classes.', ''
+        ]
+    lines += [
         '| method | backbone | prior | prior quality | pretrain iters '
         '(min) | linear probe | K-means K=21 (Hungarian) | K=100 (majority) '
         '| fine-tune 10 % | fine-tune 100 % | retrieval K=15 | DAVIS J | '
