@@ -11,7 +11,8 @@ from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, REMAPS,
                                         KeyMismatchError, choose_remap,
                                         extract_parts, extract_pretrained,
                                         read_checkpoint, state_dict_of)
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.utils.model import (IncompleteWeightsError, build_model,
+                                    load_weights)
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 
 
@@ -162,6 +163,35 @@ def test_allow_lists_relax_only_what_they_name():
                                  allow_unexpected=[r'^extra\.'])
     assert reports[0].allowed_missing and reports[0].ignored_unexpected
     assert not any(k.startswith('backbone.layer4.') for k in got)
+    # the model's key, as the error message prints it, names the same keys
+    _, full = extract_parts(state, target, ['backbone'],
+                            allow_missing=[r'^backbone\.layer4\.'],
+                            allow_unexpected=[r'^backbone\.extra\.'])
+    assert full[0].allowed_missing == reports[0].allowed_missing
+
+
+def test_evaluation_loads_a_partial_backbone_only_when_told(tmp_path):
+    """A method that never trains Res5 (the hypercolumn) is evaluated on an
+    earlier stage: the frozen protocols accept its file only with the
+    missing stage named, and the named stage keeps its random init."""
+    target = build_model(MINI_DEEPLAB)
+    state = {f'backbone.{k}': torch.zeros_like(v)
+             for k, v in target.backbone.state_dict().items()
+             if not k.startswith('layer4.')}
+    path = str(tmp_path / 'partial.pth')
+    torch.save(state, path)
+    with pytest.raises(IncompleteWeightsError, match='--allow-missing'):
+        load_weights(build_model(MINI_DEEPLAB), path)
+    # allowing half of the stage still names the other half
+    with pytest.raises(IncompleteWeightsError, match=r'layer4\.1\.'):
+        load_weights(build_model(MINI_DEEPLAB), path,
+                     allow_missing=[r'^backbone\.layer4\.0\.'])
+    model = build_model(MINI_DEEPLAB)
+    model.init_weights()
+    layer4 = model.backbone.layer4[0].conv1.weight.clone()
+    load_weights(model, path, allow_missing=[r'^backbone\.layer4\.'])
+    assert (model.backbone.layer3[0].conv1.weight == 0).all()
+    assert torch.equal(model.backbone.layer4[0].conv1.weight, layer4)
 
 
 def test_missing_part_names_what_the_source_has():

@@ -22,6 +22,12 @@ def add_model_args(parser: argparse.ArgumentParser,
                         help='backbone, decoder or embedding')
     parser.add_argument('--in-index', type=int, default=-1,
                         help='backbone stage (for --feature backbone)')
+    parser.add_argument('--allow-missing', nargs='*', default=[],
+                        metavar='REGEX',
+                        help='keys the checkpoint may leave at random init, '
+                        'e.g. a stage after --in-index that the method never '
+                        'trains (default: every key of the evaluated parts '
+                        'must be filled)')
     parser.add_argument('--out-dir', default='work_dirs/eval',
                         help='where the JSON and Markdown results go')
 
@@ -41,7 +47,8 @@ def load_model_from_args(args: argparse.Namespace):
     from mmssl_seg.models.segmentors.linear_probe import REQUIRED_PARTS
     from mmssl_seg.utils.model import load_model
     return load_model(args.config, checkpoint_arg(args.checkpoint),
-                      REQUIRED_PARTS.get(args.feature, ()))
+                      REQUIRED_PARTS.get(args.feature, ()),
+                      allow_missing=args.allow_missing)
 
 
 def finish(args: argparse.Namespace, protocol: str, result: dict,

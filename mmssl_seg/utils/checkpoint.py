@@ -219,8 +219,11 @@ def extract_parts(source: Mapping[str, torch.Tensor],
         new_layers: Target submodules trained from scratch (the classifier);
             their keys are neither required nor taken.
         allow_missing: Regexes of target keys that may stay randomly
-            initialised.
-        allow_unexpected: Regexes of source keys that may be dropped.
+            initialised, matched against the key in its part
+            (``layer4.0.conv1.weight``) and in the model
+            (``backbone.layer4.0.conv1.weight``).
+        allow_unexpected: Regexes of source keys that may be dropped (in the
+            part, or with the source prefix).
 
     Returns:
         The extracted tensors keyed as in ``target`` (``backbone.conv1...``)
@@ -260,7 +263,9 @@ def extract_parts(source: Mapping[str, torch.Tensor],
             if _matches(key, [rf'^{re.escape(n)}\.' for n in new_layers]):
                 report.new_layers.append(key)
             elif key not in mapped:
-                if _matches(key, allow_missing):
+                # a pattern may name the key in the part or in the model
+                if _matches(key, allow_missing) or _matches(
+                        f'{part}.{key}', allow_missing):
                     report.allowed_missing.append(key)
                 else:
                     problems.append(f'missing   {part}.{key}')
@@ -276,7 +281,8 @@ def extract_parts(source: Mapping[str, torch.Tensor],
                                      'num_batches_tracked')):
                     report.parameters += mapped[key].numel()
         for key in sorted(set(mapped) - set(wanted)):
-            if _matches(key, allow_unexpected):
+            if _matches(key, allow_unexpected) or _matches(
+                    prefix + key, allow_unexpected):
                 report.ignored_unexpected.append(key)
             else:
                 problems.append(f'unexpected {prefix}{key}')

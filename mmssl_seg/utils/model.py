@@ -37,9 +37,11 @@ class IncompleteWeightsError(ValueError):
 
 def load_weights(model: nn.Module, checkpoint: str,
                  required: Sequence[str] = ('backbone', ),
-                 new_layers: Sequence[str] = ('conv_seg', )) -> dict:
+                 new_layers: Sequence[str] = ('conv_seg', ),
+                 allow_missing: Sequence[str] = ()) -> dict:
     """Load ``checkpoint`` into ``model``; every key under the ``required``
-    prefixes (except ``new_layers``) must be filled, with the right shape.
+    prefixes (except ``new_layers`` and keys matching an ``allow_missing``
+    regex) must be filled, with the right shape.
 
     Keys outside the required parts may be missing (a backbone-only file
     evaluated through its backbone) or left over (heads of a pretraining
@@ -62,25 +64,29 @@ def load_weights(model: nn.Module, checkpoint: str,
     pattern = re.compile(r'^(%s)\.' % '|'.join(map(re.escape, required)))
     new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers)))
     gaps = [k for k in result.missing_keys
-            if pattern.match(k) and not new.search(k)]
+            if pattern.match(k) and not new.search(k)
+            and not any(re.search(a, k) for a in allow_missing)]
     if gaps:
         raise IncompleteWeightsError(
             f'{checkpoint} leaves {len(gaps)} weights of '
             f'{", ".join(required)} at random init, e.g. {gaps[:5]}. '
-            'Convert it with extract_pretrained.py for this model.')
+            'Convert it with extract_pretrained.py for this model, or '
+            'allow them with --allow-missing REGEX if that is intended.')
     return {'missing': list(result.missing_keys),
             'unexpected': list(result.unexpected_keys)}
 
 
 def load_model(config, checkpoint: str | None,
-               required: Sequence[str] = ('backbone', )) -> nn.Module:
+               required: Sequence[str] = ('backbone', ),
+               allow_missing: Sequence[str] = ()) -> nn.Module:
     """``build_model`` + ``load_weights`` (``checkpoint=None``: random init,
     for baselines), in eval mode."""
     model = build_model(config)
     if checkpoint is None:
         model.init_weights()
     else:
-        load_weights(model, checkpoint, required)
+        load_weights(model, checkpoint, required,
+                     allow_missing=allow_missing)
     return model.eval()
 
 

@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     result = run_linear_probe(
         args.config, checkpoint_arg(args.checkpoint), args.probe_config,
         args.work_dir, args.feature, args.in_index, args.lrs, args.heldout,
-        args.seed, args.cfg_options)
+        args.seed, args.cfg_options, args.allow_missing)
     result['seeds'] = [args.seed]
     finish(args, 'linear_probe', result,
            {'lr': result['chosen_lr'], 'epoch': result['chosen_epoch'],

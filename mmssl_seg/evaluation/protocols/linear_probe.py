@@ -84,7 +84,8 @@ def run_linear_probe(model_config: str,
                      lrs: Sequence[float] = (0.1, ),
                      heldout_fraction: float = 0.1,
                      seed: int = 0,
-                     cfg_options: dict | None = None) -> dict:
+                     cfg_options: dict | None = None,
+                     allow_missing: Sequence[str] = ()) -> dict:
     """Run the protocol; each lr's training is skipped when its best
     checkpoint and score exist already (resumable). Ties on the held-out
     score go to the lr listed first."""
@@ -97,6 +98,7 @@ def run_linear_probe(model_config: str,
     base.model.update(
         encoder=encoder_config(model_config), checkpoint=checkpoint,
         feature=feature, in_index=in_index,
+        allow_missing=list(allow_missing),
         in_channels=feature_channels(model_config, feature, in_index))
     train_set.ann_file = probe_train
     heldout_set = copy.deepcopy(train_set)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from mmseg.models.segmentors import BaseSegmentor
@@ -35,6 +37,8 @@ class LinearProbe(BaseSegmentor):
         in_channels: Channels of that feature.
         num_classes: Classes to predict.
         in_index: Backbone stage for ``feature='backbone'``.
+        allow_missing: Regexes of encoder keys the checkpoint may leave at
+            random init (see :func:`~mmssl_seg.utils.model.load_weights`).
         ignore_index: Label excluded from the loss.
         data_preprocessor: Normalisation, as for the pretrained model.
     """
@@ -46,6 +50,7 @@ class LinearProbe(BaseSegmentor):
                  in_channels: int,
                  num_classes: int,
                  in_index: int = -1,
+                 allow_missing: Sequence[str] = (),
                  ignore_index: int = 255,
                  align_corners: bool = False,
                  data_preprocessor: dict | None = None,
@@ -59,6 +64,7 @@ class LinearProbe(BaseSegmentor):
         self.checkpoint = checkpoint
         self.feature = feature
         self.in_index = in_index
+        self.allow_missing = tuple(allow_missing)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.align_corners = align_corners
@@ -69,7 +75,8 @@ class LinearProbe(BaseSegmentor):
         classifier; the Runner calls this once before training."""
         if self.checkpoint is not None:
             load_weights(self.encoder, self.checkpoint,
-                         REQUIRED_PARTS.get(self.feature, ()))
+                         REQUIRED_PARTS.get(self.feature, ()),
+                         allow_missing=self.allow_missing)
         else:
             self.encoder.init_weights()
         nn.init.normal_(self.classifier.weight, std=0.01)
