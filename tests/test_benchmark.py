@@ -87,11 +87,24 @@ def test_suite_inputs_come_from_earlier_stages():
     opts = SuiteOptions(work_dir='work_dirs/bench')
     stages = voc12_mini_suite(opts)
     check_stages(stages)
-    names = {s.name for s in stages}
+    by_name = {s.name: s for s in stages}
     for row in ROWS:
-        for step in ('linear_probe', 'kmeans', 'retrieval', 'davis',
-                     'finetune_10', 'finetune_100'):
-            assert f'{row.name}.{step}' in names
+        steps = ['linear_probe', 'kmeans', 'retrieval', 'davis']
+        steps += ['finetune_10', 'finetune_100'] if row.finetune else []
+        for step in steps:
+            assert f'{row.name}.{step}' in by_name
+        if row.in_index != -1:  # a random row reads the same stage
+            assert any(r.in_index == row.in_index and not r.pretrained
+                       and r.arch == row.arch for r in ROWS), row
+    # the hypercolumn has no Res5: its hand-off and frozen protocols say so,
+    # the fine-tuning starts Res5 from random init
+    allow = ('--allow-missing', r'^backbone\.layer4\.')
+    for step in ('extract', 'linear_probe', 'kmeans', 'retrieval', 'davis'):
+        argv = by_name[f'hier_grouping.{step}'].argv
+        assert ' '.join(allow) in ' '.join(argv), step
+        if step != 'extract':
+            assert argv[argv.index('--in-index') + 1] == '2'
+    assert '--allow-missing' not in by_name['maskcontrast.extract'].argv
     for stage in stages:
         tool = stage.argv[0]
         assert osp.isfile(osp.join(REPO, tool)), tool

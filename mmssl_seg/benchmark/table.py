@@ -69,7 +69,7 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         pre = read_record(w, f'{row.name}.pretrain')
         rows.append({
             'name': row.name, 'title': row.title, 'arch': row.arch,
-            'prior': row.prior,
+            'features': row.features, 'prior': row.prior,
             'pretrain_iters': (opts.pretrain_iters(row.name)
                                if row.pretrained else 0),
             'pretrain_seconds': _get(pre, 'wall_seconds'),
@@ -156,7 +156,7 @@ def render(result: dict, notes: str = '') -> str:
             'nothing about the classes.', ''
         ]
     lines += [
-        '| method | backbone | prior | prior quality | pretrain iters '
+        '| method | backbone (frozen features) | prior | prior quality | pretrain iters '
         '(min) | linear probe | K-means K=21 (Hungarian) | K=100 (majority) '
         '| fine-tune 10 % | fine-tune 100 % | retrieval K=15 | DAVIS J | '
         'DAVIS F |',
@@ -167,7 +167,7 @@ def render(result: dict, notes: str = '') -> str:
                  f'({_minutes(row["pretrain_seconds"])})'
                  if row['pretrain_iters'] else '-')
         lines.append('| ' + ' | '.join([
-            row['title'], row['arch'], row['prior'],
+            row['title'], row['features'], row['prior'],
             quality.get(row['name'], '-'), iters,
             _num(row['linear_probe']), _pm(row['kmeans_21']),
             _pm(row['kmeans_100']), _pm(row['finetune_10']),
