@@ -35,10 +35,6 @@ PRETRAIN_CONFIGS = {
     'configs/hier_grouping/hier-grouping_r18_1xb16-400_voc12mini-112x112.py',
     'mm_tuning': 'configs/mm_tuning/vgg16_voc12mini.py',
 }
-# Keys of the evaluation model a method's pretraining does not produce: left
-# at random init by the hand-off and allowed by the frozen protocols, which
-# read an earlier stage (``Row.in_index``). Stated, never silent.
-ALLOW_MISSING = {'hier_grouping': (r'^backbone\.layer4\.', )}
 CONTOUR_CONFIG = \
     'configs/hier_grouping/contour-net_r18_1xb4-2k_bsds500-256x256.py'
 # Seconds per iteration of each pretraining config on 2 idle CPU cores
@@ -62,6 +58,10 @@ class Row:
     prior: str
     in_index: int = -1
     finetune: bool = True
+    # keys of the evaluation model the pretraining does not produce: left at
+    # random init by the hand-off and allowed by the frozen protocols, which
+    # read an earlier stage (``in_index``); stated, never silent
+    allow_missing: tuple[str, ...] = ()
 
     @property
     def pretrained(self) -> bool:
@@ -86,7 +86,8 @@ ROWS = (
     # are Res4's output, compared with random init's Res4; fine-tuning puts
     # a randomly initialised Res5 under the same DeepLabV3.
     Row('hier_grouping', 'Hierarchical grouping', 'resnet18',
-        'region trees (our BSDS contour net + OWT-UCM)', in_index=2),
+        'region trees (our BSDS contour net + OWT-UCM)', in_index=2,
+        allow_missing=(r'^backbone\.layer4\.', )),
     Row('random_resnet18_res4', 'random init', 'resnet18', '-', in_index=2,
         finetune=False),
     Row('random_vgg16', 'random init', 'vgg16', '-'),
@@ -227,17 +228,14 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
         deps=('maskcontrast.pretrain', ), env=_env(opts), kind='prior')
 
 
-def _allow_missing(method: str) -> tuple[str, ...]:
-    patterns = ALLOW_MISSING.get(method, ())
-    return ('--allow-missing', *patterns) if patterns else ()
-
-
 def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     """Hand-off (pretrained rows) and the shared protocols."""
     w = opts.work_dir
     base = f'{w}/{row.name}'
     config = EVAL_CONFIGS[row.arch]
     out = f'{base}/eval'
+    allow = (('--allow-missing', *row.allow_missing)
+             if row.allow_missing else ())
     stages, deps = [], ()
     checkpoint = 'random'
     if row.pretrained:
@@ -248,7 +246,7 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                   ('tools/model_converters/extract_pretrained.py',
                    f'{base}/pretrain/iter_{iters}.pth', checkpoint,
                    '--target', config, '--parts', 'backbone',
-                   *_allow_missing(row.name)),
+                   *allow),
                   (checkpoint, ), deps=(f'{row.name}.pretrain', ),
                   env=_env(opts)))
         deps = (f'{row.name}.extract', )
@@ -256,7 +254,7 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     frozen = (*model, '--feature', 'backbone')
     if row.in_index != -1:
         frozen += ('--in-index', str(row.in_index))
-    frozen += _allow_missing(row.name)
+    frozen += allow
     stages += [
         Stage(f'{row.name}.linear_probe',
               ('tools/eval/linear_probe.py', *frozen, '--work-dir',

@@ -156,10 +156,10 @@ def render(result: dict, notes: str = '') -> str:
             'nothing about the classes.', ''
         ]
     lines += [
-        '| method | backbone (frozen features) | prior | prior quality | pretrain iters '
-        '(min) | linear probe | K-means K=21 (Hungarian) | K=100 (majority) '
-        '| fine-tune 10 % | fine-tune 100 % | retrieval K=15 | DAVIS J | '
-        'DAVIS F |',
+        '| method | backbone (frozen features) | prior | prior quality '
+        '| pretrain iters (min) | linear probe | K-means K=21 (Hungarian) '
+        '| K=100 (majority) | fine-tune 10 % | fine-tune 100 % '
+        '| retrieval K=15 | DAVIS J | DAVIS F |',
         '|' + '---|' * 13,
     ]
     for row in result['rows']:

@@ -176,7 +176,8 @@ class PartReport:
     ignored_unexpected: list[str] = field(default_factory=list)
 
 
-def _matches(key: str, patterns: Sequence[str]) -> bool:
+def matches_any(key: str, patterns: Sequence[str]) -> bool:
+    """Whether any regex of ``patterns`` is found in ``key``."""
     return any(re.search(p, key) for p in patterns)
 
 
@@ -260,11 +261,11 @@ def extract_parts(source: Mapping[str, torch.Tensor],
         report = PartReport(part=part, source_prefix=prefix, remap=remap_name)
 
         for key in sorted(wanted):
-            if _matches(key, [rf'^{re.escape(n)}\.' for n in new_layers]):
+            if matches_any(key, [rf'^{re.escape(n)}\.' for n in new_layers]):
                 report.new_layers.append(key)
             elif key not in mapped:
                 # a pattern may name the key in the part or in the model
-                if _matches(key, allow_missing) or _matches(
+                if matches_any(key, allow_missing) or matches_any(
                         f'{part}.{key}', allow_missing):
                     report.allowed_missing.append(key)
                 else:
@@ -281,7 +282,7 @@ def extract_parts(source: Mapping[str, torch.Tensor],
                                      'num_batches_tracked')):
                     report.parameters += mapped[key].numel()
         for key in sorted(set(mapped) - set(wanted)):
-            if _matches(key, allow_unexpected) or _matches(
+            if matches_any(key, allow_unexpected) or matches_any(
                     prefix + key, allow_unexpected):
                 report.ignored_unexpected.append(key)
             else:

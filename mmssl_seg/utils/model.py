@@ -8,7 +8,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from mmssl_seg.utils.checkpoint import read_checkpoint, state_dict_of
+from mmssl_seg.utils.checkpoint import (matches_any, read_checkpoint,
+                                        state_dict_of)
 
 
 def build_model(config) -> nn.Module:
@@ -65,7 +66,7 @@ def load_weights(model: nn.Module, checkpoint: str,
     new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers)))
     gaps = [k for k in result.missing_keys
             if pattern.match(k) and not new.search(k)
-            and not any(re.search(a, k) for a in allow_missing)]
+            and not matches_any(k, allow_missing)]
     if gaps:
         raise IncompleteWeightsError(
             f'{checkpoint} leaves {len(gaps)} weights of '
