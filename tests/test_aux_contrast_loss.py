@@ -73,14 +73,67 @@ def test_loss_matches_pairwise_reference(chunk, lambdas):
     assert min(stats['pairs_p0'], stats['pairs_p1'], stats['pairs_p2']) > 0
 
 
+def _reference_counts(am, cm):
+    """Positive pairs per level (P0 same superpixel, P1 same image, P2
+    across images), anchors without a positive, anchors with a positive but
+    no negative: counted pair by pair."""
+    pairs, no_pos, no_neg = [0, 0, 0], 0, 0
+    for i in range(len(am.label)):
+        others = [j for j in range(len(cm.label))
+                  if am.label[i] >= 0 and cm.label[j] >= 0
+                  and cm.pixel[j] != am.pixel[i]]
+        pos = [j for j in others if cm.label[j] == am.label[i]]
+        neg = [j for j in others if cm.label[j] != am.label[i]]
+        if not pos:
+            no_pos += 1
+            continue
+        if not neg:
+            no_neg += 1
+            continue
+        for j in pos:
+            if cm.image[j] != am.image[i]:
+                pairs[2] += 1
+            elif cm.superpixel[j] == am.superpixel[i]:
+                pairs[0] += 1
+            else:
+                pairs[1] += 1
+    return pairs, no_pos, no_neg
+
+
 def test_memory_bank_candidates_take_no_gradient_and_count():
+    from mmssl_seg.models.utils.queue import FeatureQueue
     g = torch.Generator().manual_seed(1)
-    a = F.normalize(torch.randn(6, 4, generator=g), dim=1).requires_grad_()
-    bank = F.normalize(torch.randn(10, 4, generator=g), dim=1)
-    loss, stats = AuxLabelContrastLoss(chunk_size=2)(
-        a, _meta(6, g), bank, _meta(10, g, bank=True, images=5))
+    a = F.normalize(torch.randn(6, 4, generator=g, dtype=torch.float64),
+                    dim=1).requires_grad_()
+    am = _meta(6, g)
+    fields = {'feats': ((4, ), torch.float64), 'labels': ((), torch.long),
+              'superpixels': ((), torch.long), 'images': ((), torch.long)}
+    bank = FeatureQueue(10, fields)
+    bm = _meta(10, g, bank=True, images=5)
+    bank.push(feats=F.normalize(torch.randn(10, 4, generator=g,
+                                            dtype=torch.float64), dim=1),
+              labels=bm.label, superpixels=bm.superpixel, images=bm.image)
+    # the batch's momentum features (no gradient) and the bank's rows, as
+    # AuxLabelContrast joins them
+    batch = F.normalize(torch.randn(5, 4, generator=g, dtype=torch.float64),
+                        dim=1)
+    cm5 = _meta(5, g)
+    cm = PixelMeta(*(torch.cat([x, y]) for x, y in zip(cm5, bm)))
+    candidates = torch.cat([batch, bank.get('feats')])
+    loss, stats = AuxLabelContrastLoss(chunk_size=2)(a, am, candidates, cm)
     loss.backward()
-    assert torch.isfinite(loss) and a.grad.abs().sum() > 0
+    assert bank.feats.grad is None and not candidates.requires_grad
+    ref_a = a.detach().clone().requires_grad_()
+    ref = _reference(ref_a, am, candidates, cm)
+    ref.backward()
+    torch.testing.assert_close(loss, ref)
+    torch.testing.assert_close(a.grad, ref_a.grad)
+    assert a.grad.abs().sum() > 0
+    pairs, no_pos, no_neg = _reference_counts(am, cm)
+    assert [stats['pairs_p0'], stats['pairs_p1'], stats['pairs_p2']] == pairs
+    assert stats['anchors_without_positive'] == no_pos
+    assert stats['anchors_without_negative'] == no_neg
+    assert pairs[2] > 0  # the bank's rows are cross-image candidates
 
 
 def test_anchors_without_positives_or_negatives_are_excluded():

@@ -86,9 +86,46 @@ def test_labels_superpixels_manifest_and_pmiou(labelled):
         for s in np.unique(segments):  # one label per superpixel
             assert len(np.unique(labels[segments == s])) == 1
         dropped.append(result['entries'][stem]['dropped'])
-    # the threshold drops 5 % of the sampled (here: all) pixels
-    assert 0.03 < np.mean(dropped) < 0.07
-    assert 0 < result['quality']['PmIoU'] < 100
+    assert all(0 <= d < 1 for d in dropped) and max(dropped) > 0
+    # the threshold is the distance beyond which 5 % of the fit sample
+    # (here: every pixel at 1/8) lies, recomputed by brute force
+    with np.load(osp.join(out, 'centres.npz')) as f:
+        centres, threshold = f['centres'], float(f['threshold'])
+    points = np.concatenate([colour_features(cv2.imread(p)).flatten(1).T
+                             .numpy() for _, p in images]).astype(np.float64)
+    dist = ((points[:, None] - centres[None]) ** 2).sum(-1).min(1)
+    assert fit['points'] == len(points)
+    assert threshold == pytest.approx(np.quantile(dist, 0.95), rel=1e-5)
+    beyond = (dist > threshold * (1 + 1e-6)).mean()
+    assert 0.05 - 2 / len(points) <= beyond <= 0.05
+    assert result['quality']['PmIoU'] == pytest.approx(
+        reference_pmiou(out, images, 5, 21))
+
+
+def reference_pmiou(out: str, images, k: int, num_classes: int) -> float:
+    """Eq. 3 written out: over all images, each label's best IoU with a
+    class, summed and divided by max(K, M); void ground truth excluded,
+    dropped labels (255) belong to no segment."""
+    from PIL import Image
+    labels, gts = [], []
+    for stem, _ in images:
+        labels.append(cv2.imread(osp.join(out, 'labels', stem + '.png'),
+                                 cv2.IMREAD_UNCHANGED).ravel())
+        gts.append(np.array(Image.open(osp.join(
+            VOC12_MINI, 'SegmentationClass', stem + '.png'))).ravel())
+    labels, gts = np.concatenate(labels), np.concatenate(gts)
+    keep = gts != 255
+    labels, gts = labels[keep], gts[keep]
+    total = 0.0
+    for j in range(k):
+        best = 0.0
+        for i in range(num_classes):
+            s, g = labels == j, gts == i
+            union = (s | g).sum()
+            if union:
+                best = max(best, (s & g).sum() / union)
+        total += best
+    return 100 * total / max(k, num_classes)
 
 
 def test_rerun_skips_and_other_parameters_are_refused(labelled):
@@ -128,11 +165,16 @@ def test_shards_after_one_fit_equal_labelling_at_once(labelled, tmp_path):
 
 
 def test_sweep_k_reports_pmiou_per_k(labelled):
-    images, _, _, gt = labelled
-    rows = sweep_k(images[:3], colour_features, [2, 8], gt, 21,
+    images, out, result, gt = labelled
+    # every pixel is in the fit sample of both: the sweep's K=5 row is the
+    # labelling the two-stage tool wrote
+    rows = sweep_k(images, colour_features, [5, 8], gt, 21,
                    superpixel_size=12)
-    assert [r['K'] for r in rows] == [2, 8]
-    assert all(0 < r['PmIoU'] < 100 for r in rows)
+    assert [r['K'] for r in rows] == [5, 8]
+    assert rows[0]['PmIoU'] == pytest.approx(result['quality']['PmIoU'])
+    assert rows[0]['PmIoU'] == pytest.approx(reference_pmiou(out, images,
+                                                             5, 21))
+    assert rows[1]['PmIoU'] != rows[0]['PmIoU']
 
 
 def test_cli_with_a_network_extractor_and_picture(tmp_path):

@@ -95,14 +95,64 @@ def test_region_similarity():
     assert region_similarity(a, b) == pytest.approx(4 / 12)
 
 
-def test_mask_boundary_of_a_square():
+def test_mask_boundary_is_seg2bmap_on_a_square():
     m = np.zeros((6, 6), bool)
     m[1:5, 1:5] = True
-    b = mask_boundary(m)
-    assert b.sum() == 12  # the 4x4 square's ring
-    assert not b[2:4, 2:4].any()
-    full = np.ones((3, 3), bool)
-    assert not mask_boundary(full).any()  # the image border is no boundary
+    # seg2bmap: a pixel whose right, lower or lower-right neighbour differs;
+    # the line sits on the background above/left of the square and on the
+    # square's own right and bottom pixels
+    expected = np.array([[1, 1, 1, 1, 1, 0],
+                         [1, 0, 0, 0, 1, 0],
+                         [1, 0, 0, 0, 1, 0],
+                         [1, 0, 0, 0, 1, 0],
+                         [1, 1, 1, 1, 1, 0],
+                         [0, 0, 0, 0, 0, 0]], bool)
+    np.testing.assert_array_equal(mask_boundary(m), expected)
+    assert not mask_boundary(np.ones((3, 3), bool)).any()  # no border line
+    edge = np.zeros((3, 3), bool)
+    edge[:2, 2] = True  # the last column compares downwards only
+    np.testing.assert_array_equal(mask_boundary(edge),
+                                  [[0, 1, 0], [0, 1, 1], [0, 0, 0]])
+
+
+def reference_boundary(seg: np.ndarray) -> np.ndarray:
+    """seg2bmap as the official code states it, pixel by pixel."""
+    h, w = seg.shape
+    out = np.zeros((h, w), bool)
+    for y in range(h):
+        for x in range(w):
+            if y < h - 1 and x < w - 1:
+                near = [(y, x + 1), (y + 1, x), (y + 1, x + 1)]
+            elif y == h - 1 and x < w - 1:
+                near = [(y, x + 1)]
+            elif x == w - 1 and y < h - 1:
+                near = [(y + 1, x)]
+            else:
+                near = []
+            out[y, x] = any(seg[n] != seg[y, x] for n in near)
+    return out
+
+
+def reference_f(pred: np.ndarray, gt: np.ndarray,
+                bound_th: float = 0.008) -> float:
+    """The official f_measure: boundary pixels matched within a Euclidean
+    radius ceil(bound_th x diagonal) (skimage's disk), by a k-d tree."""
+    from scipy.spatial import cKDTree
+    radius = bound_th if bound_th >= 1 else np.ceil(
+        bound_th * np.linalg.norm(pred.shape))
+    pb, gb = reference_boundary(pred), reference_boundary(gt)
+    n_p, n_g = pb.sum(), gb.sum()
+    if n_p == 0 or n_g == 0:
+        return 1.0 if n_p == n_g else 0.0
+
+    def matched(a, b):
+        dist, _ = cKDTree(np.argwhere(b)).query(np.argwhere(a))
+        return (dist <= radius + 1e-9).sum()
+
+    precision, recall = matched(pb, gb) / n_p, matched(gb, pb) / n_g
+    if precision + recall == 0:
+        return 0.0
+    return 2 * precision * recall / (precision + recall)
 
 
 def test_boundary_f_by_hand():
@@ -112,11 +162,9 @@ def test_boundary_f_by_hand():
     shifted = np.roll(gt, 1, axis=1)  # within 1 px tolerance everywhere
     assert boundary_f_measure(shifted, gt, bound_th=1) == 1.0
     far = np.roll(gt, 4, axis=1)
-    # 1 px tolerance (a 3x3 cross). Of the 36 boundary pixels of the shifted
-    # square, 7 on its top row, 7 on its bottom row and 2 on its left column
-    # (rows 6 and 13, next to the other square's top and bottom edges) are
-    # within reach; by symmetry recall equals precision = 16 / 36.
-    assert boundary_f_measure(far, gt, bound_th=1) == pytest.approx(16 / 36)
+    assert 0 < boundary_f_measure(far, gt, bound_th=1) < 1
+    assert boundary_f_measure(far, gt, bound_th=1) == pytest.approx(
+        reference_f(far, gt, 1))
     assert boundary_f_measure(np.zeros_like(gt), gt) == 0.0
     assert boundary_f_measure(np.zeros_like(gt), np.zeros_like(gt)) == 1.0
 
@@ -126,6 +174,35 @@ def test_boundary_tolerance_follows_the_diagonal():
     gt[100:200, 100:200] = True
     assert boundary_f_measure(np.roll(gt, 4, axis=1), gt) == 1.0
     assert boundary_f_measure(np.roll(gt, 6, axis=1), gt) < 1.0
+
+
+def test_boundary_f_equals_the_official_definition_on_real_davis_frames():
+    """Eroded, dilated and shifted real DAVIS masks (half resolution, so the
+    pixel-by-pixel reference stays fast): F as the official code defines
+    it, to float precision."""
+    import glob
+    import os.path as osp
+
+    import cv2
+
+    from tests.conftest import SHARED_DATA
+    root = osp.join(SHARED_DATA, 'davis2016', 'Annotations', '480p')
+    if not osp.isdir(root):
+        pytest.skip(f'real data not found: {root}')
+    kernel = np.ones((7, 7), np.uint8)
+    values = []
+    for seq in ('blackswan', 'car-shadow', 'motocross-jump'):
+        frames = sorted(glob.glob(osp.join(root, seq, '*.png')))
+        for path in frames[5:30:12]:
+            gt = cv2.imread(path, cv2.IMREAD_GRAYSCALE)[::2, ::2] > 128
+            u8 = gt.astype(np.uint8)
+            for pred in (cv2.erode(u8, kernel) > 0, cv2.dilate(u8, kernel) > 0,
+                         np.roll(gt, (3, 9), axis=(0, 1)),
+                         np.roll(cv2.erode(u8, kernel) > 0, 5, axis=1)):
+                ours = boundary_f_measure(pred, gt)
+                assert ours == pytest.approx(reference_f(pred, gt), abs=1e-12)
+                values.append(ours)
+    assert len(values) == 36 and 0.05 < min(values) < max(values) < 1
 
 
 def test_constant_prediction_miou_matches_mmseg_on_real_labels():

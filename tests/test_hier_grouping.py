@@ -76,6 +76,55 @@ def test_tree_distances_cuts_and_boundaries_on_a_hand_built_tree(tmp_path):
         RegionTree.load(str(tmp_path / 'bad.npz'))
 
 
+def test_d_t_level_is_the_rank_of_the_merge_and_ties_share_a_level():
+    tree = hand_tree()  # merges at 0.2, 0.5, 0.9: levels 1, 2, 3
+    np.testing.assert_array_equal(tree.levels(), [0, 0, 0, 0, 1, 2, 3])
+    np.testing.assert_allclose(tree.distances('level'), [
+        [0, 1, 3, 3], [1, 0, 3, 3], [3, 3, 0, 2], [3, 3, 2, 0]])
+    # two merges at the same altitude form one level of the hierarchy
+    tied = RegionTree(hand_tree().leaves, hand_tree().parents,
+                      np.array([0, 0, 0, 0, 0.4, 0.4, 0.7], np.float32))
+    np.testing.assert_array_equal(tied.levels()[4:], [1, 1, 2])
+    with pytest.raises(ValueError, match='d_t must be one of'):
+        tree.distances('depth')
+
+
+def test_tree_pair_stats_against_eqs_2_3_by_hand_and_on_real_trees(tmp_path):
+    from mmssl_seg.evaluation.protocols.tree_pairs import pair_stats
+    stats = pair_stats([hand_tree()], sigma=0.8, d_t='level')
+    d = np.array([[0, 1, 3, 3], [1, 0, 3, 3], [3, 3, 0, 2], [3, 3, 2, 0.]])
+    own, same = [], []
+    for a in range(4):  # eq. 2 with the self weight cast to 1, eq. 3
+        w_pos = np.where(np.arange(4) == a, 1.0, np.exp(-d[a] / 0.8))
+        w_neg = np.where(np.arange(4) == a, 0.0, np.exp(d[a] / 0.8))
+        own.append(w_pos[a] / w_pos.sum())
+        same.append((w_pos / w_pos.sum() * w_neg / w_neg.sum()).sum())
+    assert stats['pos_in_anchor_region'] == pytest.approx(np.mean(own))
+    assert stats['pos_neg_same_region'] == pytest.approx(np.mean(same))
+    assert stats['neg_in_anchor_region'] == 0
+    # real trees (the first 4 voc12_mini train images): the level reading
+    # concentrates positives in the anchor's region, the altitude reading
+    # spreads them over the image (sigma_p = 0.8 against d_T in [0, 1])
+    needs_voc12_mini()
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()[:4]
+    folder = str(tmp_path / 'hier')
+    make_hierarchies([(i, osp.join(VOC12_MINI, 'JPEGImages', i + '.jpg'))
+                      for i in ids], folder, ColourGradientEdges())
+    lines = {}
+    for d_t in ('level', 'altitude'):
+        result = run_tool(sys.executable, 'tools/analysis/tree_pair_stats.py',
+                          folder, '--d-t', d_t)
+        assert result.returncode == 0, result.stdout[-2000:]
+        lines[d_t] = json.loads(result.stdout.strip().splitlines()[-1])
+        assert lines[d_t]['trees'] == 4
+        assert lines[d_t]['neg_in_anchor_region'] == 0
+    assert lines['level']['pos_in_anchor_region'] >= 0.5
+    assert lines['altitude']['pos_in_anchor_region'] < 0.2
+    assert lines['level']['pos_neg_same_region'] < 1e-6 < \
+        lines['altitude']['pos_neg_same_region']
+
+
 @pytest.fixture(scope='module')
 def bsds_tree():
     _, path = bsds_image()
@@ -195,7 +244,7 @@ def test_sampling_follows_eqs_2_and_3_on_a_real_tree():
     tree, _ = hierarchy(cv2.imread(path), ColourGradientEdges(),
                         max_leaves=6)
     k = tree.num_leaves
-    d = tree.distances()
+    d = tree.distances('level')
     regions = torch.from_numpy(tree.leaves[::4, ::4].astype(np.int64))
     present = np.bincount(regions.flatten().numpy(), minlength=k) > 0
     batch = 64
@@ -359,6 +408,16 @@ def test_load_region_hierarchy_names_missing_and_mis_sized_files(tmp_path):
     hand_tree().save(str(tmp_path / 'trees' / 'x.npz'))
     with pytest.raises(ValueError, match=r'x.npz is \(2, 4\)'):
         load(dict(img=image, img_path='/data/x.jpg'))
+    results = load(dict(img=np.zeros((2, 4, 3), np.uint8),
+                        img_path='/data/x.jpg'))
+    np.testing.assert_array_equal(results['tree_distance'],
+                                  hand_tree().distances('level'))
+    altitude = LoadRegionHierarchy(str(tmp_path), d_t='altitude')(
+        dict(img=np.zeros((2, 4, 3), np.uint8), img_path='/data/x.jpg'))
+    np.testing.assert_array_equal(altitude['tree_distance'],
+                                  hand_tree().distances('altitude'))
+    with pytest.raises(ValueError, match='d_t must be one of'):
+        LoadRegionHierarchy(str(tmp_path), d_t='depth')
 
 
 def test_training_step_and_exact_resume(mini_cfg):

@@ -8,7 +8,7 @@ coco_root = '{{$COCO_ROOT:data/coco}}'
 hierarchy_dir = '{{$HIERARCHY_DIR:work_dirs/hier_grouping/voc12aug_coco/hierarchies}}'
 pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadRegionHierarchy', root=hierarchy_dir),
+    dict(type='LoadRegionHierarchy', root=hierarchy_dir, d_t={{_base_.d_t}}),
     dict(
         type='RegionViews',
         size=224,

@@ -6,6 +6,9 @@
 voc_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
 hierarchy_dir = '{{$HIERARCHY_DIR:work_dirs/hier_grouping/voc12mini/hierarchies}}'
 view_size = 112
+# d_T of eqs. 2-3: 'level' (the level at which two regions merge, Fig. 1)
+# or 'altitude' (the UCM boundary strength there); see RegionTree
+d_t = 'level'
 photometric = [
     dict(
         type='RandomApply',
@@ -21,7 +24,7 @@ photometric = [
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadRegionHierarchy', root=hierarchy_dir),
+    dict(type='LoadRegionHierarchy', root=hierarchy_dir, d_t=d_t),
     dict(
         type='RegionViews',
         size=view_size,

@@ -15,6 +15,7 @@ from mmseg.registry import TRANSFORMS
 
 from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
 from mmssl_seg.priors.hierarchy import RegionTree
+from mmssl_seg.priors.hierarchy.tree import D_T
 
 
 @TRANSFORMS.register_module()
@@ -26,10 +27,17 @@ class LoadRegionHierarchy(BaseTransform):
 
     Args:
         root: The ``make_hierarchies.py`` output folder.
+        d_t: How d_T reads the tree: ``level`` (the level of the hierarchy
+            at which two regions merge, the paper's Fig. 1; default) or
+            ``altitude`` (the UCM's boundary strength at the merge); see
+            :mod:`mmssl_seg.priors.hierarchy.tree`.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, d_t: str = 'level') -> None:
+        if d_t not in D_T:
+            raise ValueError(f'd_t must be one of {D_T}, got {d_t!r}')
         self.root = root
+        self.d_t = d_t
 
     def transform(self, results: dict) -> dict:
         stem = osp.splitext(osp.basename(results['img_path']))[0]
@@ -45,7 +53,7 @@ class LoadRegionHierarchy(BaseTransform):
                              f'its image {results["img_path"]} is '
                              f'{results["img"].shape[:2]}')
         results['gt_regions'] = tree.leaves
-        results['tree_distance'] = tree.distances()
+        results['tree_distance'] = tree.distances(self.d_t)
         return results
 
 

@@ -3,9 +3,22 @@
 The finest regions (at most ``max_leaves``, 40 in the paper) are the leaves;
 ``leaves`` maps every pixel to its leaf, ``parents`` and ``altitudes`` hold
 the merge tree in topological order (children before parents, the root last
-and its own parent). The region distance d_T(R_a, R_b) is the altitude of
-the lowest common ancestor of two leaves: the boundary strength at which
-they merge in the ultrametric contour map (UCM).
+and its own parent).
+
+The region distance d_T(R_a, R_b) is read at the lowest common ancestor of
+two leaves, in one of two ways (``D_T``):
+
+* ``level`` (default for sampling): the level of the hierarchy at which they
+  merge (the paper's Fig. 1). OWT-UCM "repeatedly removes the weakest edge
+  separating two regions" (sec. 3): each removal makes the next, coarser
+  level of the hierarchy, so the level of a merge is its rank among the
+  distinct merge altitudes (1 = the first merge, leaves at 0; merges at
+  equal altitude happen at the same level). With sigma_p = 0.8, eqs. 2-3
+  then separate near from far regions.
+* ``altitude``: the boundary strength at which they merge in the
+  ultrametric contour map (UCM), in [0, 1]. With sigma_p = 0.8 it spans
+  exp(-d / 0.8) in [0.29, 1] only, so eqs. 2-3 are nearly uniform
+  (``tools/analysis/tree_pair_stats.py`` measures both).
 """
 from __future__ import annotations
 
@@ -16,6 +29,9 @@ import numpy as np
 from mmssl_seg.utils.io import atomic_path
 
 FORMAT = 1
+
+#: The readings of d_T (see the module docstring).
+D_T = ('level', 'altitude')
 
 
 @dataclass
@@ -46,15 +62,32 @@ class RegionTree:
                 up[node] |= up[parent]
         return up
 
-    def distances(self) -> np.ndarray:
-        """``k x k`` float32 d_T: the altitude of the lowest common ancestor
-        (the common ancestor of smallest index, as parents follow their
-        children), 0 on the diagonal."""
+    def levels(self) -> np.ndarray:
+        """Level of every node: 0 for leaves, for a merge the rank of its
+        altitude among the distinct merge altitudes (1 = first merge)."""
+        k = self.num_leaves
+        levels = np.zeros(len(self.altitudes), np.int64)
+        merges = self.altitudes[k:]
+        levels[k:] = np.searchsorted(np.unique(merges), merges) + 1
+        return levels
+
+    def distances(self, d_t: str = 'altitude') -> np.ndarray:
+        """``k x k`` float32 d_T read at the lowest common ancestor (the
+        common ancestor of smallest index, as parents follow their
+        children), 0 on the diagonal.
+
+        Args:
+            d_t: ``altitude`` (the UCM value) or ``level`` (the merge's
+                level in the hierarchy); see the module docstring.
+        """
+        if d_t not in D_T:
+            raise ValueError(f'd_t must be one of {D_T}, got {d_t!r}')
         k = self.num_leaves
         up = self.ancestors()[:k]
         common = up[:, None, :] & up[None, :, :]
         lowest = common.argmax(axis=2)  # first True = smallest index
-        dist = self.altitudes[lowest].astype(np.float32)
+        height = self.altitudes if d_t == 'altitude' else self.levels()
+        dist = height[lowest].astype(np.float32)
         np.fill_diagonal(dist, 0)
         return dist
 
