@@ -48,6 +48,8 @@ class ColourModel(torch.nn.Module):
         self.data_preprocessor = SegDataPreProcessor(bgr_to_rgb=False)
 
     def dense_features(self, inputs, kind):
+        if kind != 'embedding':
+            raise ValueError(f'unknown feature kind {kind}')
         return F.avg_pool2d(inputs, 4)
 
 
@@ -125,6 +127,42 @@ def test_planted_object_kmeans_uses_saliency_and_background(planted,
                      np.concatenate([lab.ravel() for lab in labels]), 6)
     assert 0 < expected < 100
     assert result['K']['6']['mIoU']['mean'] == pytest.approx(expected)
+
+
+class ColourSaliencyModel(ColourModel):
+    """Stub with a saliency head: 1 where the colour differs from the
+    image's first column (the planted right part), pooled by 4."""
+
+    def dense_features(self, inputs, kind):
+        if kind == 'saliency':
+            differs = (inputs != inputs[..., :1]).any(1, keepdim=True)
+            return F.avg_pool2d(differs.float(), 4)
+        return super().dense_features(inputs, kind)
+
+
+def test_object_kmeans_with_the_models_saliency_head(planted, tmp_path):
+    """The head's masks (probability upsampled bilinearly, >= 0.5) give the
+    same clustering as files holding those masks."""
+    from mmssl_seg.evaluation.protocols.clustering import HeadSaliency
+    model = ColourSaliencyModel()
+    for i in range(len(planted['val'])):
+        item = planted['val'][i]
+        x = item['inputs'].float()[None]
+        prob = F.interpolate(model.dense_features(x, 'saliency'),
+                             size=x.shape[2:], mode='bilinear',
+                             align_corners=False)[0, 0]
+        name = osp.basename(planted['val'].get_data_info(i)['img_path'])
+        cv2.imwrite(str(tmp_path / name),
+                    (prob >= 0.5).numpy().astype(np.uint8) * 255)
+    head = object_kmeans(model, planted['val'], 6, HeadSaliency(model),
+                         ks=(6, ), seeds=(0, ), kind='embedding')
+    files = object_kmeans(model, planted['val'], 6,
+                          SaliencyMasks(str(tmp_path)), ks=(6, ), seeds=(0, ),
+                          kind='embedding')
+    assert head['objects'] == len(planted['val'])
+    assert head['K'] == files['K']
+    with pytest.raises(ValueError, match='no saliency head'):
+        HeadSaliency(ColourModel())
 
 
 def test_saliency_masks_name_missing_and_missized_files(tmp_path):
@@ -402,6 +440,21 @@ def test_cli_kmeans_and_report(tmp_path):
     table = open(osp.join(out, 'kmeans_pixel.md')).read().splitlines()
     assert table[0].startswith('| config | checkpoint | feature | level')
     assert 'wall time' in table[0] and '0 1' in table[2]
+
+
+def test_cli_object_kmeans_defaults_to_the_saliency_head(tmp_path):
+    needs_voc12_mini()
+    config = osp.join(REPO, 'configs/maskcontrast/'
+                      'maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py')
+    result = _tool('tools/eval/kmeans.py', config, 'random', '--level',
+                   'object', '--feature', 'embedding', '--limit', '4',
+                   '--ks', '2', '--seeds', '0', '--out-dir', str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.load(open(tmp_path / 'kmeans_object.json'))
+    assert report['saliency'] == 'head' and report['images'] == 4
+    result = _tool('tools/eval/kmeans.py', MINI_DEEPLAB, 'random', '--level',
+                   'object', '--limit', '2', '--out-dir', str(tmp_path))
+    assert result.returncode != 0 and 'no saliency head' in result.stdout
 
 
 def test_cli_linear_probe_picks_on_heldout_not_val(tmp_path):

@@ -30,9 +30,14 @@ def reference_loss(query, masks, prototypes, valid, negatives, tau,
                 per_image.setdefault(n, []).append(loss)
     if not per_image:
         return None
-    if balance_images:
-        return torch.stack([torch.stack(v).mean()
-                            for v in per_image.values()]).mean()
+    if balance_images:  # the authors' E-Net weights: 1 / ln(1.02 + share)
+        total = sum(len(v) for v in per_image.values())
+        weighted, weights = 0.0, 0.0
+        for v in per_image.values():
+            w = 1.0 / math.log(1.02 + len(v) / total)
+            weighted = weighted + w * torch.stack(v).sum()
+            weights += w * len(v)
+        return weighted / weights
     return torch.stack([l for v in per_image.values() for l in v]).mean()
 
 
@@ -64,6 +69,15 @@ def test_loss_matches_reference_values_and_gradients(balance_images):
     assert torch.allclose(q1.grad, q2.grad, atol=1e-6)
     assert stats['dropped'] == int(masks[2].sum())
     assert stats['pixels'] == int(masks[:2].sum())
+    if balance_images:  # as the authors' code calls it: a weighted CE
+        salient = masks[:2].permute(1, 2, 0)
+        pixels = query[:2].permute(2, 3, 0, 1)[salient]
+        targets = torch.arange(2).expand(*masks.shape[1:], 2)[salient]
+        logits = pixels @ torch.cat([prototypes, negatives]).T / 0.5
+        counts = torch.bincount(targets, minlength=len(logits[0]))
+        w = 1 / torch.log(1.02 + counts / len(targets))
+        torch.testing.assert_close(
+            loss, F.cross_entropy(logits, targets, weight=w))
 
 
 def test_prototype_is_the_normalised_masked_mean():
@@ -161,3 +175,113 @@ def test_momentum_hook_schedule_and_update():
     assert torch.allclose(key, expected, atol=1e-6)
     assert not key.requires_grad
     assert math.isclose(Runner.model.momentum_encoder.momentum, 0.01)
+
+
+def test_deeplabv3_head_is_the_authors_architecture():
+    """Against the DeepLab-v3 head as the MaskContrast code builds it (ASPP
+    branches, concatenation, 1x1 projection + dropout, 3x3 layer,
+    classifier), written here with plain torch modules."""
+    from torch import nn
+
+    from mmssl_seg.models.heads import DeepLabV3Head
+
+    def cbr(cin, cout, k, d=1):
+        return nn.Sequential(nn.Conv2d(cin, cout, k, padding=0 if k == 1
+                                       else d, dilation=d, bias=False),
+                             nn.BatchNorm2d(cout), nn.ReLU())
+
+    torch.manual_seed(0)
+    head = DeepLabV3Head(in_channels=16, channels=8, num_classes=5,
+                         dilations=(1, 2, 3, 4), dropout_ratio=0.0,
+                         norm_cfg=dict(type='BN'))
+    branches = nn.ModuleList([cbr(16, 8, 1), cbr(16, 8, 3, 2),
+                              cbr(16, 8, 3, 3), cbr(16, 8, 3, 4)])
+    pool = cbr(16, 8, 1)
+    project, last = cbr(40, 8, 1), cbr(8, 8, 3, 1)
+    classifier = nn.Conv2d(8, 5, 1)
+    pairs = [(head.aspp_modules[i], branches[i]) for i in range(4)] + [
+        (head.image_pool[1], pool), (head.project, project),
+        (head.bottleneck, last)]
+    for ours, theirs in pairs:
+        theirs[0].weight.data.copy_(ours.conv.weight)
+        for name in ('weight', 'bias', 'running_mean', 'running_var'):
+            getattr(theirs[1], name).data.copy_(getattr(ours.bn, name))
+    classifier.load_state_dict(head.conv_seg.state_dict())
+    head.eval()
+    x = torch.randn(2, 16, 9, 11)
+    for m in (branches, pool, project, last):
+        m.eval()
+    pooled = F.interpolate(pool(F.adaptive_avg_pool2d(x, 1)), size=(9, 11),
+                           mode='bilinear', align_corners=False)
+    cat = torch.cat([b(x) for b in branches] + [pooled], 1)
+    expected = classifier(last(project(cat)))
+    torch.testing.assert_close(head([x, x, x, x]), expected)
+    assert isinstance(head.project_dropout, nn.Dropout)
+    assert head.project_dropout.p == 0.5
+
+
+def _moco_v2_checkpoint(path: str) -> dict:
+    """A file in MoCo v2's exact key layout (``main_moco.py`` of
+    facebookresearch/moco): torchvision ResNet-50 encoders with the 2-layer
+    MLP ``fc``, the queue and its pointer, epoch, arch and optimizer."""
+    import torchvision
+    torch.manual_seed(0)
+    net = torchvision.models.resnet50()
+    net.fc = torch.nn.Sequential(torch.nn.Linear(2048, 2048),
+                                 torch.nn.ReLU(), torch.nn.Linear(2048, 128))
+    state = {}
+    for encoder in ('encoder_q', 'encoder_k'):
+        for key, value in net.state_dict().items():
+            state[f'module.{encoder}.{key}'] = value.clone()
+    state['module.queue'] = F.normalize(torch.randn(128, 65536), dim=0)
+    state['module.queue_ptr'] = torch.zeros(1, dtype=torch.long)
+    torch.save({'epoch': 800, 'arch': 'resnet50', 'state_dict': state,
+                'optimizer': {'state': {}, 'param_groups': [
+                    {'lr': 0.0, 'momentum': 0.9, 'params': [0]}]}}, path)
+    return net.state_dict()
+
+
+def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
+    """The documented path: every backbone weight of the paper config comes
+    from a MoCo v2 file (no gap), the pretrained-init check passes; the
+    deep-stem variant refuses the same file with the fix named."""
+    from mmengine.config import Config
+
+    from mmssl_seg.engine.hooks import pretrained_gaps
+    from mmssl_seg.utils.checkpoint import extract_pretrained
+    from mmssl_seg.utils.model import build_model
+    from tests.conftest import REPO
+    import os.path as osp
+    paper = osp.join(REPO, 'configs/maskcontrast/'
+                     'maskcontrast_r50-d8_4xb16-60e_voc12aug-224x224_'
+                     'unsup-sal.py')
+    source = str(tmp_path / 'moco_v2_800ep_pretrain.pth.tar')
+    reference = _moco_v2_checkpoint(source)
+    out = str(tmp_path / 'backbone.pth')
+    reports = extract_pretrained(
+        source, out, paper, ['backbone'],
+        source_prefixes={'backbone': 'module.encoder_q.'},
+        allow_unexpected=[r'^fc\.'])
+    assert reports[0].allowed_missing == [] and reports[0].remap == 'identity'
+    assert sorted(reports[0].ignored_unexpected) == [
+        'fc.0.bias', 'fc.0.weight', 'fc.2.bias', 'fc.2.weight']
+    saved = torch.load(out, weights_only=True)['state_dict']
+    for key, value in reference.items():
+        if not key.startswith('fc.'):
+            assert torch.equal(saved['backbone.' + key], value), key
+    cfg = Config.fromfile(paper)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=out,
+                                       prefix='backbone.')
+    model = build_model(cfg)
+    assert pretrained_gaps(model) == []
+    model.init_weights()
+    torch.testing.assert_close(model.backbone.conv1.weight,
+                               reference['conv1.weight'])
+    torch.testing.assert_close(
+        model.momentum_encoder.module.backbone.layer4[2].conv3.weight,
+        reference['layer4.2.conv3.weight'])
+    v1c = Config.fromfile(paper.replace('_r50-d8_', '_r50-v1c-d8_'))
+    v1c.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=out,
+                                       prefix='backbone.')
+    problems = pretrained_gaps(build_model(v1c))
+    assert problems and '7x7-stem' in problems[0] and 'stem.0' in problems[0]

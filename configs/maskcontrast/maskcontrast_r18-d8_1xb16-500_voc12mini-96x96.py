@@ -1,4 +1,4 @@
-# MaskContrast at mini scale for 2 CPU cores: ResNetV1c-18-D8 from random
+# MaskContrast at mini scale for 2 CPU cores: ResNet-18-D8 (7x7 stem) from random
 # init, the 330 voc12_mini train images with unsupervised saliency masks,
 # 96x96 views, batch 16, 500 iterations (about 25 minutes), SGD lr 0.02 poly (the paper's 0.004
 # is for a MoCo-initialised R50 at batch 64). See README.md for the
@@ -11,7 +11,7 @@ _base_ = [
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(depth=18, norm_cfg=norm_cfg),
-    decode_head=dict(in_channels=512, channels=128, norm_cfg=norm_cfg))
+    decode_head=dict(in_channels=512, norm_cfg=norm_cfg))
 max_iters = 500
 optim_wrapper = dict(
     type='OptimWrapper',

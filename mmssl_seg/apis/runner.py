@@ -128,9 +128,23 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def add_pretrained_check(cfg: Config) -> None:
+    """Add :class:`~mmssl_seg.engine.hooks.PretrainedInitCheckHook` to
+    ``custom_hooks`` unless the config lists it (a ``Pretrained`` init that
+    leaves weights at random then stops the run instead of warning)."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    name = 'PretrainedInitCheckHook'
+    if not any(str(h.get('type')).split('.')[-1] == name for h in hooks):
+        scoped = cfg.get('default_scope', 'mmseg') == 'mmseg'
+        hooks.append(dict(type=name if scoped else f'mmseg.{name}'))
+    cfg.custom_hooks = hooks
+
+
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     """Train from a loaded config; ``resume`` continues from the latest
-    checkpoint in ``cfg.work_dir`` (or from ``cfg.load_from``)."""
+    checkpoint in ``cfg.work_dir`` (or from ``cfg.load_from``). Every
+    ``Pretrained`` init is checked before the weights are initialised."""
+    add_pretrained_check(cfg)
     if amp:
         enable_amp(cfg)
     cfg.resume = resume

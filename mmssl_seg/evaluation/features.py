@@ -76,6 +76,7 @@ class FeatureItem:
     gt: np.ndarray | None  # H x W at the original size (int64)
     img_path: str
     ori_shape: tuple[int, int]
+    inputs: torch.Tensor  # 1 x 3 x H x W, normalised as in training
 
 
 def iterate_features(model: nn.Module, dataset, kind: str = 'backbone',
@@ -94,7 +95,7 @@ def iterate_features(model: nn.Module, dataset, kind: str = 'backbone',
         gt = sample.gt_sem_seg.data[0].numpy().astype(
             np.int64) if 'gt_sem_seg' in sample else None
         yield FeatureItem(i, feature.cpu(), gt, sample.img_path,
-                          tuple(sample.ori_shape))
+                          tuple(sample.ori_shape), inputs)
 
 
 def upsample_labels(labels: torch.Tensor | np.ndarray,

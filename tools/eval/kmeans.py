@@ -3,8 +3,12 @@ ground truth with Hungarian matching (K = classes) or majority mapping
 (overclustering), mean and std over seeds (MaskContrast sec. 4.4).
 
     python tools/eval/kmeans.py CONFIG CHECKPOINT [--level pixel|object]
-        [--ks 21 50 100 200 500] [--seeds 0 1 2 3 4] [--saliency DIR]
+        [--ks 21 50 100 200 500] [--seeds 0 1 2 3 4] [--saliency head|DIR]
         [--feature embedding] [--data DATA_CONFIG] [--out-dir DIR]
+
+At object level the salient objects come from the model's own saliency head
+(``--saliency head``, the default, as the MaskContrast paper) or from a
+folder of masks (``--saliency DIR``).
 """
 import argparse
 import time
@@ -12,9 +16,9 @@ import time
 from mmssl_seg.evaluation.cli import (add_data_args, add_model_args, finish,
                                       load_model_from_args)
 from mmssl_seg.evaluation.features import build_eval_dataset
-from mmssl_seg.evaluation.protocols.clustering import (SaliencyMasks,
-                                                       object_kmeans,
-                                                       pixel_kmeans)
+from mmssl_seg.evaluation.protocols.clustering import (object_kmeans,
+                                                       pixel_kmeans,
+                                                       saliency_source)
 from mmssl_seg.evaluation.report import pm
 
 
@@ -29,8 +33,9 @@ def main(argv=None) -> None:
                         'minus background at object level)')
     parser.add_argument('--seeds', type=int, nargs='+',
                         default=[0, 1, 2, 3, 4])
-    parser.add_argument('--saliency', help='folder of salient-object masks '
-                        '(<image stem>.png), for --level object')
+    parser.add_argument('--saliency', default='head',
+                        help="for --level object: 'head' (the model's "
+                        'saliency head) or a folder of masks (<stem>.png)')
     args = parser.parse_args(argv)
     start = time.time()
     model = load_model_from_args(args)
@@ -41,12 +46,12 @@ def main(argv=None) -> None:
                               args.ks or [num_classes], args.seeds,
                               args.feature, args.in_index)
     else:
-        if not args.saliency:
-            parser.error('--level object needs --saliency')
         result = object_kmeans(model, dataset, num_classes,
-                               SaliencyMasks(args.saliency), args.ks,
+                               saliency_source(model, args.saliency), args.ks,
                                args.seeds, args.feature, args.in_index)
     numbers = {'level': args.level}
+    if args.level == 'object':
+        result['saliency'] = args.saliency
     for k, r in result['K'].items():
         numbers[f'K={k} mIoU ({r["mapping"]})'] = pm(r['mIoU'])
     finish(args, f'kmeans_{args.level}', result, numbers, start)

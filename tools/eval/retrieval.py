@@ -3,7 +3,7 @@ saliency), describe segments by their mean embedding, label val segments by
 their nearest train segments, report mIoU (hierarchical grouping sec. 5.2).
 
     python tools/eval/retrieval.py CONFIG CHECKPOINT [--segments 15]
-        [--neighbours 1] [--saliency DIR]
+        [--neighbours 1] [--saliency head|DIR]
         [--feature embedding] [--data DATA_CONFIG] [--out-dir DIR]
 """
 import argparse
@@ -12,7 +12,7 @@ import time
 from mmssl_seg.evaluation.cli import (add_data_args, add_model_args, finish,
                                       load_model_from_args)
 from mmssl_seg.evaluation.features import build_eval_dataset
-from mmssl_seg.evaluation.protocols.clustering import SaliencyMasks
+from mmssl_seg.evaluation.protocols.clustering import saliency_source
 from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
 
 
@@ -23,14 +23,15 @@ def main(argv=None) -> None:
     parser.add_argument('--segments', type=int, default=15)
     parser.add_argument('--neighbours', type=int, default=1)
     parser.add_argument('--saliency', help='partition into salient object '
-                        'and background: masks (<image stem>.png) of the '
-                        'train and val images')
+                        "and background: 'head' (the model's saliency head) "
+                        'or masks (<image stem>.png) of the train and val '
+                        'images')
     args = parser.parse_args(argv)
     start = time.time()
     model = load_model_from_args(args)
     train = build_eval_dataset(args.data, 'train', indices=args.limit)
     val = build_eval_dataset(args.data, 'val', indices=args.limit)
-    saliency = SaliencyMasks(args.saliency) if args.saliency else None
+    saliency = saliency_source(model, args.saliency)
     result = segment_retrieval(
         model, train, val, len(val.metainfo['classes']), args.segments,
         args.neighbours, saliency, args.feature, args.in_index)

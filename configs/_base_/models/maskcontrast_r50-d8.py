@@ -1,12 +1,17 @@
-# MaskContrast (ICCV 2021): dilated ResNet-50 + DeepLabV3 ASPP head whose last
-# 1x1 conv gives a 32-d embedding and a saliency logit (supplement C), a
+# MaskContrast (ICCV 2021): dilated ResNet-50 with the 7x7 stem of
+# torchvision / MoCo v2 (MMSeg `ResNet`, i.e. ResNetV1b, so a MoCo v2
+# checkpoint loads with no gap) + the DeepLab-v3 head of the authors' code
+# (ASPP at 256 channels, 1x1 projection with dropout 0.5, 3x3 layer), whose
+# last 1x1 conv gives a 32-d embedding and a saliency logit (supplement C), a
 # momentum key encoder (m = 0.999, MomentumUpdateHook) and a queue of 128 key
-# prototypes; tau = 0.5.
+# prototypes; tau = 0.5. The key encoder has the same norm layers (SyncBN in
+# multi-GPU runs: batch statistics over the global batch, what the authors'
+# shuffle-BN protects).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='MaskContrast',
     backbone=dict(
-        type='ResNetV1c',
+        type='ResNet',
         depth=50,
         num_stages=4,
         out_indices=(0, 1, 2, 3),
@@ -17,11 +22,12 @@ model = dict(
         style='pytorch',
         contract_dilation=True),
     decode_head=dict(
-        type='ASPPHead',
+        type='DeepLabV3Head',
         in_channels=2048,
         in_index=3,
-        channels=512,
+        channels=256,
         dilations=(1, 12, 24, 36),
+        project_dropout=0.5,
         dropout_ratio=0.0,
         num_classes=33,  # set by MaskContrast to embed_dim + 1
         norm_cfg=norm_cfg,

@@ -107,6 +107,10 @@ class SaliencyMasks:
             self.dropped = {s for s, e in entries.items() if not e['kept']}
             self.root = osp.join(root, 'masks')
 
+    def for_item(self, item) -> np.ndarray:
+        """The mask of a :class:`FeatureItem` at its ground truth's size."""
+        return self(item.img_path, item.gt.shape)
+
     def __call__(self, img_path: str, shape: tuple[int, int]) -> np.ndarray:
         stem = osp.splitext(osp.basename(img_path))[0]
         if stem in self.dropped:
@@ -125,7 +129,48 @@ class SaliencyMasks:
         return mask.astype(np.float32) / scale >= self.threshold
 
 
-def object_kmeans(model, dataset, num_classes: int, saliency: SaliencyMasks,
+class HeadSaliency:
+    """Salient objects from the evaluated model's own saliency head (the
+    MaskContrast paper separates objects from the background this way,
+    supplement E): its saliency probability, upsampled bilinearly to the
+    image, ``>= threshold``.
+
+    Args:
+        model: A model whose ``dense_features(inputs, 'saliency')`` gives the
+            probability (MaskContrast).
+        threshold: Foreground where the probability is at least this.
+    """
+
+    def __init__(self, model, threshold: float = 0.5) -> None:
+        from mmssl_seg.evaluation.features import dense_features
+        try:
+            dense_features(model, torch.zeros(1, 3, 32, 32), 'saliency')
+        except (ValueError, RuntimeError) as error:
+            raise ValueError(
+                f'{type(model).__name__} has no saliency head ({error}); '
+                'pass a folder of masks instead') from None
+        self.model = model
+        self.threshold = threshold
+
+    def for_item(self, item) -> np.ndarray:
+        from mmssl_seg.evaluation.features import dense_features
+        prob = dense_features(self.model, item.inputs, 'saliency')[:, :1]
+        prob = F.interpolate(prob.float(), size=item.gt.shape,
+                             mode='bilinear', align_corners=False)[0, 0]
+        return (prob >= self.threshold).numpy()
+
+
+def saliency_source(model, value: str | None
+                    ) -> SaliencyMasks | HeadSaliency | None:
+    """``'head'``: the model's saliency head; a folder: mask files; None:
+    no saliency."""
+    if value is None:
+        return None
+    return HeadSaliency(model) if value == 'head' else SaliencyMasks(value)
+
+
+def object_kmeans(model, dataset, num_classes: int,
+                  saliency: SaliencyMasks | HeadSaliency,
                   ks: Sequence[int] | None = None,
                   seeds: Sequence[int] = range(5), kind: str = 'backbone',
                   in_index: int = -1, ignore_index: int = 255) -> dict:
@@ -134,13 +179,15 @@ def object_kmeans(model, dataset, num_classes: int, saliency: SaliencyMasks,
     Args:
         ks: Numbers of object clusters; default ``num_classes - 1`` (the
             background is its own cluster, so K + 1 ids meet the classes).
-        saliency: Where the salient-object masks come from.
+        saliency: Where the salient-object masks come from: the model's
+            saliency head (:class:`HeadSaliency`, the paper) or mask files
+            (:class:`SaliencyMasks`).
     """
     ks = [num_classes - 1] if ks is None else list(ks)
     objects, masks, gts = [], [], []
     for item in iterate_features(model, dataset, kind, in_index,
                                  description='object K-means: objects'):
-        mask = saliency(item.img_path, item.gt.shape)
+        mask = saliency.for_item(item)
         small = F.interpolate(
             torch.from_numpy(mask)[None, None].float(),
             size=item.feature.shape[1:], mode='area')[0, 0] >= 0.5

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from mmssl_seg.evaluation.features import iterate_features, upsample_labels
 from mmssl_seg.evaluation.functional import confusion_matrix, mapped_miou
 from mmssl_seg.evaluation.kmeans import assign, fit_kmeans, nearest_neighbours
-from mmssl_seg.evaluation.protocols.clustering import SaliencyMasks
+from mmssl_seg.evaluation.protocols.clustering import (HeadSaliency,
+                                                       SaliencyMasks)
 
 
 def partition(feature: torch.Tensor, num_segments: int = 15, seed: int = 0,
@@ -48,8 +49,7 @@ def _segments(model, dataset, kind, in_index, num_segments, saliency,
               description):
     for item in iterate_features(model, dataset, kind, in_index,
                                  description=description):
-        mask = None if saliency is None else saliency(item.img_path,
-                                                      item.gt.shape)
+        mask = None if saliency is None else saliency.for_item(item)
         segments = partition(item.feature, num_segments, saliency=mask)
         ids, descriptors = describe(item.feature, segments)
         yield item, upsample_labels(segments, item.gt.shape), ids, descriptors
@@ -57,7 +57,7 @@ def _segments(model, dataset, kind, in_index, num_segments, saliency,
 
 def segment_retrieval(model, train_dataset, val_dataset, num_classes: int,
                       num_segments: int = 15, neighbours: int = 1,
-                      saliency: SaliencyMasks | None = None,
+                      saliency: SaliencyMasks | HeadSaliency | None = None,
                       kind: str = 'backbone', in_index: int = -1,
                       ignore_index: int = 255) -> dict:
     """mIoU of val images painted with the classes of retrieved train

@@ -8,6 +8,7 @@ from torch import nn
 
 from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
 from mmssl_seg.models.utils.queue import FeatureQueue
+from mmssl_seg.models.utils.seeding import step_randomness
 
 
 @MODELS.register_module()
@@ -40,6 +41,8 @@ class MaskContrast(BaseModel):
             at the head's resolution with masks downsampled (cheaper).
         loss_contrast: :class:`MaskContrastLoss` config.
         loss_saliency: :class:`SaliencyBCELoss` config.
+        seed: Base seed of the forward passes' dropout (with the ``step``
+            buffer: a resumed run draws the masks the unbroken run drew).
         data_preprocessor: Must accept a list of views
             (``mmpretrain.SelfSupDataPreprocessor``).
     """
@@ -53,6 +56,7 @@ class MaskContrast(BaseModel):
                  upsample: bool = True,
                  loss_contrast: dict = dict(type='MaskContrastLoss'),
                  loss_saliency: dict = dict(type='SaliencyBCELoss'),
+                 seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -69,6 +73,8 @@ class MaskContrast(BaseModel):
                                                   torch.float32)})
         self.loss_contrast = MODELS.build(loss_contrast)
         self.loss_saliency = MODELS.build(loss_saliency)
+        self.seed = seed
+        self.register_buffer('step', torch.zeros((), dtype=torch.long))
 
     @property
     def online_encoder(self) -> nn.Module:
@@ -117,7 +123,8 @@ class MaskContrast(BaseModel):
         masks = torch.stack([s.gt_saliency.data for s in data_samples]).to(
             x_q.device)  # N x 2 x H x W
         size = x_q.shape[2:] if self.upsample else None
-        query, saliency_logits = self._split(self._head(self, x_q), size)
+        with step_randomness(self.seed, self.step):
+            query, saliency_logits = self._split(self._head(self, x_q), size)
         mask_q, mask_k = masks[:, 0], masks[:, 1]
         if not self.upsample:  # masks to the head's resolution
             mask_q, mask_k = (F.interpolate(m[:, None].float(),
@@ -125,7 +132,7 @@ class MaskContrast(BaseModel):
                                             mode='nearest')[:, 0]
                               for m in (mask_q, mask_k))
 
-        with torch.no_grad():
+        with torch.no_grad(), step_randomness(self.seed + 1, self.step):
             key, _ = self._split(self._head(self.momentum_encoder.module,
                                             x_k), size)
             prototypes, valid = mask_prototypes(key, mask_k)
@@ -135,6 +142,7 @@ class MaskContrast(BaseModel):
                                                   valid, negatives)
         loss_saliency = self.loss_saliency(saliency_logits[:, 0], mask_q)
         self.queue.push(prototypes=prototypes)
+        self.step += 1
         return {
             'loss_contrast': loss_contrast,
             'loss_saliency': loss_saliency,

@@ -39,9 +39,13 @@ class MaskContrastLoss(nn.Module):
     ``K`` queued prototypes are the negatives. Background pixels are not
     contrasted. The loss is the mean over salient pixels.
 
-    The authors' code also weighs each image equally instead of each pixel
-    (``balance_images=True``: every image's pixels share the weight of one
-    image). The paper's form, the default here, weighs pixels equally.
+    The authors' code balances the images (``balance_images=True``): each
+    pixel's term is weighted by the E-Net class weight of its image,
+    ``w_n = 1 / ln(1.02 + p_n)`` with ``p_n`` the share of the contrasted
+    pixels that lie in image ``n``, and the loss is ``sum w l / sum w``
+    (their ``cross_entropy(..., weight=w)``). Images with a small object
+    thus count more. The paper's form, the default here, weighs pixels
+    equally.
 
     Pixels whose own key prototype is undefined (no salient pixel in the key
     view) have no positive and are left out; with no pixel left the loss is
@@ -89,9 +93,10 @@ class MaskContrastLoss(nn.Module):
         logits = pixels @ keys.T / self.temperature
         losses = F.cross_entropy(logits, targets, reduction='none')
         if self.balance_images:
-            counts = torch.bincount(targets, minlength=n).to(losses.dtype)
-            weights = 1.0 / counts[targets]
-            loss = (losses * weights).sum() / (counts > 0).sum()
+            share = torch.bincount(targets, minlength=n).to(
+                losses.dtype) / len(targets)
+            weights = (1.0 / torch.log(1.02 + share))[targets]
+            loss = (losses * weights).sum() / weights.sum()
         else:
             loss = losses.mean()
         return self.loss_weight * loss, stats
