@@ -55,7 +55,7 @@ def main():
     model = load_model(args.config, None if args.checkpoint == 'random'
                        else args.checkpoint)
     extractor = MultiScaleExtractor(model, args.feature, args.scales)
-    points = sample_points(images, extractor, args.points)
+    points, _ = sample_points(images, extractor, max_points=args.points)
     result = {'images': len(images), 'points': len(points),
               'dim': points.shape[1], 'k': args.k,
               'threads': torch.get_num_threads()}

@@ -73,6 +73,7 @@ def test_labels_superpixels_manifest_and_pmiou(labelled):
     assert result['params']['k'] == 5 and result['complete']
     fit = json.load(open(osp.join(out, 'centres.json')))
     assert len(fit['sample_images']) == len(images)
+    assert fit['bounded'] is False and fit['per_image'] is None
     dropped = []
     for stem, path in images:
         h, w = cv2.imread(path).shape[:2]
@@ -126,6 +127,24 @@ def reference_pmiou(out: str, images, k: int, num_classes: int) -> float:
                 best = max(best, (s & g).sum() / union)
         total += best
     return 100 * total / max(k, num_classes)
+
+
+def test_fit_takes_every_pixel_unless_memory_bounds_it():
+    from mmssl_seg.priors.aux_labels.generate import sample_points
+    images = _images(3)
+    every = sum(colour_features(cv2.imread(p)).shape[1:].numel()
+                for _, p in images)
+    points, info = sample_points(images, colour_features)
+    assert len(points) == every and info == {'per_image': None,
+                                             'bounded': False}
+    # room for 300 3-d points: 100 from each image
+    points, info = sample_points(images, colour_features,
+                                 fit_memory_gb=300 * 3 * 4 / 2**30)
+    assert len(points) == 300 and info == {'per_image': 100,
+                                           'bounded': True}
+    first = colour_features(cv2.imread(images[0][1])).flatten(1).T.numpy()
+    rows = {tuple(r) for r in first}
+    assert all(tuple(r) in rows for r in points[:100])  # image order kept
 
 
 def test_rerun_skips_and_other_parameters_are_refused(labelled):

@@ -165,3 +165,62 @@ def test_config_loads_and_builds(path):
         if cfg.get(loader) is not None:  # None: the config has no such loop
             assert DATASETS.get(cfg[loader].dataset.type) is not None
     json.dumps(cfg.to_dict(), default=str)  # serialisable for the log
+
+
+# --------------------------------------------------------------------------- #
+# unlabelled images
+# --------------------------------------------------------------------------- #
+def test_unlabelled_images_from_a_folder_or_a_list(tmp_path):
+    needs_voc12_mini()
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()[:3]
+    (tmp_path / 'seq' / 'a').mkdir(parents=True)
+    (tmp_path / 'seq' / 'b').mkdir()
+    for i, stem in enumerate(ids):
+        image = cv2.imread(osp.join(VOC12_MINI, 'JPEGImages', stem + '.jpg'))
+        cv2.imwrite(str(tmp_path / 'seq' / 'ab'[i % 2] / (stem + '.png')),
+                    image)
+    (tmp_path / 'seq' / 'b' / 'notes.txt').write_text('not an image')
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='RandomCrop',
+                                                     crop_size=(32, 32))]
+    folder = DATASETS.build(dict(
+        type='UnlabelledImageDataset',
+        data_prefix=dict(img_path=str(tmp_path / 'seq')), pipeline=pipeline))
+    assert [osp.basename(folder.get_data_info(i)['img_path'])
+            for i in range(len(folder))] == sorted(
+                [f'{s}.png' for s in ids], key=lambda n: (
+                    'ab'[ids.index(n[:-4]) % 2], n))
+    assert folder[0]['img'].shape == (32, 32, 3)  # MMSeg transforms run
+    listed = tmp_path / 'list.txt'
+    listed.write_text(f'a/{ids[0]}\nb/{ids[1]}.png\n')
+    subset = DATASETS.build(dict(
+        type='UnlabelledImageDataset', ann_file=str(listed),
+        data_prefix=dict(img_path=str(tmp_path / 'seq')), pipeline=[]))
+    assert len(subset) == 2
+    listed.write_text('a/missing\n')
+    with pytest.raises(FileNotFoundError, match='missing'):
+        DATASETS.build(dict(type='UnlabelledImageDataset',
+                            ann_file=str(listed), data_prefix=dict(
+                                img_path=str(tmp_path / 'seq'))))
+    cv2.imwrite(str(tmp_path / 'seq' / 'b' / (ids[0] + '.jpg')), image)
+    with pytest.raises(ValueError, match=f'two images named {ids[0]}'):
+        DATASETS.build(dict(type='UnlabelledImageDataset', data_prefix=dict(
+            img_path=str(tmp_path / 'seq'))))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='empty'):
+        DATASETS.build(dict(type='UnlabelledImageDataset', data_prefix=dict(
+            img_path=str(tmp_path / 'empty'))))
+
+
+def test_prior_tools_list_the_pretraining_configs_images():
+    """make_aux_labels.py --data PRETRAIN_CONFIG labels exactly the images
+    the pretraining reads."""
+    needs_voc12_mini()
+    from mmssl_seg.priors.engine import list_images
+    config = osp.join(REPO, 'configs/aux_contrast/aux-contrast_deeplabv3_'
+                      'r18-d8_1xb8-300_voc12mini-128x128.py')
+    images = list_images(data_config=config, splits=['train'])
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()
+    assert [s for s, _ in images] == sorted(ids)
+    assert all(osp.isfile(p) for _, p in images)

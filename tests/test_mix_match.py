@@ -18,7 +18,6 @@ from PIL import Image
 from mmssl_seg.models.losses import TripletRankingLoss
 from mmssl_seg.models.utils import (PatchSampler, class_connected_graph,
                                     class_connected_triplets, random_triplets)
-from mmssl_seg.models.utils.patch_sampler import box_iou
 from mmssl_seg.utils.model import build_model
 from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
 
@@ -122,7 +121,9 @@ def test_random_triplets():
 # --------------------------------------------------------------------------- #
 # the loss (eq. 1 with D of eq. 2), against a reference written out by hand
 # --------------------------------------------------------------------------- #
-def _reference_loss(features, triplets, margin, squared):
+def _reference_loss(features, triplets, margin, squared, halve=False):
+    """Eq. 1 (1/N) or the authors' Caffe layer (1/(2N)), one triplet at a
+    time."""
     total = 0.0
     for a, p, n in triplets.tolist():
         fa, fp, fn = (features[i] / features[i].norm() for i in (a, p, n))
@@ -132,19 +133,21 @@ def _reference_loss(features, triplets, margin, squared):
             d_ap = d_ap.clamp(min=1e-12).sqrt()
             d_an = d_an.sqrt()
         total = total + torch.relu(d_ap - d_an + margin)
-    return total / len(triplets)
+    return total / ((2 if halve else 1) * len(triplets))
 
 
+@pytest.mark.parametrize('halve', [True, False])
 @pytest.mark.parametrize('squared', [True, False])
 @pytest.mark.parametrize('margin', [2.1, 0.2])
-def test_triplet_loss_matches_reference(squared, margin):
+def test_triplet_loss_matches_reference(squared, margin, halve):
     g = torch.Generator().manual_seed(0)
     features = torch.randn(7, 4, 2, 2, dtype=torch.float64, generator=g)
     triplets = torch.tensor([[0, 1, 2], [1, 0, 3], [4, 4, 5], [6, 5, 0]])
     x1 = features.clone().requires_grad_()
     x2 = features.clone().requires_grad_()
-    loss = TripletRankingLoss(margin=margin, squared=squared)(x1, triplets)
-    ref = _reference_loss(x2.flatten(1), triplets, margin, squared)
+    loss = TripletRankingLoss(margin=margin, squared=squared,
+                              halve=halve)(x1, triplets)
+    ref = _reference_loss(x2.flatten(1), triplets, margin, squared, halve)
     loss.backward()
     ref.backward()
     torch.testing.assert_close(loss, ref)
@@ -197,34 +200,60 @@ def _voc_batch(n: int = 6, size: int = 256):
     return torch.stack(images), torch.stack(labels)
 
 
-def test_patch_sampler_invariants_on_voc():
+def _coverage(boxes: torch.Tensor, size: int) -> list[float]:
+    """For each box in order, the fraction of it covered by the earlier
+    ones (inside the image)."""
+    covered = torch.zeros(size, size, dtype=torch.bool)
+    out = []
+    for x0, y0, x1, y1 in boxes.tolist():
+        side = x1 - x0
+        a, b = max(0, y0), max(0, x0)
+        c, d = min(size, y1), min(size, x1)
+        out.append(covered[a:c, b:d].sum().item() / side ** 2)
+        covered[a:c, b:d] = True
+    return out
+
+
+def test_patch_sampler_follows_the_authors_rules_on_voc():
     images, labels = _voc_batch()
     sampler = PatchSampler(patches_per_image=10, min_size=32, max_size=128,
                            out_size=64)
     patches = sampler(images, labels, torch.Generator().manual_seed(0))
     p = len(patches.labels)
+    assert p == 10 * len(images)  # 10 per image: the paper's graph size
     assert patches.images.shape == (p, 3, 64, 64)
-    assert p > 3 * len(images)  # real images give many valid patches
     boxes = patches.boxes
     sides = boxes[:, 2] - boxes[:, 0]
     assert torch.equal(sides, boxes[:, 3] - boxes[:, 1])  # square
-    assert ((32 <= sides) & (sides <= 128)).all()
-    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2:] <= 256).all()
+    assert ((32 <= sides) & (sides <= 128)).all() and (sides % 2 == 0).all()
+    cx, cy = boxes[:, 0] + sides // 2, boxes[:, 1] + sides // 2
+    assert ((cx >= 0) & (cx < 256) & (cy >= 0) & (cy < 256)).all()
+    assert torch.equal(patches.labels, labels[patches.image_index, cy, cx])
+    assert (patches.labels != 255).all()
+    crossing = 0
     for i in range(len(images)):
         mine = patches.image_index == i
-        assert mine.sum() <= 10
-        iou = box_iou(boxes[mine].float(), boxes[mine].float())
-        iou.fill_diagonal_(0)
-        assert (iou <= 0.6 + 1e-6).all()
-        assert (patches.labels[mine] == 0).sum() <= 1  # one background
-    centre = labels[patches.image_index, boxes[:, 1] + sides // 2,
-                    boxes[:, 0] + sides // 2]
-    assert torch.equal(patches.labels, centre)
-    assert (patches.labels != 255).all()
-    # the batched crop-and-resize equals cropping and resizing each patch
+        lab = patches.labels[mine]
+        has_fg = ((labels[i] > 0) & (labels[i] < 255)).any()
+        # 9 centred on foreground, then 1 on background
+        assert (lab[:9] > 0).all() == bool(has_fg) and lab[9] == 0
+        # accepted patches (covered <= 0.6 by the accepted before them),
+        # then top-ups that the accepted ones already covered > 0.6
+        fg = boxes[mine][:9]
+        cover = _coverage(fg, 256)
+        accepted = next((j for j, c in enumerate(cover) if c > 0.6), 9)
+        for j in range(accepted, 9):
+            again = _coverage(torch.cat([fg[:accepted], fg[j:j + 1]]), 256)
+            assert again[-1] > 0.6, (i, j)
+        assert accepted >= 1
+        crossing += int(((boxes[mine][:, :2] < 0) |
+                         (boxes[mine][:, 2:] > 256)).any())
+    assert crossing > 0  # patches may reach over the border
+    # the batched crop-and-resize equals zero-padding, cropping and resizing
+    padded = F.pad(images, (128, 128, 128, 128))
     for k in range(0, p, 7):
-        x0, y0, x1, y1 = boxes[k].tolist()
-        crop = images[patches.image_index[k], :, y0:y1, x0:x1]
+        x0, y0, x1, y1 = (boxes[k] + 128).tolist()
+        crop = padded[patches.image_index[k], :, y0:y1, x0:x1]
         expected = cv2.resize(crop.permute(1, 2, 0).numpy(), (64, 64),
                               interpolation=cv2.INTER_LINEAR)
         diff = np.abs(patches.images[k].permute(1, 2, 0).numpy() - expected)
@@ -232,15 +261,20 @@ def test_patch_sampler_invariants_on_voc():
 
 
 def test_patch_sampler_never_labels_void():
-    images, labels = _voc_batch(2)
-    labels[0] = 255  # all void
+    images, labels = _voc_batch(3)
+    labels[0] = 255  # all void: no patch
     labels[1, :, :128] = 255
+    labels[2] = torch.where(labels[2] == 255, 255, 0)  # background only
     sampler = PatchSampler(min_size=16, max_size=64, out_size=16)
     patches = sampler(images, labels, torch.Generator().manual_seed(3))
-    assert (patches.image_index == 1).all()
-    assert (patches.labels != 255).all() and len(patches.labels) > 0
+    assert (patches.image_index != 0).all()
+    assert (patches.labels != 255).all()
+    assert (patches.image_index == 1).sum() == 10
     assert (patches.boxes[:, 0] + (patches.boxes[:, 2] - patches.boxes[:, 0])
-            // 2 >= 128).all()
+            // 2 >= 128)[patches.image_index == 1].all()
+    # without foreground every patch is centred on background
+    assert (patches.labels[patches.image_index == 2] == 0).all()
+    assert (patches.image_index == 2).sum() == 10
 
 
 # --------------------------------------------------------------------------- #
@@ -385,3 +419,67 @@ def test_tsne_tool_draws_before_and_after(tmp_path):
     assert result['patches'] > 6
     for name in ('a', 'b'):
         assert 0 <= result['models'][name]['knn5_accuracy'] <= 100
+
+
+# --------------------------------------------------------------------------- #
+# the colorization route: a grey Caffe-named VGG16 into the stock VGG16
+# --------------------------------------------------------------------------- #
+def test_colorization_vgg16_runs_as_the_grey_network(tmp_path):
+    """A VGG16 named by its Caffe layers with a 1-channel conv1_1 (the
+    colorization proxy's input), converted with --source-layout caffe-vgg16
+    into the M&M config, computes on a real image fed through
+    ColorizationDataPreProcessor what the grey network computes."""
+    from torch import nn
+
+    from mmssl_seg.utils.checkpoint import extract_pretrained
+    widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    names = [f'conv{b}_{i}' for b, n in ((1, 2), (2, 2), (3, 3), (4, 3),
+                                         (5, 3)) for i in range(1, n + 1)]
+    g = torch.Generator().manual_seed(0)
+    state, layers, cin = {}, [], 1
+    for name, cout in zip(names, widths):
+        state[f'{name}.weight'] = torch.randn(cout, cin, 3, 3,
+                                              generator=g) * (2 / cin / 9)**.5
+        state[f'{name}.bias'] = torch.randn(cout, generator=g) * 0.1
+        for p, v in (('weight', 1 + 0.1 * torch.randn(cout, generator=g)),
+                     ('bias', 0.1 * torch.randn(cout, generator=g)),
+                     ('running_mean', 0.1 * torch.randn(cout, generator=g)),
+                     ('running_var', 1 + torch.rand(cout, generator=g))):
+            state[f'batch_{name}.{p}'] = v
+        conv, bn = nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout)
+        conv.weight.data, conv.bias.data = state[f'{name}.weight'], state[
+            f'{name}.bias']
+        for p in ('weight', 'bias', 'running_mean', 'running_var'):
+            getattr(bn, p).data = state[f'batch_{name}.{p}']
+        layers += [conv, bn, nn.ReLU()]
+        if name in ('conv1_2', 'conv2_2', 'conv3_3', 'conv4_3', 'conv5_3'):
+            layers.append(nn.MaxPool2d(2, 2))
+        cin = cout
+    state['fc6.weight'] = torch.zeros(4096, 512, 7, 7)
+    grey_vgg = nn.Sequential(*layers).eval()
+    source = str(tmp_path / 'colorization_vgg16.pth')
+    torch.save(state, source)
+    config = osp.join(REPO, 'configs/mm_tuning/vgg16_voc_colorization.py')
+    out = str(tmp_path / 'backbone.pth')
+    reports = extract_pretrained(source, out, config, ['backbone'],
+                                 source_layout='caffe-vgg16',
+                                 source_prefixes={'backbone': ''},
+                                 allow_unexpected=[r'^fc'])
+    assert reports[0].ignored_unexpected == ['fc6.weight']
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=out,
+                                       prefix='backbone.')
+    model = build_model(cfg)
+    model.init_weights()
+    model.eval()
+    images, labels = _voc_batch(1, size=64)
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    sample = SegDataSample(gt_sem_seg=PixelData(data=labels[0][None]))
+    data = model.data_preprocessor(
+        {'inputs': [images[0].to(torch.uint8)], 'data_samples': [sample]})
+    ours = model.patch_features(data['inputs'])
+    grey = images[0].mean(0)[None, None] / 255 - 0.4488  # their take_mean
+    with torch.no_grad():
+        theirs = grey_vgg(grey)
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)

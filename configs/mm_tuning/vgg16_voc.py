@@ -1,5 +1,7 @@
 # Mix-and-Match tuning at paper scale: VGG16-BN on VOC 2012 + SBD, batch of
-# 16 images, 8000 iterations, SGD lr 0.01 then 0.001 after 6000. From random
+# 16 images = one graph of 160 patches on ONE GPU (the paper trains on a
+# single TITAN-X; under DDP every GPU would build its own graph from its own
+# 16 images), 8000 iterations, SGD lr 0.01 then 0.001 after 6000. From random
 # init (the paper's "Random" rows) or from a proxy-task checkpoint you have
 # (colorization, jigsaw):
 #   --cfg-options model.backbone.init_cfg.type=Pretrained \

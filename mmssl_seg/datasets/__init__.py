@@ -2,9 +2,10 @@ from . import transforms  # noqa: F401
 from .bsds import BSDSBoundaryDataset
 from .nyuv2 import NYUv2SegDataset
 from .texture_mosaic import TextureMosaicDataset, build_texture_mosaics
+from .unlabelled import UnlabelledImageDataset
 from .voc_aug import VOCAugDataset
 
 __all__ = [
-    'BSDSBoundaryDataset', 'NYUv2SegDataset',
-    'TextureMosaicDataset', 'VOCAugDataset', 'build_texture_mosaics'
+    'BSDSBoundaryDataset', 'NYUv2SegDataset', 'TextureMosaicDataset',
+    'UnlabelledImageDataset', 'VOCAugDataset', 'build_texture_mosaics'
 ]

@@ -1,1 +1,2 @@
-from . import algorithms, heads, losses, necks, segmentors  # noqa: F401
+from . import (algorithms, data_preprocessors, heads, losses,  # noqa: F401
+               necks, segmentors)

@@ -42,6 +42,22 @@ def shard(items: Sequence, k: int, n: int) -> list:
     return list(items[k - 1::n])
 
 
+def _split_dataset(data_config: str, split: str):
+    """The ``{split}_dataloader`` dataset of a config (any dataset type: an
+    MMSeg split, our unlabelled image lists, a concatenation)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    import mmssl_seg.datasets  # noqa: F401  (registers ours)
+    cfg = Config.fromfile(data_config)
+    key = f'{split}_dataloader'
+    if not cfg.get(key):
+        raise KeyError(f'{data_config} has no {key}')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return DATASETS.build(cfg[key].dataset)
+
+
 def list_images(images: str | None = None, ids: str | None = None,
                 data_config: str | None = None,
                 splits: Sequence[str] = ('train', ),
@@ -52,15 +68,15 @@ def list_images(images: str | None = None, ids: str | None = None,
     Args:
         images: A folder of images (all of them, or those named in ``ids``).
         ids: A file of image stems, one per line.
-        data_config: An MMSeg dataset config; the images of ``splits``.
+        data_config: A config with datasets (a data config or a training
+            config); the images of its ``splits``.
         split_of: Filled with ``stem -> split`` (dataset configs only), so
             tools can write one list per split.
     """
     found: dict[str, str] = {}
     if data_config is not None:
-        from mmssl_seg.evaluation.features import build_eval_dataset
         for split in splits:
-            dataset = build_eval_dataset(data_config, split)
+            dataset = _split_dataset(data_config, split)
             for i in range(len(dataset)):
                 path = dataset.get_data_info(i)['img_path']
                 stem = osp.splitext(osp.basename(path))[0]

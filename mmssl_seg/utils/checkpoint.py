@@ -156,6 +156,52 @@ def choose_remap(source_keys: Iterable[str],
         scores, key=scores.get)
 
 
+#: VGG16's convolutions by their Caffe names, in order.
+_VGG16_CONVS = [f'conv{b}_{i}' for b, n in ((1, 2), (2, 2), (3, 3), (4, 3),
+                                           (5, 3)) for i in range(1, n + 1)]
+#: Their indices in MMPretrain's ``VGG.features`` (max pools in between).
+_VGG16_FEATURES = [0, 1, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16]
+
+
+def caffe_vgg16_to_mmpretrain(state: Mapping[str, torch.Tensor]
+                              ) -> dict[str, torch.Tensor]:
+    """A VGG16 named by its Caffe layers (``conv1_1.weight`` ... and, with
+    batch norm as in the Mix-and-Match colorization nets,
+    ``batch_conv1_1.{weight,bias,running_mean,running_var}``), e.g. a
+    caffemodel of Larsson et al.'s colorization VGG16 dumped by layer name,
+    in MMPretrain ``VGG`` keys (``features.{i}.conv/bn.*``). A 1-channel
+    ``conv1_1`` (the grey input) becomes 3 equal channels divided by 3, so
+    the stock 3-channel VGG fed the repeated grey level
+    (:class:`ColorizationDataPreProcessor`) computes the same. Other keys
+    (``fc6``, ``fc7``, ...) pass unchanged, to be dropped with
+    ``--allow-unexpected``."""
+    out = dict(state)
+    for name, index in zip(_VGG16_CONVS, _VGG16_FEATURES):
+        for suffix in ('weight', 'bias'):
+            key = f'{name}.{suffix}'
+            if key in out:
+                value = out.pop(key)
+                if name == 'conv1_1' and suffix == 'weight' and \
+                        value.shape[1] == 1:
+                    value = value.expand(-1, 3, -1, -1) / 3
+                out[f'features.{index}.conv.{suffix}'] = value
+        for suffix in ('weight', 'bias', 'running_mean', 'running_var'):
+            key = f'batch_{name}.{suffix}'
+            if key in out:
+                out[f'features.{index}.bn.{suffix}'] = out.pop(key)
+                # Caffe keeps no update counter; PyTorch's starts at 0
+                out[f'features.{index}.bn.num_batches_tracked'] = \
+                    torch.tensor(0)
+    return out
+
+
+#: Whole-file layouts translated before extraction (``--source-layout``).
+SOURCE_LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor]],
+                                   dict[str, torch.Tensor]]] = {
+    'caffe-vgg16': caffe_vgg16_to_mmpretrain,
+}
+
+
 # --------------------------------------------------------------------------- #
 # Extraction
 # --------------------------------------------------------------------------- #
@@ -303,13 +349,23 @@ def extract_pretrained(src: str,
                        dst: str,
                        target_config,
                        parts: Sequence[str] = ('backbone',),
+                       source_layout: str | None = None,
                        **kwargs) -> list[PartReport]:
     """Read ``src``, extract ``parts`` for the model of ``target_config``,
     write a tensors-only ``dst`` and verify it loads into that model.
 
-    Keyword arguments go to :func:`extract_parts`.
+    Args:
+        source_layout: A whole-file translation of :data:`SOURCE_LAYOUTS`
+            applied first (e.g. ``caffe-vgg16``).
+
+    Other keyword arguments go to :func:`extract_parts`.
     """
     source = state_dict_of(read_checkpoint(src))
+    if source_layout is not None:
+        if source_layout not in SOURCE_LAYOUTS:
+            raise ValueError(f'unknown source layout {source_layout!r}; '
+                             f'known: {", ".join(SOURCE_LAYOUTS)}')
+        source = SOURCE_LAYOUTS[source_layout](source)
     from mmssl_seg.utils.model import build_model
     target = build_model(target_config)
     extracted, reports = extract_parts(source, target, parts, **kwargs)
@@ -320,6 +376,7 @@ def extract_pretrained(src: str,
         else '<Config object>',
         'parts': ','.join(parts),
         'weights': kwargs.get('weights', 'online'),
+        'source_layout': source_layout or 'as saved',
         'created': datetime.datetime.now().isoformat(timespec='seconds'),
         'tool': 'mmssl_seg extract_pretrained',
     }

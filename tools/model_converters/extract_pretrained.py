@@ -3,7 +3,7 @@
     python tools/model_converters/extract_pretrained.py SRC DST \
         --target configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py \
         [--parts backbone decode_head] [--weights {online,momentum}] \
-        [--source-prefix backbone=module.encoder_q.] \
+        [--source-prefix backbone=module.encoder_q.] [--source-layout caffe-vgg16] \
         [--allow-missing REGEX ...] [--allow-unexpected REGEX ...]
 
 SRC may be any checkpoint (an mmengine training checkpoint with momentum copies,
@@ -18,8 +18,8 @@ the conversion unless allowed. Fine-tune with
 import argparse
 import sys
 
-from mmssl_seg.utils.checkpoint import (DEFAULT_NEW_LAYERS, KeyMismatchError,
-                                        extract_pretrained)
+from mmssl_seg.utils.checkpoint import (DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS,
+                                        KeyMismatchError, extract_pretrained)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,6 +39,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--source-prefix', nargs='+', default=[], metavar='PART=PREFIX',
         help='where a part lives in SRC, e.g. backbone=module.encoder_q.')
+    parser.add_argument(
+        '--source-layout', choices=sorted(SOURCE_LAYOUTS),
+        help='translate the whole file first, e.g. caffe-vgg16: a VGG16 '
+        'named by its Caffe layers (a colorization net, grey conv1_1)')
     parser.add_argument(
         '--new-layers', nargs='*', default=list(DEFAULT_NEW_LAYERS),
         help='target submodules trained from scratch (default: conv_seg)')
@@ -63,6 +67,7 @@ def main(argv=None) -> int:
         reports = extract_pretrained(
             args.src, args.dst, args.target, parts=args.parts,
             weights=args.weights, source_prefixes=prefixes,
+            source_layout=args.source_layout,
             new_layers=args.new_layers, allow_missing=args.allow_missing,
             allow_unexpected=args.allow_unexpected)
     except KeyMismatchError as e:

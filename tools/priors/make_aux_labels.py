@@ -3,7 +3,7 @@
     python tools/priors/make_aux_labels.py OUT_DIR EXTRACTOR_CONFIG CHECKPOINT
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--feature backbone|decoder] [--scales 1 2 4] [--k K]
-        [--sample-images 5000] [--max-points 100000] [--drop 0.05]
+        [--sample-images 5000] [--max-points N] [--fit-memory-gb G] [--drop 0.05]
         [--superpixel-size 16] [--compactness 10] [--seed 0]
         [--stage all|fit|label] [--shard K/N]
         [--gt-dir DIR --num-classes M] [--sweep-k 15 30 45 --sweep-images 100]
@@ -46,7 +46,13 @@ def main(argv=None) -> None:
     parser.add_argument('--k', type=int)
     parser.add_argument('--num-classes', type=int, default=21)
     parser.add_argument('--sample-images', type=int, default=5000)
-    parser.add_argument('--max-points', type=int, default=100_000)
+    parser.add_argument('--max-points', type=int, default=None,
+                        help='at most this many fit points (default: every '
+                        'pixel of the sampled images, as the paper)')
+    parser.add_argument('--fit-memory-gb', type=float, default=None,
+                        help='memory for the fit points (default: half of '
+                        "this machine's); beyond it each image gives an "
+                        'equal share')
     parser.add_argument('--drop', type=float, default=0.05)
     parser.add_argument('--superpixel-size', type=int, default=16)
     parser.add_argument('--compactness', type=float, default=10.0)
@@ -73,9 +79,10 @@ def main(argv=None) -> None:
         if ground_truth is None:
             parser.error('--sweep-k needs --gt-dir')
         rows = sweep_k(images[:args.sweep_images], extractor, args.sweep_k,
-                       ground_truth, args.num_classes, args.max_points,
-                       args.drop, args.superpixel_size, args.compactness,
-                       args.seed)
+                       ground_truth, args.num_classes,
+                       max_points=args.max_points, drop=args.drop,
+                       superpixel_size=args.superpixel_size,
+                       compactness=args.compactness, seed=args.seed)
         for row in rows:
             print(f'K={row["K"]:4d}  PmIoU {row["PmIoU"]:.2f}')
         write_report(args.out_dir, 'aux_label_sweep', {'rows': rows}, {
@@ -87,9 +94,12 @@ def main(argv=None) -> None:
         images, args.out_dir, extractor,
         dict(config=args.config, checkpoint=args.checkpoint,
              feature=args.feature, in_index=args.in_index,
-             scales=args.scales), k, args.sample_images, args.max_points,
-        args.drop, args.superpixel_size, args.compactness, args.seed,
-        parse_shard(args.shard), args.stage, ground_truth, args.num_classes)
+             scales=args.scales), k=k, sample_images=args.sample_images,
+        max_points=args.max_points, fit_memory_gb=args.fit_memory_gb,
+        drop=args.drop, superpixel_size=args.superpixel_size,
+        compactness=args.compactness, seed=args.seed,
+        shard_spec=parse_shard(args.shard), stage=args.stage,
+        ground_truth=ground_truth, num_classes=args.num_classes)
     if args.stage == 'fit':
         print(f'centres: {result["centres"]} (threshold '
               f'{result["threshold"]:.4f})')

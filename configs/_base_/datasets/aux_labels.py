@@ -2,8 +2,11 @@
 # output: labels/, superpixels/), SimCLR-style augmentations applied jointly
 # to image, labels and superpixels (random scale, rotation, crop, flip,
 # colour) and CutOut filled with its own mean colour; the paper's 321x361
-# crops. A method config sets train_dataloader.dataset.data_prefix.img_path
-# (and img_suffix); AUX_LABELS names the label folder.
+# crops. The images are unlabelled (UnlabelledImageDataset: a folder searched
+# recursively, or a list file); a method config sets
+# train_dataloader.dataset.data_prefix.img_path (and img_suffix / ann_file).
+# AUX_LABELS names the label folder, made by make_aux_labels.py over the same
+# images (--data THE_PRETRAINING_CONFIG --splits train).
 aux_labels = '{{$AUX_LABELS:work_dirs/aux_contrast/aux_labels}}'
 crop_size = (321, 361)
 scale = (2048, 512)  # images fit 2048x512 before the random scale
@@ -34,7 +37,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='BaseSegDataset',
+        type='UnlabelledImageDataset',
         data_root='',
         data_prefix=dict(img_path=''),
         img_suffix='.jpg',

@@ -1,7 +1,9 @@
 # Mix-and-Match tuning (AAAI 2018) of a VGG16 with batch norm: 10 patches per
-# image (sides 64-256 at 512 crops, one background-centred, IoU <= 0.6),
-# resized to 128, pool5 features, class-wise connected graph, triplet loss
-# with margin 2.1 (squared distances, as the authors' code).
+# image as the authors' sampler (9 centred on foreground, 1 on background,
+# even sides 64-256 at 512 crops, at most 60 % covered by earlier ones, then
+# topped up to 10), resized to 128, pool5 features, class-wise connected
+# graph, triplet loss with margin 2.1 (squared distances and the sum over 2N,
+# as the authors' code).
 model = dict(
     type='MixMatch',
     backbone=dict(
@@ -21,7 +23,9 @@ model = dict(
     head=dict(
         type='GraphTripletHead',
         triplets='class_connected',
-        loss=dict(type='TripletRankingLoss', margin=2.1, squared=True)),
+        loss=dict(
+            type='TripletRankingLoss', margin=2.1, squared=True,
+            halve=True)),
     data_preprocessor=dict(
         type='SegDataPreProcessor',
         mean=[123.675, 116.28, 103.53],

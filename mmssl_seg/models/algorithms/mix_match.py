@@ -88,6 +88,9 @@ class MixMatch(BaseModel):
         if losses['triplets'] == 0:
             self.degenerate += 1
         losses['degenerate_batches'] = self.degenerate.float()
+        # the graph's size per image (10 in the paper; fewer only for void)
+        losses['patches_per_image'] = inputs.new_tensor(
+            len(patches.labels) / len(inputs))
         return losses
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):

@@ -19,20 +19,24 @@ class TripletRankingLoss(nn.Module):
     alpha = 2.1 the hinge never saturates and every triplet keeps a
     gradient); the authors' code uses squared distances (at most 4), which
     ``squared=True`` reproduces and which is the default here, as the
-    released models were trained with it.
+    released models were trained with it. For the same reason the sum is
+    divided by 2N as the authors' Caffe ``TripletLoss`` layer does
+    (``halve=True``: half the gradient of eq. 1's 1/N at the same lr).
 
     Args:
         margin: alpha (2.1 in the paper).
         squared: Squared Euclidean distances (authors' code) instead of
             Euclidean (paper).
+        halve: Divide by 2N (authors' code) instead of N (eq. 1).
         loss_weight: Scale of the loss.
     """
 
     def __init__(self, margin: float = 2.1, squared: bool = True,
-                 loss_weight: float = 1.0) -> None:
+                 halve: bool = True, loss_weight: float = 1.0) -> None:
         super().__init__()
         self.margin = margin
         self.squared = squared
+        self.halve = halve
         self.loss_weight = loss_weight
 
     def distance(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -51,12 +55,13 @@ class TripletRankingLoss(nn.Module):
             triplets: ``T x 3`` (anchor, positive, negative) indices.
 
         Returns:
-            The mean hinge over triplets; 0 (with a zero gradient) when there
-            is no triplet.
+            The mean hinge over triplets (halved with ``halve``); 0 (with a
+            zero gradient) when there is no triplet.
         """
         if len(triplets) == 0:
             return features.sum() * 0.0
         x = F.normalize(features.flatten(1), dim=1)
         a, p, n = x[triplets[:, 0]], x[triplets[:, 1]], x[triplets[:, 2]]
         hinge = self.distance(a, p) - self.distance(a, n) + self.margin
-        return self.loss_weight * hinge.clamp(min=0).mean()
+        loss = hinge.clamp(min=0).mean()
+        return self.loss_weight * (loss / 2 if self.halve else loss)

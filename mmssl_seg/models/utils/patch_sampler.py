@@ -18,39 +18,38 @@ class Patches:
     image_index: torch.Tensor  # P, which batch image each came from
 
 
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of every box of ``a`` with every box of ``b`` (x0, y0, x1, y1)."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(-1)
-    return inter / (area_a[:, None] + area_b[None] - inter)
-
-
 class PatchSampler:
-    """Sample, label and crop patches.
+    """Sample, label and crop patches as the authors' code does
+    (``create_patch.createRandomPatchImg``).
 
-    Per image: ``num_candidates`` square boxes with sides uniform in
-    ``[min_size, max_size]`` (clipped to the image) at uniform positions;
-    a candidate whose centre is void is discarded; at most
-    ``background_patches`` candidates whose centre is background are kept
-    (the authors take one per image), the others must show a class; kept in
-    random order unless a candidate overlaps an already kept patch of the
-    same image by more than ``max_overlap`` (IoU), until
-    ``patches_per_image``. A patch's label is its centre pixel's class. All
-    patches of the batch are cropped and resized to ``out_size`` by a single
-    bilinear ``grid_sample`` call.
+    Per image, ``patches_per_image - background_patches`` patches are
+    centred on foreground pixels and ``background_patches`` on background
+    pixels (the authors: 9 + 1), each centre drawn uniformly among those
+    pixels, ``candidates_per_patch`` candidates per wanted patch. Sides are
+    even and uniform in ``[min_size, max_size]``; a patch may reach over the
+    image border (the outside is filled with zeros, the mean colour after
+    normalisation). Foreground candidates are kept in drawn order unless the
+    patches kept so far already cover more than ``max_overlap`` of them;
+    if fewer than wanted survive, skipped candidates top them up, so an
+    image always gives ``patches_per_image`` patches (a graph of 160 nodes
+    for 16 images). Without foreground pixels the foreground patches come
+    from the background and vice versa; void pixels are never centres, and
+    an image of void only gives none. A patch's label is its centre pixel's
+    class. All patches of the batch are cropped and resized to ``out_size``
+    by a single bilinear ``grid_sample`` call.
 
     Args:
-        patches_per_image: Patches kept per image (10 in the paper).
+        patches_per_image: Patches per image (10 in the paper).
         min_size / max_size: Side range in pixels (64-256 at 512 crops).
         out_size: Side of the resized patches (128 in the paper).
-        max_overlap: Largest IoU with an already kept patch (0.6).
-        background_patches: Background-centred patches per image (1).
-        background_index: The background class.
-        ignore_index: Void label (never a patch label).
-        num_candidates: Boxes drawn per image before selection.
+        max_overlap: Largest fraction of a foreground candidate already
+            covered by kept patches (0.6).
+        background_patches: Background-centred patches per image (1); 0
+            draws every centre among all labelled pixels.
+        background_index: The background class (ignored when
+            ``background_patches`` is 0).
+        ignore_index: Void label (never a patch centre).
+        candidates_per_patch: Candidates drawn per wanted patch (5).
     """
 
     def __init__(self,
@@ -62,10 +61,13 @@ class PatchSampler:
                  background_patches: int = 1,
                  background_index: int = 0,
                  ignore_index: int = 255,
-                 num_candidates: int = 50) -> None:
+                 candidates_per_patch: int = 5) -> None:
         if not 0 < min_size <= max_size:
             raise ValueError(f'need 0 < min_size <= max_size, got '
                              f'{min_size}, {max_size}')
+        if not 0 <= background_patches <= patches_per_image:
+            raise ValueError('background_patches must be in [0, '
+                             f'{patches_per_image}], got {background_patches}')
         self.patches_per_image = patches_per_image
         self.min_size = min_size
         self.max_size = max_size
@@ -74,41 +76,62 @@ class PatchSampler:
         self.background_patches = background_patches
         self.background_index = background_index
         self.ignore_index = ignore_index
-        self.num_candidates = num_candidates
+        self.candidates_per_patch = candidates_per_patch
 
-    def _candidates(self, label: torch.Tensor, generator: torch.Generator
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draw(self, pixels: torch.Tensor, count: int,
+              generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        """``count`` centres (uniform among ``pixels``, ``P x 2`` y, x) and
+        even sides."""
+        pick = torch.randint(0, len(pixels), (count, ), generator=generator)
+        sides = torch.randint(self.min_size, self.max_size + 1, (count, ),
+                              generator=generator) // 2 * 2
+        return pixels[pick], sides
+
+    def _select(self, label: torch.Tensor,
+                generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        """Boxes (``K x 4``, x0, y0, x1, y1, may cross the border) and
+        labels of one image's patches."""
+        valid = label != self.ignore_index
+        if self.background_patches:
+            background = valid & (label == self.background_index)
+            foreground = valid & ~background
+        else:
+            background = torch.zeros_like(valid)
+            foreground = valid
+        fg_pixels, bg_pixels = foreground.nonzero(), background.nonzero()
+        if len(fg_pixels) == 0:
+            fg_pixels = bg_pixels
+        if len(bg_pixels) == 0:
+            bg_pixels = fg_pixels
+        if len(fg_pixels) == 0:  # void only
+            return torch.zeros(0, 4, dtype=torch.long), label.new_zeros(0)
+        n_bg = self.background_patches
+        n_fg = self.patches_per_image - n_bg
+        fg_centres, fg_sides = self._draw(
+            fg_pixels, self.candidates_per_patch * n_fg, generator)
+        bg_centres, bg_sides = self._draw(
+            bg_pixels, self.candidates_per_patch * n_bg, generator)
         h, w = label.shape
-        k = self.num_candidates
-        high = min(self.max_size, h, w)
-        low = min(self.min_size, high)
-        sides = torch.randint(low, high + 1, (k, ), generator=generator)
-        x0 = (torch.rand(k, generator=generator) * (w - sides + 1)).long()
-        y0 = (torch.rand(k, generator=generator) * (h - sides + 1)).long()
-        boxes = torch.stack([x0, y0, x0 + sides, y0 + sides], 1)
-        centre = label[y0 + sides // 2, x0 + sides // 2]
-        return boxes, centre
-
-    def _select(self, boxes: torch.Tensor, centre: torch.Tensor,
-                generator: torch.Generator) -> torch.Tensor:
-        valid = centre != self.ignore_index
-        background = valid & (centre == self.background_index)
-        order = torch.randperm(len(boxes), generator=generator)
-        iou = box_iou(boxes.float(), boxes.float())
-        kept: list[int] = []
-        num_background = 0
-        for i in order.tolist():
-            if len(kept) == self.patches_per_image:
+        covered = torch.zeros(h, w, dtype=torch.bool)
+        kept, skipped = [], []
+        for i, ((cy, cx), side) in enumerate(zip(fg_centres.tolist(),
+                                                 fg_sides.tolist())):
+            if len(kept) == n_fg:
                 break
-            if not valid[i]:
+            y0, x0 = max(0, cy - side // 2), max(0, cx - side // 2)
+            y1, x1 = min(h, cy + side // 2), min(w, cx + side // 2)
+            if covered[y0:y1, x0:x1].sum() > self.max_overlap * side * side:
+                skipped.append(i)
                 continue
-            if background[i] and num_background >= self.background_patches:
-                continue
-            if kept and iou[i, kept].max() > self.max_overlap:
-                continue
+            covered[y0:y1, x0:x1] = True
             kept.append(i)
-            num_background += int(background[i])
-        return torch.tensor(kept, dtype=torch.long)
+        kept += skipped[:n_fg - len(kept)]  # top up, as the authors do
+        centres = torch.cat([fg_centres[kept], bg_centres[:n_bg]])
+        sides = torch.cat([fg_sides[kept], bg_sides[:n_bg]])
+        cy, cx = centres.unbind(1)
+        boxes = torch.stack([cx - sides // 2, cy - sides // 2,
+                             cx + sides // 2, cy + sides // 2], 1)
+        return boxes, label[cy, cx]
 
     def _grids(self, boxes: torch.Tensor, height: int,
                width: int) -> torch.Tensor:
@@ -130,11 +153,8 @@ class PatchSampler:
         ``labels`` (``N x H x W``)."""
         generator = generator or torch.Generator().manual_seed(0)
         n, c, h, w = images.shape
-        per_image = []
-        for i in range(n):
-            boxes, centre = self._candidates(labels[i].cpu(), generator)
-            keep = self._select(boxes, centre, generator)
-            per_image.append((boxes[keep], centre[keep]))
+        per_image = [self._select(labels[i].cpu(), generator)
+                     for i in range(n)]
         count = max(len(b) for b, _ in per_image)
         s = self.out_size
         if count == 0:
@@ -152,7 +172,7 @@ class PatchSampler:
             valid.append(torch.arange(count) < len(boxes))
         grid = torch.stack(grids).to(images)
         crops = F.grid_sample(images, grid, mode='bilinear',
-                              padding_mode='border', align_corners=False)
+                              padding_mode='zeros', align_corners=False)
         crops = crops.view(n, c, count, s, s).transpose(1, 2).reshape(
             n * count, c, s, s)
         valid = torch.cat(valid)

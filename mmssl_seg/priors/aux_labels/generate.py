@@ -2,9 +2,11 @@
 
 Two stages:
 
-1. **fit** (once per folder): features of a uniform random sample of the
-   images (5000 in the paper), K-means with faiss, and the distance beyond
-   which the 5 % of sampled pixels farthest from their centre lie. Written
+1. **fit** (once per folder): the features of a uniform random sample of
+   the images (5000 in the paper), every pixel of them unless that exceeds
+   the memory given to the fit (then an equal share of each image), K-means
+   with faiss on all those points, and the distance beyond which the 5 % of
+   sampled pixels farthest from their centre lie. Written
    to ``centres.npz`` + ``centres.json``; every shard then labels with the
    same centres and threshold, so labelling image by image (or on many
    machines) gives what labelling all at once would.
@@ -15,8 +17,8 @@ Two stages:
    (uint8, 0..K-1, 255 = none) and ``superpixels/<stem>.png`` (uint16 ids),
    each atomically.
 
-Features are streamed image by image; only the fit keeps a bounded pixel
-sample (``max_points``).
+Features are streamed image by image; only the fit keeps its pixel sample,
+bounded by ``fit_memory_gb`` (default: half of this machine's memory).
 """
 from __future__ import annotations
 
@@ -49,19 +51,45 @@ def sample_stems(images: Sequence[tuple[str, str]], count: int,
     return [images[i] for i in chosen]
 
 
+def physical_memory_gb() -> float:
+    """This machine's memory in GiB."""
+    import os
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30
+
+
 def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
-                  max_points: int = 100_000, seed: int = 0) -> np.ndarray:
-    """Up to ``max_points`` pixel features, equally many per image."""
-    per_image = max(1, -(-max_points // max(1, len(images))))
+                  max_points: int | None = None,
+                  fit_memory_gb: float | None = None,
+                  seed: int = 0) -> tuple[np.ndarray, dict]:
+    """The pixel features of ``images`` for the fit: all of them when they
+    fit ``fit_memory_gb`` (and ``max_points`` if given), else an equal
+    random share of every image.
+
+    Returns:
+        ``P x C`` float32 points and ``{'per_image', 'bounded'}``: the share
+        per image (None: all pixels) and whether a bound cut any image.
+    """
+    if fit_memory_gb is None:
+        fit_memory_gb = physical_memory_gb() / 2
     rng = np.random.default_rng(seed)
-    points = []
+    buffer, filled, quota, bounded = None, 0, None, False
     for _, path in track(images, description='features (fit sample)'):
-        feature = extractor(read_image(path))
-        flat = feature.flatten(1).T.numpy()
-        if len(flat) > per_image:
-            flat = flat[rng.choice(len(flat), per_image, replace=False)]
-        points.append(flat)
-    return np.concatenate(points)[:max_points]
+        flat = extractor(read_image(path)).flatten(1).T.numpy()
+        if buffer is None:  # the bound in points, from the feature width
+            budget = int(fit_memory_gb * 2**30 // (4 * flat.shape[1]))
+            if max_points is not None:
+                budget = min(budget, max_points)
+            quota = max(1, budget // len(images))
+            # untouched pages of np.empty cost no memory
+            buffer = np.empty((quota * len(images), flat.shape[1]),
+                              np.float32)
+        if len(flat) > quota:
+            flat = flat[rng.choice(len(flat), quota, replace=False)]
+            bounded = True
+        buffer[filled:filled + len(flat)] = flat
+        filled += len(flat)
+    return buffer[:filled], {'per_image': quota if bounded else None,
+                             'bounded': bounded}
 
 
 def nearest_centre(points: torch.Tensor, centres: np.ndarray
@@ -77,7 +105,9 @@ def fit_on_points(points: np.ndarray, k: int, drop: float = 0.05,
                   seed: int = 0) -> tuple[np.ndarray, float]:
     """Centres of ``points`` and the squared distance beyond which the
     ``drop`` fraction of them lies (``inf`` without dropping)."""
-    centres = fit_kmeans(points, k, seed)
+    # faiss subsamples to 256 points per centre by default: use them all
+    centres = fit_kmeans(points, k, seed,
+                         max_points_per_centroid=-(-len(points) // k))
     if drop <= 0:
         return centres, float('inf')
     _, distance = nearest_centre(torch.from_numpy(points), centres)
@@ -86,15 +116,17 @@ def fit_on_points(points: np.ndarray, k: int, drop: float = 0.05,
 
 def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
                 k: int, sample_images: int = 5000,
-                max_points: int = 100_000, drop: float = 0.05,
+                max_points: int | None = None,
+                fit_memory_gb: float | None = None, drop: float = 0.05,
                 seed: int = 0) -> dict:
     """The fit stage: centres, and the distance threshold that drops the
     ``drop`` fraction of sampled pixels farthest from their centre."""
     sample = sample_stems(images, sample_images, seed)
-    points = sample_points(sample, extractor, max_points, seed)
+    points, info = sample_points(sample, extractor, max_points,
+                                 fit_memory_gb, seed)
     centres, threshold = fit_on_points(points, k, drop, seed)
     return {'centres': centres, 'threshold': threshold,
-            'sample': [s for s, _ in sample], 'points': len(points)}
+            'sample': [s for s, _ in sample], 'points': len(points), **info}
 
 
 def superpixels(image: np.ndarray, size: int = 16,
@@ -166,7 +198,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                     extractor_desc: dict,
                     k: int,
                     sample_images: int = 5000,
-                    max_points: int = 100_000,
+                    max_points: int | None = None,
+                    fit_memory_gb: float | None = None,
                     drop: float = 0.05,
                     superpixel_size: int = 16,
                     compactness: float = 10.0,
@@ -180,7 +213,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     if stage not in ('all', 'fit', 'label'):
         raise ValueError(f'stage must be all, fit or label, got {stage}')
     params = dict(extractor=extractor_desc, k=k, sample_images=sample_images,
-                  max_points=max_points, drop=drop,
+                  max_points=max_points, fit_memory_gb=fit_memory_gb,
+                  drop=drop,
                   superpixel_size=superpixel_size, compactness=compactness,
                   seed=seed)
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
@@ -196,13 +230,14 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                                 '(--stage fit) first')
     else:
         fit = fit_centres(images, extractor, k, sample_images, max_points,
-                          drop, seed)
+                          fit_memory_gb, drop, seed)
         centres, threshold = fit['centres'], fit['threshold']
         with atomic_path(centres_path) as tmp:
             with open(tmp, 'wb') as f:
                 np.savez(f, centres=centres, threshold=threshold)
         write_json(osp.join(out_dir, 'centres.json'), {
             'k': k, 'threshold': threshold, 'points': fit['points'],
+            'per_image': fit['per_image'], 'bounded': fit['bounded'],
             'sample_images': fit['sample'], 'params': params})
     if stage == 'fit':
         return {'centres': centres_path, 'threshold': threshold}
@@ -251,7 +286,7 @@ def pmiou_of_labels(out_dir: str, stems: Sequence[str], k: int,
 
 def sweep_k(images: Sequence[tuple[str, str]], extractor: Callable,
             ks: Sequence[int], ground_truth: Callable, num_classes: int,
-            max_points: int = 100_000, drop: float = 0.05,
+            max_points: int | None = None, drop: float = 0.05,
             superpixel_size: int = 16, compactness: float = 10.0,
             seed: int = 0) -> list[dict]:
     """PmIoU of the labels for several K on ``images`` (fitted on them too),
@@ -261,7 +296,7 @@ def sweep_k(images: Sequence[tuple[str, str]], extractor: Callable,
     points = np.concatenate([
         f.flatten(1).T.numpy() for f in features.values()])
     rng = np.random.default_rng(seed)
-    if len(points) > max_points:
+    if max_points is not None and len(points) > max_points:
         points = points[rng.choice(len(points), max_points, replace=False)]
     segments = {stem: superpixels(read_image(path), superpixel_size,
                                   compactness) for stem, path in images}

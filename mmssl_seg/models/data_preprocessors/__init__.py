@@ -1,0 +1,3 @@
+from .colorization import ColorizationDataPreProcessor
+
+__all__ = ['ColorizationDataPreProcessor']
