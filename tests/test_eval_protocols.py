@@ -437,9 +437,17 @@ def test_cli_kmeans_and_report(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.load(open(osp.join(out, 'kmeans_pixel.json')))
     assert report['K']['21']['mapping'] == 'hungarian'
+    assert report['config'] == MINI_DEEPLAB and report['feature'] == 'decoder'
+    assert report['checkpoint'] == 'random' and report['seeds'] == [0, 1]
     table = open(osp.join(out, 'kmeans_pixel.md')).read().splitlines()
     assert table[0].startswith('| config | checkpoint | feature | level')
     assert 'wall time' in table[0] and '0 1' in table[2]
+    # a second run into the same folder does not replace the first
+    stamp = osp.getmtime(osp.join(out, 'kmeans_pixel.json'))
+    again = _tool('tools/eval/kmeans.py', MINI_DEEPLAB, 'random', '--feature',
+                  'decoder', '--limit', '4', '--seeds', '0', '--out-dir', out)
+    assert again.returncode != 0 and '--overwrite' in again.stdout
+    assert osp.getmtime(osp.join(out, 'kmeans_pixel.json')) == stamp
 
 
 def test_cli_object_kmeans_defaults_to_the_saliency_head(tmp_path):
@@ -559,3 +567,84 @@ def test_cli_visualize_embeddings(tmp_path):
 def test_features_refuse_unknown_kinds(random_model):
     with pytest.raises(ValueError, match='embedding'):
         dense_features(random_model, torch.zeros(1, 3, 32, 32), 'embedding')
+
+
+# --------------------------------------------------------------------------- #
+# weights that do not fit are refused by every protocol and feature
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope='module')
+def foreign_checkpoints(tmp_path_factory):
+    """A MaskContrast checkpoint, a VGG16 M&M checkpoint and an empty one."""
+    from mmssl_seg.utils.model import build_model
+    root = tmp_path_factory.mktemp('foreign')
+    paths = {}
+    for name, config in (('maskcontrast', 'configs/maskcontrast/maskcontrast_'
+                          'r18-d8_1xb16-500_voc12mini-96x96.py'),
+                         ('mix_match', 'configs/mm_tuning/'
+                          'vgg16_voc12mini.py')):
+        model = build_model(osp.join(REPO, config))
+        paths[name] = str(root / f'{name}.pth')
+        torch.save({'state_dict': model.state_dict()}, paths[name])
+    paths['empty'] = str(root / 'empty.pth')
+    torch.save({'state_dict': {}}, paths['empty'])
+    return paths
+
+
+HIER = 'configs/hier_grouping/hier-grouping_r18_1xb16-400_voc12mini-112x112.py'
+MASKC = 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py'
+
+
+@pytest.mark.parametrize('feature', ['embedding', 'decoder', 'backbone'])
+def test_loader_refuses_weights_that_leave_features_random(
+        foreign_checkpoints, feature):
+    from mmssl_seg.utils.model import IncompleteWeightsError
+    from mmssl_seg.utils.model import load_model as load
+    for checkpoint in (foreign_checkpoints['maskcontrast'],
+                       foreign_checkpoints['empty']):
+        with pytest.raises(IncompleteWeightsError, match='random init'):
+            load(osp.join(REPO, HIER), checkpoint, kind=feature)
+    if feature != 'decoder':
+        with pytest.raises(IncompleteWeightsError):
+            load(osp.join(REPO, MASKC), foreign_checkpoints['mix_match'],
+                 kind=feature)
+    # the right checkpoint loads, and the loaded weights are the file's
+    model = load(osp.join(REPO, MASKC), foreign_checkpoints['maskcontrast'],
+                 kind=feature)
+    saved = torch.load(foreign_checkpoints['maskcontrast'])['state_dict']
+    torch.testing.assert_close(model.decode_head.conv_seg.weight,
+                               saved['decode_head.conv_seg.weight'])
+
+
+@pytest.mark.parametrize('tool,extra', [
+    ('kmeans.py', ['--level', 'pixel']),
+    ('kmeans.py', ['--level', 'object']),
+    ('retrieval.py', []),
+    ('propagate_davis.py', []),
+    ('visualize_embeddings.py', []),
+    ('linear_probe.py', []),
+])
+def test_every_protocol_refuses_an_empty_checkpoint(foreign_checkpoints,
+                                                    tmp_path, tool, extra):
+    needs_voc12_mini()
+    result = _tool(f'tools/eval/{tool}', osp.join(REPO, MASKC),
+                   foreign_checkpoints['empty'], '--feature', 'embedding'
+                   if tool != 'linear_probe.py' else 'decoder', *extra,
+                   '--out-dir', str(tmp_path))
+    assert result.returncode != 0
+    assert 'at random init' in result.stdout, result.stdout[-2000:]
+    assert not list(tmp_path.glob('*.json'))
+
+
+def test_results_record_the_checkpoint_by_hash(foreign_checkpoints):
+    import argparse
+    import hashlib
+
+    from mmssl_seg.evaluation.cli import provenance
+    path = foreign_checkpoints['maskcontrast']
+    args = argparse.Namespace(config=MASKC, checkpoint=path,
+                              feature='embedding', in_index=-1,
+                              allow_missing=[])
+    record = provenance(args)
+    assert record['checkpoint'] == path and record['config'] == MASKC
+    assert record['checkpoint_sha256'] == hashlib.sha256(
+        open(path, 'rb').read()).hexdigest()

@@ -3,6 +3,7 @@ the data, the feature, and the report at the end."""
 from __future__ import annotations
 
 import argparse
+import json
 import os.path as osp
 import time
 from typing import Any, Mapping
@@ -30,6 +31,9 @@ def add_model_args(parser: argparse.ArgumentParser,
                         'must be filled)')
     parser.add_argument('--out-dir', default='work_dirs/eval',
                         help='where the JSON and Markdown results go')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="replace this protocol's result in --out-dir "
+                        '(default: refuse)')
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +48,49 @@ def checkpoint_arg(value: str) -> str | None:
 
 
 def load_model_from_args(args: argparse.Namespace):
-    from mmssl_seg.models.segmentors.linear_probe import REQUIRED_PARTS
-    from mmssl_seg.utils.model import load_model
-    return load_model(args.config, checkpoint_arg(args.checkpoint),
-                      REQUIRED_PARTS.get(args.feature, ()),
-                      allow_missing=args.allow_missing)
+    """The model of ``args.config`` with ``args.checkpoint``; every weight
+    that computes ``args.feature`` must come from the checkpoint (unless
+    ``--allow-missing`` names it)."""
+    from mmssl_seg.utils.model import IncompleteWeightsError, load_model
+    try:
+        return load_model(args.config, checkpoint_arg(args.checkpoint),
+                          kind=args.feature, allow_missing=args.allow_missing)
+    except (IncompleteWeightsError, ValueError) as error:
+        raise SystemExit(f'error: {error}') from None
+
+
+def claim_output(args: argparse.Namespace, protocol: str) -> None:
+    """Stop before any work when ``--out-dir`` already holds this protocol's
+    result (unless ``--overwrite``): a second run never silently replaces
+    the first."""
+    path = osp.join(args.out_dir, f'{protocol}.json')
+    if osp.isfile(path) and not getattr(args, 'overwrite', False):
+        try:
+            with open(path) as f:
+                old = json.load(f)
+            what = (f' (config {old.get("config")}, checkpoint '
+                    f'{old.get("checkpoint")}, feature {old.get("feature")})')
+        except (OSError, ValueError):
+            what = ''
+        raise SystemExit(f'{path} already holds a {protocol} result{what}; '
+                         'pass --overwrite to replace it or choose another '
+                         '--out-dir')
+
+
+def provenance(args: argparse.Namespace) -> dict:
+    """What a result was computed from: config, checkpoint (path and
+    sha256), feature, stage and allowed gaps."""
+    from mmssl_seg.utils.checkpoint import sha256_of
+    checkpoint = getattr(args, 'checkpoint', None)
+    random = checkpoint is None or checkpoint_arg(checkpoint) is None
+    return {
+        'config': getattr(args, 'config', None),
+        'checkpoint': 'random' if random else checkpoint,
+        'checkpoint_sha256': None if random else sha256_of(checkpoint),
+        'feature': getattr(args, 'feature', None),
+        'in_index': getattr(args, 'in_index', None),
+        'allow_missing': list(getattr(args, 'allow_missing', []) or []),
+    }
 
 
 def finish(args: argparse.Namespace, protocol: str, result: dict,
@@ -56,7 +98,8 @@ def finish(args: argparse.Namespace, protocol: str, result: dict,
     """Write the JSON and the Markdown row (config, checkpoint, feature,
     seeds, wall time and ``numbers``) and print the row."""
     seconds = time.time() - start
-    result = dict(result, wall_seconds=round(seconds, 1))
+    result = dict(result, wall_seconds=round(seconds, 1), **provenance(args))
+    result.setdefault('seeds', [])
     row = {'config': osp.basename(args.config),
            'checkpoint': args.checkpoint,
            'feature': getattr(args, 'feature', '-')}

@@ -77,17 +77,39 @@ def load_weights(model: nn.Module, checkpoint: str,
             'unexpected': list(result.unexpected_keys)}
 
 
+def feature_parts(model: nn.Module, kind: str) -> tuple[str, ...]:
+    """The parts of ``model`` that compute its ``kind`` features (and so must
+    all come from a checkpoint that is evaluated through them): the
+    model's own ``feature_parts`` (our algorithms), else ``backbone`` for
+    ``backbone`` and ``backbone`` + ``decode_head`` for ``decoder``."""
+    if hasattr(model, 'feature_parts'):
+        return tuple(model.feature_parts(kind))
+    if kind == 'backbone':
+        return ('backbone', )
+    if kind == 'decoder':
+        return ('backbone', 'decode_head')
+    raise ValueError(f'{type(model).__name__} has no `{kind}` features: '
+                     'use backbone or decoder')
+
+
 def load_model(config, checkpoint: str | None,
-               required: Sequence[str] = ('backbone', ),
-               allow_missing: Sequence[str] = ()) -> nn.Module:
+               required: Sequence[str] | None = None,
+               allow_missing: Sequence[str] = (),
+               kind: str = 'backbone') -> nn.Module:
     """``build_model`` + ``load_weights`` (``checkpoint=None``: random init,
-    for baselines), in eval mode."""
+    for baselines), in eval mode.
+
+    Args:
+        required: Parts the checkpoint must fill; default: the parts that
+            compute the ``kind`` features (:func:`feature_parts`).
+        kind: The features that will be evaluated.
+    """
     model = build_model(config)
     if checkpoint is None:
         model.init_weights()
     else:
-        load_weights(model, checkpoint, required,
-                     allow_missing=allow_missing)
+        parts = feature_parts(model, kind) if required is None else required
+        load_weights(model, checkpoint, parts, allow_missing=allow_missing)
     return model.eval()
 
 

@@ -13,7 +13,8 @@ folder of masks (``--saliency DIR``).
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_data_args, add_model_args, finish,
+from mmssl_seg.evaluation.cli import (add_data_args, add_model_args,
+                                      claim_output, finish,
                                       load_model_from_args)
 from mmssl_seg.evaluation.features import build_eval_dataset
 from mmssl_seg.evaluation.protocols.clustering import (object_kmeans,
@@ -37,6 +38,7 @@ def main(argv=None) -> None:
                         help="for --level object: 'head' (the model's "
                         'saliency head) or a folder of masks (<stem>.png)')
     args = parser.parse_args(argv)
+    claim_output(args, f'kmeans_{args.level}')
     start = time.time()
     model = load_model_from_args(args)
     dataset = build_eval_dataset(args.data, 'val', indices=args.limit)

@@ -13,7 +13,7 @@ import time
 
 from mmengine.config import DictAction
 
-from mmssl_seg.evaluation.cli import checkpoint_arg, finish
+from mmssl_seg.evaluation.cli import checkpoint_arg, claim_output, finish
 from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
 from mmssl_seg.evaluation.report import pm
 
@@ -32,7 +32,10 @@ def main(argv=None) -> None:
     parser.add_argument('--work-dir', default='work_dirs/label_fraction')
     parser.add_argument('--out-dir', default='work_dirs/eval')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the result in --out-dir')
     args = parser.parse_args(argv)
+    claim_output(args, 'label_fraction')
     start = time.time()
     result = run_label_fractions(
         args.config, checkpoint_arg(args.checkpoint), args.work_dir,

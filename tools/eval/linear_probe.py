@@ -12,7 +12,8 @@ import time
 
 from mmengine.config import DictAction
 
-from mmssl_seg.evaluation.cli import add_model_args, checkpoint_arg, finish
+from mmssl_seg.evaluation.cli import (add_model_args, checkpoint_arg,
+                                      claim_output, finish)
 from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
 
 
@@ -29,11 +30,17 @@ def main(argv=None) -> None:
     parser.add_argument('--work-dir', default='work_dirs/linear_probe')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
+    claim_output(args, 'linear_probe')
     start = time.time()
-    result = run_linear_probe(
-        args.config, checkpoint_arg(args.checkpoint), args.probe_config,
-        args.work_dir, args.feature, args.in_index, args.lrs, args.heldout,
-        args.seed, args.cfg_options, args.allow_missing)
+    from mmssl_seg.utils.model import IncompleteWeightsError
+    try:
+        result = run_linear_probe(
+            args.config, checkpoint_arg(args.checkpoint), args.probe_config,
+            args.work_dir, feature=args.feature, in_index=args.in_index,
+            lrs=args.lrs, heldout_fraction=args.heldout, seed=args.seed,
+            cfg_options=args.cfg_options, allow_missing=args.allow_missing)
+    except IncompleteWeightsError as error:
+        raise SystemExit(f'error: {error}') from None
     result['seeds'] = [args.seed]
     finish(args, 'linear_probe', result,
            {'lr': result['chosen_lr'], 'epoch': result['chosen_epoch'],

@@ -11,7 +11,7 @@ with coordinates) and report region similarity J and boundary accuracy F
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_model_args, finish,
+from mmssl_seg.evaluation.cli import (add_model_args, claim_output, finish,
                                       load_model_from_args)
 from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 
@@ -30,6 +30,7 @@ def main(argv=None) -> None:
                         'unit-length features for the neighbour search')
     parser.add_argument('--max-frames', type=int, default=None)
     args = parser.parse_args(argv)
+    claim_output(args, 'davis_propagation')
     start = time.time()
     model = load_model_from_args(args)
     result = propagate_davis(

@@ -9,7 +9,8 @@ their nearest train segments, report mIoU (hierarchical grouping sec. 5.2).
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_data_args, add_model_args, finish,
+from mmssl_seg.evaluation.cli import (add_data_args, add_model_args,
+                                      claim_output, finish,
                                       load_model_from_args)
 from mmssl_seg.evaluation.features import build_eval_dataset
 from mmssl_seg.evaluation.protocols.clustering import saliency_source
@@ -27,6 +28,7 @@ def main(argv=None) -> None:
                         'or masks (<image stem>.png) of the train and val '
                         'images')
     args = parser.parse_args(argv)
+    claim_output(args, 'retrieval')
     start = time.time()
     model = load_model_from_args(args)
     train = build_eval_dataset(args.data, 'train', indices=args.limit)

@@ -71,7 +71,8 @@ def main(argv=None) -> None:
     from mmssl_seg.utils.model import load_model
     k = args.k or round(1.5 * args.num_classes)
     images = list_images(args.images, args.ids, args.data, args.splits)
-    model = load_model(args.config, checkpoint_arg(args.checkpoint))
+    model = load_model(args.config, checkpoint_arg(args.checkpoint),
+                       kind=args.feature)
     extractor = MultiScaleExtractor(model, args.feature, args.scales,
                                     args.in_index)
     ground_truth = class_ground_truth(args.gt_dir) if args.gt_dir else None

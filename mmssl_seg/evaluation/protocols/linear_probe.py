@@ -89,6 +89,10 @@ def run_linear_probe(model_config: str,
     """Run the protocol; each lr's training is skipped when its best
     checkpoint and score exist already (resumable). Ties on the held-out
     score go to the lr listed first."""
+    if checkpoint is not None:  # refuse a checkpoint that does not fit now
+        from mmssl_seg.utils.model import load_model
+        load_model(model_config, checkpoint, kind=feature,
+                   allow_missing=allow_missing)
     base = load_config(probe_config, work_dir, cfg_options)
     train_set = base.train_dataloader.dataset
     ann_file = _resolve(train_set.ann_file, train_set.data_root)

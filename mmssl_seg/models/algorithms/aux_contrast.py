@@ -137,6 +137,15 @@ class AuxLabelContrast(BaseModel):
             out.append(encoder.auxiliary_head(feats))
         return out
 
+    @staticmethod
+    def feature_parts(kind: str) -> tuple[str, ...]:
+        """The parts that compute the ``kind`` features."""
+        if kind == 'backbone':
+            return ('backbone', )
+        if kind in ('decoder', 'embedding'):
+            return ('backbone', 'decode_head')
+        raise ValueError(f'unknown feature kind {kind}')
+
     def dense_features(self, inputs: torch.Tensor,
                        kind: str = 'embedding') -> torch.Tensor:
         feats = self.backbone(inputs)

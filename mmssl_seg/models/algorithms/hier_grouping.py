@@ -46,6 +46,15 @@ class HierarchicalGrouping(BaseModel):
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.neck(self.backbone(inputs))[0]
 
+    @staticmethod
+    def feature_parts(kind: str) -> tuple[str, ...]:
+        """The parts that compute the ``kind`` features."""
+        if kind == 'backbone':
+            return ('backbone', )
+        if kind in ('decoder', 'embedding'):
+            return ('backbone', 'neck')
+        raise ValueError(f'unknown feature kind {kind}')
+
     def dense_features(self, inputs: torch.Tensor,
                        kind: str = 'embedding') -> torch.Tensor:
         """``backbone`` (Res4), ``decoder`` (the hypercolumn before the last

@@ -101,6 +101,15 @@ class MaskContrast(BaseModel):
         embedding = F.normalize(out[:, :self.embed_dim], dim=1)
         return embedding, out[:, self.embed_dim:]
 
+    @staticmethod
+    def feature_parts(kind: str) -> tuple[str, ...]:
+        """The parts that compute the ``kind`` features."""
+        if kind == 'backbone':
+            return ('backbone', )
+        if kind in ('decoder', 'embedding', 'saliency'):
+            return ('backbone', 'decode_head')
+        raise ValueError(f'unknown feature kind {kind}')
+
     def dense_features(self, inputs: torch.Tensor,
                        kind: str = 'embedding') -> torch.Tensor:
         """Features for the evaluation protocols: ``backbone`` (last stage),

@@ -61,6 +61,13 @@ class MixMatch(BaseModel):
         feats = self.backbone(patches)
         return feats[-1] if isinstance(feats, (list, tuple)) else feats
 
+    @staticmethod
+    def feature_parts(kind: str) -> tuple[str, ...]:
+        """The parts that compute the ``kind`` features."""
+        if kind != 'backbone':
+            raise ValueError(f'MixMatch tunes a backbone only; no `{kind}`')
+        return ('backbone', )
+
     def dense_features(self, inputs: torch.Tensor,
                        kind: str = 'backbone') -> torch.Tensor:
         if kind != 'backbone':

@@ -10,13 +10,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from mmssl_seg.evaluation.features import dense_features
-from mmssl_seg.utils.model import load_weights
-
-#: parts of the frozen model that must be loaded for each feature kind
-REQUIRED_PARTS = {
-    'backbone': ('backbone', ),
-    'decoder': ('backbone', 'decode_head'),
-}
+from mmssl_seg.utils.model import feature_parts, load_weights
 
 
 @MODELS.register_module()
@@ -75,7 +69,7 @@ class LinearProbe(BaseSegmentor):
         classifier; the Runner calls this once before training."""
         if self.checkpoint is not None:
             load_weights(self.encoder, self.checkpoint,
-                         REQUIRED_PARTS.get(self.feature, ()),
+                         feature_parts(self.encoder, self.feature),
                          allow_missing=self.allow_missing)
         else:
             self.encoder.init_weights()
