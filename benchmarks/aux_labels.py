@@ -22,7 +22,7 @@ import torch
 from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.aux_labels import MultiScaleExtractor, label_image
 from mmssl_seg.priors.aux_labels.generate import sample_points
-from mmssl_seg.priors.saliency.generate import read_image
+from mmssl_seg.utils.io import read_image
 from mmssl_seg.utils.model import load_model
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

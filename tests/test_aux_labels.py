@@ -136,12 +136,12 @@ def test_fit_takes_every_pixel_unless_memory_bounds_it():
                 for _, p in images)
     points, info = sample_points(images, colour_features)
     assert len(points) == every and info == {'per_image': None,
-                                             'bounded': False}
+                                             'bounded': False, 'failed': {}}
     # room for 300 3-d points: 100 from each image
     points, info = sample_points(images, colour_features,
                                  fit_memory_gb=300 * 3 * 4 / 2**30)
     assert len(points) == 300 and info == {'per_image': 100,
-                                           'bounded': True}
+                                           'bounded': True, 'failed': {}}
     first = colour_features(cv2.imread(images[0][1])).flatten(1).T.numpy()
     rows = {tuple(r) for r in first}
     assert all(tuple(r) in rows for r in points[:100])  # image order kept

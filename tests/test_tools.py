@@ -51,6 +51,28 @@ def test_finetune_from_converted_checkpoint(mini_run, tmp_path, config):
     assert 0.0 <= _miou(result.stdout) <= 100.0
 
 
+def test_pretrained_init_that_leaves_weights_random_stops_the_run(
+        mini_run, tmp_path):
+    """init_cfg=Pretrained without prefix='backbone.' (mmengine only warns
+    and trains from random init) stops before the first iteration, naming
+    the module, the keys and the fix."""
+    extracted = str(tmp_path / 'backbone.pth')
+    result = run_tool(sys.executable,
+                      'tools/model_converters/extract_pretrained.py',
+                      mini_run['checkpoint'], extracted, '--target',
+                      MINI_DEEPLAB)
+    assert result.returncode == 0, result.stdout[-2000:]
+    result = run_tool(
+        sys.executable, 'tools/train.py', MINI_DEEPLAB, '--work-dir',
+        str(tmp_path / 'finetune'), '--cfg-options', *quick_options(2),
+        'model.backbone.init_cfg.type=Pretrained',
+        f'model.backbone.init_cfg.checkpoint={extracted}')
+    assert result.returncode != 0
+    assert 'init_cfg=Pretrained of `backbone`' in result.stdout
+    assert "set init_cfg.prefix='backbone.'" in result.stdout
+    assert 'Iter(train)' not in result.stdout
+
+
 def test_resume_continues_from_the_work_dir(mini_run, tmp_path):
     work_dir = str(tmp_path / 'resumed')
     shutil.copytree(mini_run['work_dir'], work_dir)

@@ -100,7 +100,9 @@ def list_images(images: str | None = None, ids: str | None = None,
     else:
         raise ValueError('give an image folder or a dataset config')
     if not found:
-        raise FileNotFoundError('no image found')
+        where = images or data_config
+        raise FileNotFoundError(f'no image ({", ".join(IMAGE_SUFFIXES)}) '
+                                f'found in {where}')
     return sorted(found.items())
 
 
@@ -129,7 +131,11 @@ class Manifest:
     """The record of one tool run on one shard.
 
     Refuses to continue a folder made with other parameters (which would mix
-    outputs) and writes itself atomically whenever :meth:`save` is called.
+    outputs). The parameters go to ``params.json`` as soon as it is made,
+    before any output, so a run stopped at any stage (a fit, a first image)
+    has recorded them; the shard's entries are written atomically whenever
+    :meth:`save` is called. Entries with a ``failed`` key are images that
+    could not be processed (the reason).
 
     Args:
         out_dir: The tool's output folder.
@@ -147,6 +153,18 @@ class Manifest:
         self.path = osp.join(
             out_dir, f'manifest.shard-{shard[0]}-of-{shard[1]}.json')
         self.entries: dict[str, Any] = {}
+        record = {'tool': tool, 'params': self.params}
+        params_path = osp.join(out_dir, 'params.json')
+        if osp.isfile(params_path):
+            with open(params_path) as f:
+                old = json.load(f)
+            if old != record:
+                raise ValueError(
+                    f'{out_dir} holds outputs of {old.get("tool")} with '
+                    f'other parameters ({params_path}): {old.get("params")}; '
+                    'use another folder or delete it')
+        else:
+            write_json(params_path, record)  # before any output
         for path in glob.glob(osp.join(out_dir, 'manifest.shard-*.json')):
             with open(path) as f:
                 old = json.load(f)
@@ -158,10 +176,29 @@ class Manifest:
             if path == self.path:
                 self.entries = old.get('entries', {})
 
+    def failed(self) -> dict[str, str]:
+        """Stem -> reason of the images that could not be processed."""
+        return {s: e['failed'] for s, e in self.entries.items()
+                if 'failed' in e}
+
     def save(self) -> None:
         write_json(self.path, {'tool': self.tool, 'params': self.params,
                                'shard': list(self.shard),
                                'entries': self.entries})
+
+
+def exit_on_failures(result: dict) -> None:
+    """End a tool with status 1 and the list of the images it could not
+    process (they were skipped; the other outputs are written)."""
+    failed = result.get('failed') or {}
+    if failed:
+        lines = '\n  '.join(f'{stem}: {why}' for stem, why in
+                            sorted(failed.items())[:20])
+        more = f'\n  ... and {len(failed) - 20} more' if len(
+            failed) > 20 else ''
+        raise SystemExit(f'{len(failed)} image(s) could not be processed '
+                         f'(listed in the manifest as failed):\n  {lines}'
+                         f'{more}')
 
 
 def merge_manifests(out_dir: str) -> dict:
@@ -180,6 +217,8 @@ def merge_manifests(out_dir: str) -> dict:
         merged.setdefault('entries', {}).update(part['entries'])
         shards.add(tuple(part['shard']))
     total = next(iter(shards))[1]
+    merged['failed'] = {s: e['failed'] for s, e in merged['entries'].items()
+                        if 'failed' in e}
     merged['shards_done'] = sorted(k for k, _ in shards)
     merged['complete'] = {k for k, _ in shards} == set(range(1, total + 1))
     write_json(osp.join(out_dir, 'manifest.json'), merged)

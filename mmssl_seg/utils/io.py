@@ -1,4 +1,5 @@
-"""File writing that never leaves a half-written output behind."""
+"""File writing that never leaves a half-written output behind, and image
+reading that says what is wrong with a file."""
 from __future__ import annotations
 
 import contextlib
@@ -7,6 +8,19 @@ import os
 import os.path as osp
 import tempfile
 from typing import Any, Iterator
+
+import numpy as np
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of the files we write: what ``open`` would give (0644 under 022);
+#: ``mkstemp`` alone makes them 0600.
+FILE_MODE = 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
@@ -25,6 +39,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
@@ -37,3 +52,24 @@ def write_json(path: str, obj: Any) -> None:
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write('\n')
+
+
+class ImageReadError(OSError):
+    """An image file that is missing, not an image, or truncated."""
+
+
+def read_image(path: str) -> np.ndarray:
+    """A BGR uint8 image; :class:`ImageReadError` names the file and says
+    whether it is missing, not an image or a truncated JPEG."""
+    import cv2
+    if not osp.isfile(path):
+        raise ImageReadError(f'image missing: {path}')
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageReadError(f'not a readable image: {path}')
+    if path.lower().endswith(('.jpg', '.jpeg')):
+        with open(path, 'rb') as f:
+            f.seek(max(0, osp.getsize(path) - 64))
+            if b'\xff\xd9' not in f.read():  # no end-of-image marker
+                raise ImageReadError(f'truncated JPEG: {path}')
+    return image

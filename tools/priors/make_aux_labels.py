@@ -26,7 +26,8 @@ from mmssl_seg.evaluation.report import write_report
 from mmssl_seg.priors.aux_labels import (MultiScaleExtractor,
                                          class_ground_truth, draw_aux_labels,
                                          make_aux_labels, sweep_k)
-from mmssl_seg.priors.engine import list_images, parse_shard
+from mmssl_seg.priors.engine import (exit_on_failures, list_images,
+                                     parse_shard)
 
 
 def main(argv=None) -> None:
@@ -60,6 +61,9 @@ def main(argv=None) -> None:
     parser.add_argument('--stage', choices=['all', 'fit', 'label'],
                         default='all')
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--strict', action='store_true',
+                        help='stop at the first unreadable image (default: '
+                        'skip it, list it, exit 1 at the end)')
     parser.add_argument('--gt-dir', help='class-index ground truth (PmIoU)')
     parser.add_argument('--sweep-k', type=int, nargs='+',
                         help='only report PmIoU for these K')
@@ -100,10 +104,12 @@ def main(argv=None) -> None:
         drop=args.drop, superpixel_size=args.superpixel_size,
         compactness=args.compactness, seed=args.seed,
         shard_spec=parse_shard(args.shard), stage=args.stage,
-        ground_truth=ground_truth, num_classes=args.num_classes)
+        ground_truth=ground_truth, num_classes=args.num_classes,
+        strict=args.strict)
     if args.stage == 'fit':
         print(f'centres: {result["centres"]} (threshold '
               f'{result["threshold"]:.4f})')
+        exit_on_failures(result)
         return
     print(f'{len(result["entries"])} images labelled (all shards complete: '
           f'{result["complete"]})')
@@ -123,10 +129,12 @@ def main(argv=None) -> None:
         else:
             from mmseg.datasets import PascalVOCDataset
             palette = PascalVOCDataset.METAINFO['palette']
-        path = draw_aux_labels(args.out_dir, images[:args.picture], k,
+        drawn = [i for i in images if i[0] not in result['failed']]
+        path = draw_aux_labels(args.out_dir, drawn[:args.picture], k,
                                f'{args.out_dir}/aux_labels.png',
                                ground_truth, palette)
         print(f'wrote {path}')
+    exit_on_failures(result)
 
 
 if __name__ == '__main__':

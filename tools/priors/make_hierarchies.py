@@ -17,12 +17,13 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.priors.engine import list_images, parse_shard
+from mmssl_seg.priors.engine import (exit_on_failures, list_images,
+                                     parse_shard)
 from mmssl_seg.priors.hierarchy import (ColourGradientEdges,
                                         ContourNetEdges, RegionTree,
                                         StructuredForestEdges,
                                         make_hierarchies)
-from mmssl_seg.priors.saliency.generate import read_image
+from mmssl_seg.utils.io import read_image
 from mmssl_seg.visualization import save_hierarchy_picture
 
 
@@ -59,6 +60,9 @@ def main(argv=None) -> None:
                         help='merge regions below this image fraction first')
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--strict', action='store_true',
+                        help='stop at the first unreadable image (default: '
+                        'skip it, list it, exit 1 at the end)')
     parser.add_argument('--picture', type=int, default=4,
                         help='images in OUT_DIR/hierarchies.png (0: none)')
     args = parser.parse_args(argv)
@@ -66,20 +70,24 @@ def main(argv=None) -> None:
     images = list_images(args.images, args.ids, args.data, args.splits)
     detector = build_detector(args)
     result = make_hierarchies(images, args.out_dir, detector,
-                              args.max_leaves, args.min_area, args.workers,
-                              parse_shard(args.shard))
+                              max_leaves=args.max_leaves,
+                              min_area=args.min_area, workers=args.workers,
+                              shard_spec=parse_shard(args.shard),
+                              strict=args.strict)
     print(f'{len(result["entries"])} hierarchies in {args.out_dir} '
           f'({result["seconds_per_image"]:.2f} s per image; all shards '
           f'complete: {result["complete"]}; {time.time() - start:.0f} s)')
     if args.picture:
         examples = []
-        for stem, path in images[:args.picture]:
+        for stem, path in [i for i in images
+                           if i[0] not in result['failed']][:args.picture]:
             image = read_image(path)
             tree = RegionTree.load(osp.join(args.out_dir, 'trees',
                                             stem + '.npz'))
             examples.append((image, detector(image)[0], tree))
         save_hierarchy_picture(examples,
                                osp.join(args.out_dir, 'hierarchies.png'))
+    exit_on_failures(result)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,8 @@ import argparse
 import time
 
 from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.priors.engine import list_images, parse_shard
+from mmssl_seg.priors.engine import (exit_on_failures, list_images,
+                                     parse_shard)
 from mmssl_seg.priors.saliency import (SaliencyNetwork, ground_truth_reader,
                                        make_saliency)
 
@@ -42,6 +43,9 @@ def main(argv=None) -> None:
     parser.add_argument('--min-salient', type=float, default=0.01)
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
+    parser.add_argument('--strict', action='store_true',
+                        help='stop at the first unreadable image (default: '
+                        'skip it, list it, exit 1 at the end)')
     parser.add_argument('--gt-dir', help='ground truth for the quality report')
     parser.add_argument('--gt-kind', choices=['classes', 'binary'],
                         default='classes')
@@ -60,9 +64,11 @@ def main(argv=None) -> None:
     ground_truth = ground_truth_reader(args.gt_dir, args.gt_kind) \
         if args.gt_dir else None
     result = make_saliency(
-        images, args.out_dir, args.method, args.threshold, args.min_component,
-        args.min_salient, args.workers, parse_shard(args.shard),
-        args.import_dir, network, ground_truth, split_of)
+        images, args.out_dir, method=args.method, threshold=args.threshold,
+        min_component=args.min_component, min_salient=args.min_salient,
+        workers=args.workers, shard_spec=parse_shard(args.shard),
+        import_dir=args.import_dir, network=network,
+        ground_truth=ground_truth, split_of=split_of, strict=args.strict)
     print(f'{result["kept"]} kept, {result["dropped"]} dropped of '
           f'{len(result["entries"])} images (all shards complete: '
           f'{result["complete"]})')
@@ -77,6 +83,7 @@ def main(argv=None) -> None:
              'wall time': f'{time.time() - start:.0f} s'})
         print(f'max F-beta {q["max_F_beta"]:.3f}  MAE {q["MAE"]:.3f}  '
               f'mask PmIoU {q["mask_PmIoU"]:.1f}')
+    exit_on_failures(result)
 
 
 if __name__ == '__main__':

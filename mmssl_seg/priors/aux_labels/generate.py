@@ -22,6 +22,7 @@ bounded by ``fit_memory_gb`` (default: half of this machine's memory).
 """
 from __future__ import annotations
 
+import json
 import os.path as osp
 from typing import Callable, Sequence
 
@@ -33,8 +34,8 @@ from rich.progress import track
 from mmssl_seg.evaluation.functional import PmIoUAccumulator
 from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
-from mmssl_seg.priors.saliency.generate import read_image
-from mmssl_seg.utils.io import atomic_path, write_json
+from mmssl_seg.utils.io import (ImageReadError, atomic_path, read_image,
+                                write_json)
 
 TOOL = 'make_aux_labels'
 IGNORE = 255
@@ -60,21 +61,30 @@ def physical_memory_gb() -> float:
 def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
                   max_points: int | None = None,
                   fit_memory_gb: float | None = None,
-                  seed: int = 0) -> tuple[np.ndarray, dict]:
+                  seed: int = 0,
+                  strict: bool = False) -> tuple[np.ndarray, dict]:
     """The pixel features of ``images`` for the fit: all of them when they
     fit ``fit_memory_gb`` (and ``max_points`` if given), else an equal
     random share of every image.
 
     Returns:
-        ``P x C`` float32 points and ``{'per_image', 'bounded'}``: the share
-        per image (None: all pixels) and whether a bound cut any image.
+        ``P x C`` float32 points and ``{'per_image', 'bounded', 'failed'}``:
+        the share per image (None: all pixels), whether a bound cut any
+        image, and the unreadable images skipped (raised with ``strict``).
     """
     if fit_memory_gb is None:
         fit_memory_gb = physical_memory_gb() / 2
     rng = np.random.default_rng(seed)
-    buffer, filled, quota, bounded = None, 0, None, False
-    for _, path in track(images, description='features (fit sample)'):
-        flat = extractor(read_image(path)).flatten(1).T.numpy()
+    buffer, filled, quota, bounded, failed = None, 0, None, False, {}
+    for stem, path in track(images, description='features (fit sample)'):
+        try:
+            image = read_image(path)
+        except ImageReadError as error:
+            if strict:
+                raise
+            failed[stem] = str(error)
+            continue
+        flat = extractor(image).flatten(1).T.numpy()
         if buffer is None:  # the bound in points, from the feature width
             budget = int(fit_memory_gb * 2**30 // (4 * flat.shape[1]))
             if max_points is not None:
@@ -88,8 +98,11 @@ def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
             bounded = True
         buffer[filled:filled + len(flat)] = flat
         filled += len(flat)
+    if buffer is None:
+        raise ImageReadError(f'no readable image among {len(images)}: '
+                             f'{list(failed.values())[:3]}')
     return buffer[:filled], {'per_image': quota if bounded else None,
-                             'bounded': bounded}
+                             'bounded': bounded, 'failed': failed}
 
 
 def nearest_centre(points: torch.Tensor, centres: np.ndarray
@@ -118,12 +131,12 @@ def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
                 k: int, sample_images: int = 5000,
                 max_points: int | None = None,
                 fit_memory_gb: float | None = None, drop: float = 0.05,
-                seed: int = 0) -> dict:
+                seed: int = 0, strict: bool = False) -> dict:
     """The fit stage: centres, and the distance threshold that drops the
     ``drop`` fraction of sampled pixels farthest from their centre."""
     sample = sample_stems(images, sample_images, seed)
     points, info = sample_points(sample, extractor, max_points,
-                                 fit_memory_gb, seed)
+                                 fit_memory_gb, seed, strict)
     centres, threshold = fit_on_points(points, k, drop, seed)
     return {'centres': centres, 'threshold': threshold,
             'sample': [s for s, _ in sample], 'points': len(points), **info}
@@ -207,9 +220,12 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                     shard_spec: tuple[int, int] = (1, 1),
                     stage: str = 'all',
                     ground_truth: Callable | None = None,
-                    num_classes: int | None = None) -> dict:
+                    num_classes: int | None = None,
+                    strict: bool = False) -> dict:
     """Both stages for this shard of ``images``; returns the merged manifest
-    (and PmIoU over every labelled image that has ground truth)."""
+    (and PmIoU over every labelled image that has ground truth). An
+    unreadable image is skipped and listed under ``failed`` (``strict``:
+    the run stops at it)."""
     if stage not in ('all', 'fit', 'label'):
         raise ValueError(f'stage must be all, fit or label, got {stage}')
     params = dict(extractor=extractor_desc, k=k, sample_images=sample_images,
@@ -220,27 +236,38 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     centres_path = osp.join(out_dir, 'centres.npz')
     if osp.isfile(centres_path):
+        # the manifest above refused other parameters; centres.json says
+        # what made these centres (a folder of an older version may lack a
+        # manifest)
+        made_by = osp.join(out_dir, 'centres.json')
+        with open(made_by) as f:
+            made = json.load(f)
+        recorded, fit_failed = made.get('params'), made.get('failed', {})
+        if recorded != json.loads(json.dumps(params)):
+            raise ValueError(f'{centres_path} was fitted with other '
+                             f'parameters ({made_by}: {recorded}); use '
+                             'another folder')
         with np.load(centres_path) as f:
             centres, threshold = f['centres'], float(f['threshold'])
-        if centres.shape[0] != k:
-            raise ValueError(f'{centres_path} has {centres.shape[0]} '
-                             f'centres, not K={k}; use another folder')
     elif stage == 'label':
         raise FileNotFoundError(f'{centres_path} missing: run the fit stage '
                                 '(--stage fit) first')
     else:
         fit = fit_centres(images, extractor, k, sample_images, max_points,
-                          fit_memory_gb, drop, seed)
+                          fit_memory_gb, drop, seed, strict)
         centres, threshold = fit['centres'], fit['threshold']
+        fit_failed = fit['failed']
         with atomic_path(centres_path) as tmp:
             with open(tmp, 'wb') as f:
                 np.savez(f, centres=centres, threshold=threshold)
         write_json(osp.join(out_dir, 'centres.json'), {
             'k': k, 'threshold': threshold, 'points': fit['points'],
             'per_image': fit['per_image'], 'bounded': fit['bounded'],
+            'failed': fit['failed'],
             'sample_images': fit['sample'], 'params': params})
     if stage == 'fit':
-        return {'centres': centres_path, 'threshold': threshold}
+        return {'centres': centres_path, 'threshold': threshold,
+                'failed': fit_failed}
 
     todo = shard(images, *shard_spec)
     for stem, path in track(todo, description=f'auxiliary labels (K={k})'):
@@ -249,7 +276,14 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
         if osp.isfile(out_labels) and osp.isfile(out_segments) and \
                 stem in manifest.entries:
             continue
-        labels, segments, info = label_image(read_image(path), extractor,
+        try:
+            image = read_image(path)
+        except ImageReadError as error:
+            if strict:
+                raise
+            manifest.entries[stem] = dict(failed=str(error), image=path)
+            continue
+        labels, segments, info = label_image(image, extractor,
                                              centres, threshold,
                                              superpixel_size, compactness)
         if segments.max() > np.iinfo(np.uint16).max:
@@ -267,7 +301,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     merged = merge_manifests(out_dir)
     merged['threshold'] = threshold
     if ground_truth is not None:
-        merged['quality'] = pmiou_of_labels(out_dir, merged['entries'], k,
+        labelled = [s for s in merged['entries'] if s not in merged['failed']]
+        merged['quality'] = pmiou_of_labels(out_dir, labelled, k,
                                             ground_truth, num_classes)
     return merged
 

@@ -23,8 +23,7 @@ from mmssl_seg.priors.engine import (Manifest, merge_manifests,
                                      parallel_map, shard)
 from mmssl_seg.priors.hierarchy.edges import EdgeDetector
 from mmssl_seg.priors.hierarchy.tree import RegionTree, tree_from_hierarchy
-from mmssl_seg.priors.saliency.generate import read_image
-from mmssl_seg.utils.io import atomic_path
+from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 
 TOOL = 'make_hierarchies'
 UCM_SCALE = 65535
@@ -90,11 +89,13 @@ class HierarchyWriter:
     workers); returns ``(stem, entry)``."""
 
     def __init__(self, out_dir: str, detector: EdgeDetector,
-                 max_leaves: int, min_area: float) -> None:
+                 max_leaves: int, min_area: float,
+                 strict: bool = False) -> None:
         self.out_dir = out_dir
         self.detector = detector
         self.max_leaves = max_leaves
         self.min_area = min_area
+        self.strict = strict
 
     def paths(self, stem: str) -> tuple[str, str]:
         return (osp.join(self.out_dir, 'trees', stem + '.npz'),
@@ -106,7 +107,12 @@ class HierarchyWriter:
         if osp.isfile(tree_path) and osp.isfile(ucm_path):
             return stem, {}
         start = time.perf_counter()
-        image = read_image(image_path)
+        try:
+            image = read_image(image_path)
+        except ImageReadError as error:
+            if self.strict:
+                raise
+            return stem, {'image': image_path, 'failed': str(error)}
         tree, ucm = hierarchy(image, self.detector, self.max_leaves,
                               self.min_area)
         with atomic_path(ucm_path) as tmp:
@@ -121,15 +127,17 @@ class HierarchyWriter:
 def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
                      detector: EdgeDetector, max_leaves: int = 40,
                      min_area: float = 0.005, workers: int = 1,
-                     shard_spec: tuple[int, int] = (1, 1)) -> dict:
+                     shard_spec: tuple[int, int] = (1, 1),
+                     strict: bool = False) -> dict:
     """Trees and UCMs for this shard of ``images`` (see :func:`hierarchy`),
     the manifest (detector, ``max_leaves``, ``min_area``, per image the leaves and seconds) and ``ids.txt`` (every
     image done so far, a dataset ``ann_file``); returns the merged
-    manifest."""
+    manifest. An unreadable image is skipped and listed under ``failed``
+    (``strict``: the run stops at it)."""
     manifest = Manifest(out_dir, TOOL, {'detector': detector.params,
                                         'max_leaves': max_leaves,
                                         'min_area': min_area}, shard_spec)
-    writer = HierarchyWriter(out_dir, detector, max_leaves, min_area)
+    writer = HierarchyWriter(out_dir, detector, max_leaves, min_area, strict)
     todo = [item for item in shard(images, *shard_spec)
             if item[0] not in manifest.entries
             or not osp.isfile(writer.paths(item[0])[0])]
@@ -143,7 +151,9 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
     merged = merge_manifests(out_dir)
     with atomic_path(osp.join(out_dir, 'ids.txt')) as tmp:
         with open(tmp, 'w') as f:
-            f.write(''.join(s + '\n' for s in sorted(merged['entries'])))
-    seconds = [e['seconds'] for e in merged['entries'].values()]
+            f.write(''.join(s + '\n' for s in sorted(merged['entries'])
+                            if s not in merged['failed']))
+    seconds = [e['seconds'] for e in merged['entries'].values()
+               if 'seconds' in e]
     merged['seconds_per_image'] = float(np.mean(seconds)) if seconds else 0.0
     return merged

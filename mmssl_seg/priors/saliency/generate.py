@@ -27,16 +27,9 @@ from mmssl_seg.priors.engine import (Manifest, merge_manifests,
 from mmssl_seg.priors.saliency.handcrafted import METHODS
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
-from mmssl_seg.utils.io import atomic_path
+from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 
 TOOL = 'make_saliency'
-
-
-def read_image(path: str) -> np.ndarray:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileNotFoundError(f'image not readable: {path}')
-    return image
 
 
 def read_soft_mask(path: str, shape: tuple[int, int],
@@ -99,7 +92,8 @@ class SoftMapWriter:
 
     def __init__(self, out_dir: str, method: str,
                  import_dir: str | None = None,
-                 network: SaliencyNetwork | None = None) -> None:
+                 network: SaliencyNetwork | None = None,
+                 strict: bool = False) -> None:
         if method not in (*METHODS, 'imported', 'network'):
             raise ValueError(f'unknown saliency method {method}')
         if method == 'imported' and not import_dir:
@@ -110,15 +104,26 @@ class SoftMapWriter:
         self.method = method
         self.import_dir = import_dir
         self.network = network
+        self.strict = strict
 
     def path(self, stem: str) -> str:
         return osp.join(self.out_dir, 'soft', stem + '.png')
 
-    def __call__(self, item: tuple[str, str]) -> str:
+    def __call__(self, item: tuple[str, str]) -> tuple[str, str | None]:
+        """Write one soft map; ``(stem, None)``, or ``(stem, reason)`` for
+        an unreadable image (raised with ``strict``)."""
         stem, image_path = item
+        try:
+            return self._write(stem, image_path)
+        except ImageReadError as error:
+            if self.strict:
+                raise
+            return stem, str(error)
+
+    def _write(self, stem: str, image_path: str) -> tuple[str, None]:
         out = self.path(stem)
         if osp.isfile(out):
-            return stem
+            return stem, None
         if self.method == 'imported':
             shape = read_image(image_path).shape[:2]
             soft = read_soft_mask(osp.join(self.import_dir, stem + '.png'),
@@ -130,7 +135,7 @@ class SoftMapWriter:
         with atomic_path(out) as tmp:
             if not cv2.imwrite(tmp, np.round(soft * 255).astype(np.uint8)):
                 raise OSError(f'could not write {out}')
-        return stem
+        return stem, None
 
 
 def ground_truth_reader(gt_dir: str, kind: str) -> Callable:
@@ -175,9 +180,12 @@ def make_saliency(images: Sequence[tuple[str, str]],
                   import_dir: str | None = None,
                   network: SaliencyNetwork | None = None,
                   ground_truth: Callable | None = None,
-                  split_of: dict[str, str] | None = None) -> dict:
+                  split_of: dict[str, str] | None = None,
+                  strict: bool = False) -> dict:
     """Soft maps, masks, manifest and (with ``ground_truth``) quality for
-    this shard of ``images``; returns the merged manifest plus quality."""
+    this shard of ``images``; returns the merged manifest plus quality.
+    An unreadable image is skipped and listed under ``failed``
+    (``strict``: the run stops at it)."""
     params = dict(method=method, threshold=threshold,
                   min_component=min_component, min_salient=min_salient,
                   import_dir=import_dir,
@@ -185,11 +193,14 @@ def make_saliency(images: Sequence[tuple[str, str]],
                   [network.config, network.checkpoint])
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     todo = shard(images, *shard_spec)
-    writer = SoftMapWriter(out_dir, method, import_dir, network)
-    for _ in parallel_map(writer, todo, workers,
-                          f'saliency ({method})'):
-        pass
+    writer = SoftMapWriter(out_dir, method, import_dir, network, strict)
+    failed = {stem: reason for stem, reason in parallel_map(
+        writer, todo, workers, f'saliency ({method})') if reason}
     for stem, image_path in todo:
+        if stem in failed:
+            manifest.entries[stem] = dict(kept=False, failed=failed[stem],
+                                          image=image_path)
+            continue
         soft = cv2.imread(writer.path(stem), cv2.IMREAD_GRAYSCALE) / 255.0
         mask, decision = postprocess(soft, threshold, min_component,
                                      min_salient)
@@ -214,10 +225,13 @@ def make_saliency(images: Sequence[tuple[str, str]],
             with open(tmp, 'w') as f:
                 f.write(''.join(s + '\n' for s in stems))
     merged['kept'] = len(kept)
-    merged['dropped'] = len(merged['entries']) - len(kept)
+    merged['dropped'] = len(merged['entries']) - len(kept) - len(
+        merged['failed'])
     if ground_truth is not None:  # over every image done, all shards
         quality = SaliencyQuality()
         for stem, entry in sorted(merged['entries'].items()):
+            if 'failed' in entry:
+                continue
             soft = cv2.imread(writer.path(stem), cv2.IMREAD_GRAYSCALE) / 255.0
             mask = cv2.imread(osp.join(out_dir, 'masks', stem + '.png'),
                               cv2.IMREAD_GRAYSCALE) // 255 if entry[
