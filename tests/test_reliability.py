@@ -123,3 +123,131 @@ def test_outputs_are_readable_by_others(tmp_path):
     from mmssl_seg.utils.checkpoint import save_tensors_only
     save_tensors_only({}, str(tmp_path / 'w.pth'))
     assert stat.S_IMODE(os.stat(tmp_path / 'w.pth').st_mode) == FILE_MODE
+
+
+# --------------------------------------------------------------------------- #
+# checkpoints survive a kill
+# --------------------------------------------------------------------------- #
+class _Killed(BaseException):
+    pass
+
+
+class _FakeRunner:
+    """What CheckpointHook uses of a Runner; ``die_at`` kills the save of
+    that step halfway through writing."""
+
+    def __init__(self, work_dir: str, die_at: int | None = None) -> None:
+        from mmengine.logging import MessageHub
+        self.work_dir = work_dir
+        self.die_at = die_at
+        self.message_hub = MessageHub.get_instance(f'reliability-{work_dir}')
+        self.iter = 0
+
+    def save_checkpoint(self, out_dir, filename, *args, **kwargs):
+        import torch
+        path = osp.join(out_dir, filename)
+        torch.save({'state_dict': {'w': torch.full((1000, ), self.iter)}},
+                   path)
+        if self.iter + 1 == self.die_at:
+            with open(path, 'r+b') as f:
+                f.truncate(os.path.getsize(path) // 2)
+            raise _Killed
+
+
+def _save(hook, runner, step):
+    runner.iter = step - 1
+    hook._save_checkpoint_with_step(runner, step, dict(iter=step))
+
+
+def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
+    from mmssl_seg.apis.runner import resume_checkpoint
+    from mmssl_seg.engine.hooks import AtomicCheckpointHook
+    from mmseg.registry import HOOKS
+    # configs name the stock hook; in MMSeg's scope it is the safe one
+    assert HOOKS.get('CheckpointHook') is AtomicCheckpointHook
+    work = str(tmp_path)
+    runner = _FakeRunner(work, die_at=5)
+    hook = AtomicCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1)
+    hook.out_dir = work
+    from collections import deque
+    from mmengine.fileio import LocalBackend
+    hook.file_backend, hook.keep_ckpt_ids = LocalBackend(), deque([], 1)
+    for step in (3, 4):
+        _save(hook, runner, step)
+    with pytest.raises(_Killed):
+        _save(hook, runner, 5)
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == [
+        'iter_4.pth']  # the old one was not removed before the new one
+    assert open(osp.join(work, 'last_checkpoint')).read() == osp.join(
+        work, 'iter_4.pth')
+    assert resume_checkpoint(work) == osp.join(work, 'iter_4.pth')
+    # a last_checkpoint naming a cut or deleted file: the newest complete
+    with open(osp.join(work, 'iter_6.pth'), 'wb') as f:
+        f.write(b'PK\x03\x04 cut short')
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_6.pth'))
+    assert resume_checkpoint(work) == osp.join(work, 'iter_4.pth')
+    os.remove(osp.join(work, 'iter_6.pth'))
+    assert resume_checkpoint(work) == osp.join(work, 'iter_4.pth')
+
+
+def test_max_iters_keeps_what_the_user_set(tmp_path):
+    from mmengine.config import Config
+
+    from mmssl_seg.apis.runner import rescale_schedule
+    from tests.conftest import MINI_DEEPLAB
+    cfg = Config.fromfile(MINI_DEEPLAB)
+    cfg.merge_from_dict({'default_hooks.checkpoint.interval': 2})
+    rescale_schedule(cfg, 8, keep=['default_hooks.checkpoint.interval'])
+    assert cfg.default_hooks.checkpoint.interval == 2
+    assert cfg.train_cfg.max_iters == 8
+    assert cfg.param_scheduler[0]['end'] == 8  # the schedule still scales
+    plain = Config.fromfile(MINI_DEEPLAB)
+    rescale_schedule(plain, 8)
+    assert plain.default_hooks.checkpoint.interval == 4  # 400 // 2 scaled
+
+
+# --------------------------------------------------------------------------- #
+# bad prior files are named when a run starts, all at once
+# --------------------------------------------------------------------------- #
+def test_bad_prior_files_stop_the_run_before_the_first_iteration(tmp_path):
+    from PIL import Image
+    needs_voc12_mini()
+    masks = tmp_path / 'sal' / 'masks'
+    masks.mkdir(parents=True)
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()[:6]
+    for stem in ids:
+        gt = np.array(Image.open(osp.join(VOC12_MINI, 'SegmentationClass',
+                                          stem + '.png')))
+        cv2.imwrite(str(masks / (stem + '.png')),
+                    ((gt > 0) & (gt < 255)).astype(np.uint8) * 255)
+    os.remove(masks / (ids[1] + '.png'))
+    cv2.imwrite(str(masks / (ids[2] + '.png')), np.zeros((5, 5), np.uint8))
+    (masks / (ids[3] + '.png')).write_text('garbage')
+    (tmp_path / 'sal' / 'kept_train.txt').write_text('\n'.join(ids))
+    config = 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-' \
+        '96x96.py'
+    result = run_tool(sys.executable, 'tools/train.py', config, '--work-dir',
+                      str(tmp_path / 'work'), '--cfg-options',
+                      'train_cfg.max_iters=1', 'train_dataloader.batch_size=2',
+                      'train_dataloader.num_workers=0',
+                      'train_dataloader.persistent_workers=False',
+                      env=dict(SALIENCY_DIR=str(tmp_path / 'sal')))
+    assert result.returncode != 0
+    assert '3 problem(s) with the prior files' in result.stdout
+    for stem in ids[1:4]:
+        assert stem in result.stdout
+    assert 'is (5, 5)' in result.stdout
+    assert 'Iter(train)' not in result.stdout
+
+
+def test_a_truncated_tree_names_its_file(tmp_path):
+    from mmssl_seg.priors.hierarchy import RegionTree
+    from tests.test_hier_grouping import hand_tree
+    path = str(tmp_path / 'x.npz')
+    hand_tree().save(path)
+    data = open(path, 'rb').read()
+    open(path, 'wb').write(data[:len(data) // 2])
+    with pytest.raises(ValueError, match='x.npz'):
+        RegionTree.load(path)

@@ -27,8 +27,8 @@ def main() -> None:
     args = parse_common_args(parser)
     cfg = load_config(args.config, args.work_dir, args.cfg_options,
                       args.launcher)
-    if args.max_iters:
-        rescale_schedule(cfg, args.max_iters)
+    if args.max_iters:  # values given with --cfg-options stay as given
+        rescale_schedule(cfg, args.max_iters, keep=args.cfg_options or ())
     train(cfg, resume=args.resume, amp=args.amp)
 
 

@@ -67,5 +67,5 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters, max_keep_ckpts=1),
+                    interval=max_iters // 4, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'))

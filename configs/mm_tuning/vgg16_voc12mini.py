@@ -19,7 +19,8 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
-    logger=dict(interval=10), checkpoint=dict(interval=max_iters))
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_iters // 4, max_keep_ckpts=2))
 # no validation loop during tuning
 val_dataloader = None
 val_evaluator = None

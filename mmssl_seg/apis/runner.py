@@ -12,7 +12,7 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Any
+from typing import Any, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -60,11 +60,15 @@ def pretrained_init(checkpoint: str,
     }
 
 
-def rescale_schedule(cfg: Config, max_iters: int) -> Config:
+def rescale_schedule(cfg: Config, max_iters: int,
+                     keep: Sequence[str] = ()) -> Config:
     """Run an iteration-based config for ``max_iters`` iterations with the
     same shape of schedule: every scheduler's ``begin`` / ``end`` /
     ``milestones`` / ``T_max``, the validation, checkpoint and logging
-    intervals scale by ``max_iters / cfg.train_cfg.max_iters``.
+    intervals scale by ``max_iters / cfg.train_cfg.max_iters``, except the
+    values a user set explicitly (``keep``: the ``--cfg-options`` keys, e.g.
+    ``default_hooks.checkpoint.interval``; a ``param_scheduler`` key keeps
+    every scheduler).
 
     Used to give methods with different costs per iteration the same
     wall-clock budget (``tools/benchmark.py``) and by ``tools/train.py
@@ -82,10 +86,12 @@ def rescale_schedule(cfg: Config, max_iters: int) -> Config:
     def scale(value: int) -> int:
         return min(max_iters, max(1, round(value * factor)))
 
-    if 'val_interval' in loop:
+    keep = set(keep)
+    if 'val_interval' in loop and 'train_cfg.val_interval' not in keep:
         loop.val_interval = scale(loop.val_interval)
     loop.max_iters = max_iters
-    schedulers = cfg.get('param_scheduler') or []
+    schedulers = [] if any(k.startswith('param_scheduler') for k in keep) \
+        else cfg.get('param_scheduler') or []
     if isinstance(schedulers, dict):
         schedulers = [schedulers]
     for sched in schedulers:
@@ -101,7 +107,8 @@ def rescale_schedule(cfg: Config, max_iters: int) -> Config:
             sched['milestones'] = [scale(m) for m in sched['milestones']]
     hooks = cfg.get('default_hooks', {})
     for name in ('checkpoint', 'logger'):
-        if name in hooks and 'interval' in hooks[name]:
+        if name in hooks and 'interval' in hooks[name] and \
+                f'default_hooks.{name}.interval' not in keep:
             hooks[name].interval = scale(hooks[name].interval)
     return cfg
 
@@ -128,23 +135,74 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
-def add_pretrained_check(cfg: Config) -> None:
-    """Add :class:`~mmssl_seg.engine.hooks.PretrainedInitCheckHook` to
-    ``custom_hooks`` unless the config lists it (a ``Pretrained`` init that
-    leaves weights at random then stops the run instead of warning)."""
+#: Checks every run of ours makes before its first iteration.
+RUN_CHECKS = ('PretrainedInitCheckHook', 'PriorFilesCheckHook')
+
+
+def add_run_checks(cfg: Config) -> None:
+    """Add the :data:`RUN_CHECKS` hooks to ``custom_hooks`` unless the
+    config lists them: a ``Pretrained`` init that would leave weights at
+    random, and missing or bad prior files, stop the run at its start."""
     hooks = list(cfg.get('custom_hooks', None) or [])
-    name = 'PretrainedInitCheckHook'
-    if not any(str(h.get('type')).split('.')[-1] == name for h in hooks):
-        scoped = cfg.get('default_scope', 'mmseg') == 'mmseg'
-        hooks.append(dict(type=name if scoped else f'mmseg.{name}'))
+    scoped = cfg.get('default_scope', 'mmseg') == 'mmseg'
+    for name in RUN_CHECKS:
+        if not any(str(h.get('type')).split('.')[-1] == name for h in hooks):
+            hooks.append(dict(type=name if scoped else f'mmseg.{name}'))
     cfg.custom_hooks = hooks
 
 
+def is_complete_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a whole torch checkpoint (a zip archive with its
+    central directory; a file cut short by a kill has none)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path):
+            return True
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def resume_checkpoint(work_dir: str) -> str | None:
+    """What ``--resume`` continues from: the checkpoint ``last_checkpoint``
+    names when it is complete, else the newest complete ``iter_*`` /
+    ``epoch_*`` checkpoint of ``work_dir`` (said in the log), else None."""
+    import glob
+    import re
+    named = None
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            named = f.read().strip()
+        if named and is_complete_checkpoint(named):
+            return named
+    found = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        m = re.fullmatch(r'(iter|epoch)_(\d+)\.pth', osp.basename(path))
+        if m and is_complete_checkpoint(path):
+            found.append((int(m.group(2)), path))
+    if not found:
+        return None
+    newest = max(found)[1]
+    if named:
+        print_log(f'last_checkpoint names {named}, which is missing or '
+                  f'incomplete; resuming from {newest}, the newest complete '
+                  'checkpoint', logger='current', level=logging.WARNING)
+    return newest
+
+
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
-    """Train from a loaded config; ``resume`` continues from the latest
-    checkpoint in ``cfg.work_dir`` (or from ``cfg.load_from``). Every
-    ``Pretrained`` init is checked before the weights are initialised."""
-    add_pretrained_check(cfg)
+    """Train from a loaded config; ``resume`` continues from the newest
+    complete checkpoint in ``cfg.work_dir`` (:func:`resume_checkpoint`) or
+    from ``cfg.load_from``. Pretrained inits and prior files are checked
+    before the first iteration (:func:`add_run_checks`)."""
+    add_run_checks(cfg)
+    if resume and cfg.get('load_from') is None:
+        cfg.load_from = resume_checkpoint(cfg.work_dir)
+        if cfg.load_from is None:  # nothing complete: start, as mmengine
+            print_log(f'no complete checkpoint in {cfg.work_dir}; training '
+                      'from the start', logger='current',
+                      level=logging.WARNING)
+            resume = False
     if amp:
         enable_amp(cfg)
     cfg.resume = resume

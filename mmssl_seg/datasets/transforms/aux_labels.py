@@ -29,6 +29,21 @@ class LoadAuxLabels(BaseTransform):
     def __init__(self, root: str) -> None:
         self.root = root
 
+    def check_prior(self, img_path: str, shape: tuple[int, int]
+                    ) -> str | None:
+        """What is wrong with the labels or superpixels of an image of
+        ``shape``, or None (checked for every image when a run starts)."""
+        stem = osp.splitext(osp.basename(img_path))[0]
+        for kind in ('labels', 'superpixels'):
+            path = osp.join(self.root, kind, stem + '.png')
+            value = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+            if value is None:
+                return f'auxiliary {kind} missing or unreadable: {path}'
+            if value.shape != tuple(shape):
+                return f'auxiliary {kind} {path} is {value.shape}, image ' \
+                    f'{shape}'
+        return None
+
     def _read(self, kind: str, results: dict) -> np.ndarray:
         stem = osp.splitext(osp.basename(results['img_path']))[0]
         path = osp.join(self.root, kind, stem + '.png')

@@ -39,6 +39,20 @@ class LoadRegionHierarchy(BaseTransform):
         self.root = root
         self.d_t = d_t
 
+    def check_prior(self, img_path: str, shape: tuple[int, int]
+                    ) -> str | None:
+        """What is wrong with the tree of an image of ``shape``, or None
+        (checked for every image when a run starts)."""
+        stem = osp.splitext(osp.basename(img_path))[0]
+        path = osp.join(self.root, 'trees', stem + '.npz')
+        try:
+            tree = RegionTree.load(path)
+        except (FileNotFoundError, ValueError) as error:
+            return str(error)
+        if tree.leaves.shape != tuple(shape):
+            return f'region tree {path} is {tree.leaves.shape}, image {shape}'
+        return None
+
     def transform(self, results: dict) -> dict:
         stem = osp.splitext(osp.basename(results['img_path']))[0]
         path = osp.join(self.root, 'trees', stem + '.npz')

@@ -36,9 +36,24 @@ class LoadSaliencyMask(BaseTransform):
         self.threshold = threshold
         self.as_seg_map = as_seg_map
 
+    def path_of(self, img_path: str) -> str:
+        stem = osp.splitext(osp.basename(img_path))[0]
+        return osp.join(self.mask_root, stem + self.suffix)
+
+    def check_prior(self, img_path: str, shape: tuple[int, int]
+                    ) -> str | None:
+        """What is wrong with the mask of an image of ``shape``, or None
+        (checked for every image when a run starts)."""
+        path = self.path_of(img_path)
+        mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        if mask is None:
+            return f'saliency mask missing or unreadable: {path}'
+        if mask.shape != tuple(shape):
+            return f'saliency mask {path} is {mask.shape}, image {shape}'
+        return None
+
     def transform(self, results: dict) -> dict:
-        stem = osp.splitext(osp.basename(results['img_path']))[0]
-        path = osp.join(self.mask_root, stem + self.suffix)
+        path = self.path_of(results['img_path'])
         mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         if mask is None:
             raise FileNotFoundError(f'saliency mask missing: {path} (for '

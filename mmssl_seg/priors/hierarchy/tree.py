@@ -22,6 +22,7 @@ two leaves, in one of two ways (``D_T``):
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,7 +133,8 @@ class RegionTree:
                            data['altitudes'])
         except FileNotFoundError:
             raise FileNotFoundError(f'region tree missing: {path}') from None
-        except (KeyError, OSError, EOFError, ValueError) as error:
+        except (KeyError, OSError, EOFError, ValueError,
+                zipfile.BadZipFile) as error:
             raise ValueError(f'region tree unreadable: {path} ({error})'
                              ) from None
         if len(tree.parents) != len(tree.altitudes) or \
