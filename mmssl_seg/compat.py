@@ -42,6 +42,7 @@ import importlib.util
 import os
 import os.path as osp
 import pickle
+import re
 import sys
 import types
 import warnings
@@ -239,13 +240,16 @@ def load_local_checkpoint(filename: str, map_location=None):
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
     except pickle.UnpicklingError as e:
+        said = re.sub(r'\x1b\[[0-9;]*m', '', str(e).splitlines()[0])
         raise UntrustedCheckpointError(
             f'{filename} holds objects other than tensors (a full training '
-            'checkpoint), and it is loaded with weights_only=True because it '
-            "is not in this run's own work_dir. Convert it with "
-            '`python tools/model_converters/extract_pretrained.py` into a '
-            'tensors-only file, or resume from inside its own work_dir. '
-            f'torch said: {str(e).splitlines()[0]}') from e
+            "checkpoint) and is not in this run's own work_dir, so it is "
+            'loaded with weights_only=True and refused. If you made it '
+            'yourself: pass `--trust-checkpoint` to tools/test.py, or '
+            '`--work-dir` the folder it was trained in (a run trusts its own '
+            'work_dir). Otherwise convert it into a tensors-only file with '
+            '`python tools/model_converters/extract_pretrained.py`. '
+            f'(torch: {said})') from e
 
 
 def install_checkpoint_policy() -> bool:

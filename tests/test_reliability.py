@@ -251,3 +251,51 @@ def test_a_truncated_tree_names_its_file(tmp_path):
     open(path, 'wb').write(data[:len(data) // 2])
     with pytest.raises(ValueError, match='x.npz'):
         RegionTree.load(path)
+
+
+# --------------------------------------------------------------------------- #
+# checkpoint files that are cut short, old or not checkpoints at all
+# --------------------------------------------------------------------------- #
+def test_checkpoint_readers_name_the_file_and_what_is_wrong(tmp_path):
+    import argparse
+
+    import torch
+
+    from mmssl_seg.utils.checkpoint import (CheckpointReadError,
+                                            read_checkpoint)
+    full = str(tmp_path / 'full.pth')
+    torch.save({'state_dict': {'w': torch.ones(30000)}}, full)
+    data = open(full, 'rb').read()
+    cut = str(tmp_path / 'cut.pth')
+    open(cut, 'wb').write(data[:len(data) // 2])
+    with pytest.raises(CheckpointReadError, match='cut.pth is incomplete'):
+        read_checkpoint(cut)
+    text = str(tmp_path / 'notes.pth')
+    open(text, 'w').write('hello')
+    with pytest.raises(CheckpointReadError, match='notes.pth is not a torch'):
+        read_checkpoint(text)
+    # the legacy (pre-1.6) format with harmless non-tensor objects loads
+    legacy = str(tmp_path / 'legacy.pth')
+    torch.save({'state_dict': {'w': torch.arange(3.)}, 'epoch': np.int64(3),
+                'args': argparse.Namespace(lr=0.1)}, legacy,
+               _use_new_zipfile_serialization=False)
+    loaded = read_checkpoint(legacy)
+    assert torch.equal(loaded['state_dict']['w'], torch.arange(3.))
+    assert 'not loaded' in repr(loaded['args'])  # an inert placeholder
+
+
+def test_converter_cli_names_a_cut_file_without_a_traceback(tmp_path):
+    import torch
+    full = str(tmp_path / 'full.pth')
+    torch.save({'state_dict': {'backbone.w': torch.ones(30000)}}, full)
+    data = open(full, 'rb').read()
+    open(tmp_path / 'cut.pth', 'wb').write(data[:len(data) // 2])
+    result = run_tool(sys.executable,
+                      'tools/model_converters/extract_pretrained.py',
+                      str(tmp_path / 'cut.pth'), str(tmp_path / 'out.pth'),
+                      '--target', 'configs/finetune/deeplabv3_r18-d8_1xb8-'
+                      '400_voc12mini-128x128.py')
+    assert result.returncode == 1
+    assert 'cut.pth is incomplete' in result.stdout
+    assert 'Traceback' not in result.stdout
+    assert not osp.exists(tmp_path / 'out.pth')

@@ -111,6 +111,8 @@ def test_test_tool_on_own_checkpoint_and_refusal_elsewhere(mini_run,
     assert result.returncode != 0
     assert 'UntrustedCheckpointError' in result.stdout
     assert 'extract_pretrained.py' in result.stdout
+    assert '--trust-checkpoint' in result.stdout
+    assert '--work-dir' in result.stdout and '\x1b[' not in result.stdout
 
     result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, copied,
                       '--trust-checkpoint', '--work-dir', str(tmp_path / 'wd'),
@@ -210,3 +212,14 @@ def test_readme_commands_are_the_makefile_targets():
     assert re.search(r'^test: .*\n\t\$\(PY\) -m pytest tests', makefile, re.M)
     assert re.search(r'^make test$', ci, re.M)
     assert os.access(osp.join(REPO, '.ci', 'run'), os.X_OK)
+
+
+def test_console_keeps_what_a_user_reads_and_the_log_file_the_rest(
+        mini_run):
+    lines = mini_run['log'].splitlines()
+    first = next(i for i, line in enumerate(lines) if 'Iter(train)' in line)
+    assert first < 40, '\n'.join(lines[:first])  # not ~300 lines of dumps
+    assert 'environment, config and hooks:' in mini_run['log']
+    log = _run_log(mini_run['work_dir'])
+    for dump in ('System environment:', 'Config:', 'Hooks will be executed'):
+        assert dump in log and dump not in mini_run['log']

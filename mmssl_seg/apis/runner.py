@@ -114,9 +114,12 @@ def rescale_schedule(cfg: Config, max_iters: int,
 
 
 def build_runner(cfg: Config) -> Runner:
-    """``Runner.from_cfg``, or the registered runner named by ``runner_type``."""
+    """The registered runner named by ``runner_type``, else
+    :class:`~mmssl_seg.engine.runner.QuietStartRunner` (the console keeps
+    what a user reads; the dumps go to the log file)."""
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
+        from mmssl_seg.engine.runner import QuietStartRunner
+        return QuietStartRunner.from_cfg(cfg)
     from mmseg.registry import RUNNERS
     return RUNNERS.build(cfg)
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os.path as osp
+import pickle
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -57,21 +60,50 @@ class _Inert:
         return '<non-tensor object, not loaded>'
 
 
+class CheckpointReadError(ValueError):
+    """A checkpoint file that is cut short or not a torch checkpoint."""
+
+
 def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
-    """Load any checkpoint file without running code it names.
+    """Load any checkpoint file (zip or legacy format) without running code
+    it names.
 
     Tensors-only files load as they are. In a full training checkpoint every
-    object outside torch's ``weights_only`` allow-list becomes an inert
-    placeholder; tensors and plain containers come back intact.
+    object outside torch's ``weights_only`` allow-list (``HistoryBuffer``,
+    numpy scalars, an ``argparse.Namespace``) becomes an inert placeholder;
+    tensors and plain containers come back intact. A file cut short or not
+    written by ``torch.save`` raises :class:`CheckpointReadError` naming it.
     """
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'checkpoint not found: {path}') from None
-    except Exception:  # noqa: BLE001 - retried below with placeholders
-        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    with torch.serialization.safe_globals([(_Inert, name) for name in unsafe]):
-        return torch.load(path, map_location=map_location, weights_only=True)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    with open(path, 'rb') as f:
+        is_zip = f.read(4) == b'PK\x03\x04'
+    if is_zip and not zipfile.is_zipfile(path):
+        raise CheckpointReadError(
+            f'checkpoint {path} is incomplete: the file ends before its zip '
+            'directory (cut short, e.g. by a kill while it was saved)')
+    placeholders: list[str] = []
+    for _ in range(256):  # one unknown global more per attempt
+        try:
+            with torch.serialization.safe_globals(
+                    [(_Inert, name) for name in placeholders]):
+                return torch.load(path, map_location=map_location,
+                                  weights_only=True)
+        except pickle.UnpicklingError as error:
+            found = re.search(r'Unsupported global: GLOBAL (\S+)',
+                              str(error))
+            if found is None:
+                raise CheckpointReadError(
+                    f'{path} is not a readable torch checkpoint: '
+                    f'{str(error).splitlines()[0][:200]}') from None
+            placeholders.append(found.group(1))
+        except (RuntimeError, OSError, EOFError, ValueError, KeyError,
+                IndexError) as error:  # what torch raises on other bytes
+            detail = (str(error).splitlines() or [''])[0][:200]
+            raise CheckpointReadError(
+                f'{path} is not a torch checkpoint (torch.load: '
+                f'{type(error).__name__} {detail})') from None
+    raise CheckpointReadError(f'{path}: too many non-tensor objects')
 
 
 def state_dict_of(checkpoint: Mapping) -> dict[str, torch.Tensor]:

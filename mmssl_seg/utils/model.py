@@ -106,7 +106,7 @@ def load_model(config, checkpoint: str | None,
     """
     model = build_model(config)
     if checkpoint is None:
-        model.init_weights()
+        quiet_init(model)
     else:
         parts = feature_parts(model, kind) if required is None else required
         load_weights(model, checkpoint, parts, allow_missing=allow_missing)
@@ -131,3 +131,18 @@ def preprocess(model: nn.Module, images: Sequence[torch.Tensor]
     if getattr(pre, '_enable_normalize', False):
         x = (x - pre.mean.view(1, -1, 1, 1)) / pre.std.view(1, -1, 1, 1)
     return x
+
+
+def quiet_init(model: nn.Module) -> None:
+    """``model.init_weights()`` without mmengine's line per parameter on the
+    console (hundreds of lines for a random-init baseline)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)

@@ -19,7 +19,8 @@ import argparse
 import sys
 
 from mmssl_seg.utils.checkpoint import (DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS,
-                                        KeyMismatchError, extract_pretrained)
+                                        CheckpointReadError, KeyMismatchError,
+                                        extract_pretrained)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
             source_layout=args.source_layout,
             new_layers=args.new_layers, allow_missing=args.allow_missing,
             allow_unexpected=args.allow_unexpected)
-    except KeyMismatchError as e:
+    except (KeyMismatchError, CheckpointReadError, FileNotFoundError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     print(f'{"part":<14}{"from":<34}{"layout":<40}{"tensors":>8}'
