@@ -249,7 +249,7 @@ def load_local_checkpoint(filename: str, map_location=None):
             '`--work-dir` the folder it was trained in (a run trusts its own '
             'work_dir). Otherwise convert it into a tensors-only file with '
             '`python tools/model_converters/extract_pretrained.py`. '
-            f'(torch: {said})') from e
+            f'(torch: {said})') from None
 
 
 def install_checkpoint_policy() -> bool:
