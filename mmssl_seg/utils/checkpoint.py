@@ -82,8 +82,12 @@ def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
         raise CheckpointReadError(
             f'checkpoint {path} is incomplete: the file ends before its zip '
             'directory (cut short, e.g. by a kill while it was saved)')
-    placeholders: list[str] = []
-    for _ in range(256):  # one unknown global more per attempt
+    # zip files list their globals; for the legacy format each refusal
+    # names the next one
+    placeholders = list(
+        torch.serialization.get_unsafe_globals_in_checkpoint(path)) \
+        if is_zip else []
+    for _ in range(256):
         try:
             with torch.serialization.safe_globals(
                     [(_Inert, name) for name in placeholders]):
@@ -92,11 +96,14 @@ def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
         except pickle.UnpicklingError as error:
             found = re.search(r'Unsupported global: GLOBAL (\S+)',
                               str(error))
-            if found is None:
+            name = found and found.group(1)
+            if name and '.' not in name:  # torch names builtins bare
+                name = f'builtins.{name}'
+            if not name or name in placeholders:
                 raise CheckpointReadError(
                     f'{path} is not a readable torch checkpoint: '
                     f'{str(error).splitlines()[0][:200]}') from None
-            placeholders.append(found.group(1))
+            placeholders.append(name)
         except (RuntimeError, OSError, EOFError, ValueError, KeyError,
                 IndexError) as error:  # what torch raises on other bytes
             detail = (str(error).splitlines() or [''])[0][:200]
