@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 
 class PixelMeta(NamedTuple):
@@ -23,39 +22,126 @@ class PixelMeta(NamedTuple):
     pixel: torch.Tensor
 
 
-def _chunk_terms(anchors: torch.Tensor, candidates: torch.Tensor,
-                 a_meta: Sequence[torch.Tensor],
-                 c_meta: Sequence[torch.Tensor], temperature: float,
-                 weights: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Weighted loss sum, weight sum and counts of one chunk of anchors."""
+def _chunk_pairs(a_meta: Sequence[torch.Tensor],
+                 c_meta: Sequence[torch.Tensor], weights: torch.Tensor
+                 ) -> tuple[torch.Tensor, ...]:
+    """The pairs of one chunk of anchors with every candidate: positive and
+    negative masks, the confidence weight of every positive pair (0
+    elsewhere), the rows that take part, and the counts."""
     a_label, a_sp, a_img, a_pix = a_meta
     c_label, c_sp, c_img, c_pix = c_meta
-    logits = anchors @ candidates.T / temperature  # chunk x M
     valid = (a_label[:, None] >= 0) & (c_label[None] >= 0) & (
         a_pix[:, None] != c_pix[None])
     same = a_label[:, None] == c_label[None]
     positive = valid & same
     negative = valid & ~same
-    has_neg = negative.any(1)
+    has_pos, has_neg = positive.any(1), negative.any(1)
+    used = has_neg & has_pos
+    positive &= used[:, None]
+    same_image = a_img[:, None] == c_img[None]
+    level = torch.where(same_image & (a_sp[:, None] == c_sp[None]), 0,
+                        torch.where(same_image, 1, 2))  # P0, P1, P2
+    w = weights[level] * positive
+    counts = torch.stack([
+        (positive & (level == k)).sum() for k in range(3)
+    ] + [(~has_pos).sum(), (has_pos & ~has_neg).sum()])
+    return negative, has_neg, w, counts
+
+
+def _chunk_terms(anchors: torch.Tensor, candidates: torch.Tensor,
+                 a_meta: Sequence[torch.Tensor],
+                 c_meta: Sequence[torch.Tensor], temperature: float,
+                 weights: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Weighted loss sum, weight sum and counts of one chunk of anchors, by
+    autograd (the dense reference form)."""
+    negative, has_neg, w, counts = _chunk_pairs(a_meta, c_meta, weights)
+    logits = anchors @ candidates.T / temperature  # chunk x M
     # log sum_n exp(v.v-/tau); rows without a negative are unused, and get
     # a finite stand-in (an all -inf logsumexp would give NaN gradients)
     lse_neg = torch.logsumexp(
         logits.masked_fill(~negative & has_neg[:, None], -float('inf')),
         dim=1)
-    has_pos = positive.any(1)
-    used = has_neg & has_pos
-    positive = positive & used[:, None]
-    same_image = a_img[:, None] == c_img[None]
-    level = torch.where(same_image & (a_sp[:, None] == c_sp[None]), 0,
-                        torch.where(same_image, 1, 2))  # P0, P1, P2
-    w = weights[level] * positive
     # eq. 1: -log(e^p / (e^p + sum_n e^n)) = softplus(lse_neg - p)
     per_pair = F.softplus(lse_neg[:, None] - logits)
-    loss_sum = (per_pair * w).sum()
-    counts = torch.stack([
-        (positive & (level == k)).sum() for k in range(3)
-    ] + [(~has_pos).sum(), (has_pos & ~has_neg).sum()])
-    return loss_sum, w.sum(), counts
+    return (per_pair * w).sum(), w.sum(), counts
+
+
+class _ChunkedContrast(torch.autograd.Function):
+    """Eqs. 1-2 over anchor chunks with the gradients computed in the same
+    pass, in closed form (no second pass, no stored logits).
+
+    With ``z = a.c / tau``, ``lse_i = log sum_{n in N(i)} e^{z_in}`` and the
+    total weight ``W``, the loss ``sum_ij w_ij softplus(lse_i - z_ij) / W``
+    has ``dL/dz_ij = -w_ij sigmoid(lse_i - z_ij) / W`` for a positive pair
+    and ``e^{z_in - lse_i} sum_{k in P(i)} w_ik sigmoid(lse_i - z_ik) / W``
+    for a negative one; then ``dL/da = G c / tau`` and ``dL/dc = G^T a /
+    tau``. Positive pairs are handled as a list (a few % of the pairs), the
+    negatives as one masked array; only the ``N x C`` and ``M x C``
+    gradients are kept.
+    """
+
+    @staticmethod
+    def forward(ctx, anchors, candidates, temperature, weights, chunk_size,
+                *meta):
+        a_label, a_sp, a_img, a_pix = meta[:4]
+        c_label, c_sp, c_img, c_pix = meta[4:]
+        need_a, need_c = ctx.needs_input_grad[:2]
+        grad_a = torch.zeros_like(anchors)
+        grad_c = torch.zeros_like(candidates)
+        loss_sum = anchors.new_zeros(())
+        weight_sum = anchors.new_zeros(())
+        counts = torch.zeros(5, dtype=torch.long, device=anchors.device)
+        c_ok = c_label >= 0
+        for start in range(0, len(anchors), chunk_size):
+            part = slice(start, start + chunk_size)
+            a = anchors[part]
+            valid = ((a_label[part] >= 0)[:, None] & c_ok[None]) & (
+                a_pix[part][:, None] != c_pix[None])
+            same = a_label[part][:, None] == c_label[None]
+            negative = valid & ~same
+            same &= valid  # the positives
+            has_pos, has_neg = same.any(1), negative.any(1)
+            same &= (has_pos & has_neg)[:, None]
+            rows, cols = same.nonzero(as_tuple=True)
+            del same, valid
+            same_image = a_img[part][rows] == c_img[cols]
+            same_sp = same_image & (a_sp[part][rows] == c_sp[cols])
+            w = torch.where(same_sp, weights[0], torch.where(
+                same_image, weights[1], weights[2]))  # P0, P1, P2
+            counts += torch.stack([
+                same_sp.sum(), (same_image & ~same_sp).sum(),
+                (~same_image).sum(), (~has_pos).sum(),
+                (has_pos & ~has_neg).sum()])
+            z = a @ candidates.T / temperature
+            margin = -z[rows, cols]
+            z.masked_fill_(~negative, -float('inf'))
+            del negative
+            lse = torch.logsumexp(z, dim=1)
+            lse = torch.where(has_neg, lse, torch.zeros_like(lse))
+            margin += lse[rows]
+            loss_sum += (F.softplus(margin) * w).sum()
+            weight_sum += w.sum()
+            pull = torch.sigmoid(margin) * w  # -W dL/dz of the positives
+            grad = z.sub_(lse[:, None]).exp_()  # e^{z - lse}, 0 elsewhere
+            grad.mul_(torch.zeros_like(lse).index_add_(0, rows, pull)[:,
+                                                                      None])
+            grad.index_put_((rows, cols), -pull, accumulate=True)
+            if need_a:
+                grad_a[part] = grad @ candidates
+            if need_c:  # bank candidates need none
+                grad_c.addmm_(grad.T, a)
+            del z, grad
+        scale = 1.0 / (temperature * weight_sum.clamp(min=1e-12))
+        ctx.save_for_backward(grad_a * scale, grad_c * scale)
+        loss = loss_sum / weight_sum.clamp(min=1e-12)
+        ctx.mark_non_differentiable(counts)
+        return loss, counts
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_counts):
+        grad_a, grad_c = ctx.saved_tensors
+        return (grad_a * grad_loss, grad_c * grad_loss, None, None, None,
+                *([None] * 8))
 
 
 @MODELS.register_module()
@@ -77,11 +163,12 @@ class AuxLabelContrastLoss(nn.Module):
     Anchors without a positive or without a negative take no part (they are
     counted); with no pair at all the loss is 0 with a zero gradient.
 
-    Memory: anchors are processed ``chunk_size`` at a time and each chunk's
-    ``chunk x candidates`` logits are recomputed in backward (activation
-    checkpointing) instead of kept, so peak memory grows with the chunk, not
-    with the 10k x 40k pairs. Values and gradients equal the dense
-    computation (``chunk_size=None``).
+    Memory and time: anchors are processed ``chunk_size`` at a time and each
+    chunk's gradients with respect to anchors and candidates are computed in
+    closed form in the same pass as its loss (:class:`_ChunkedContrast`), so
+    only the ``chunk x candidates`` arrays of one chunk live at a time and
+    backward is a multiplication. Values and gradients equal the dense
+    autograd computation (``chunk_size=None``).
 
     Args:
         temperature: tau (0.07).
@@ -120,23 +207,18 @@ class AuxLabelContrastLoss(nn.Module):
             anchors without a positive / without a negative.
         """
         weights = self.weights.to(anchors.dtype)
-        step = self.chunk_size or len(anchors)
-        loss_sum = anchors.sum() * 0.0  # a graph even without anchors
-        weight_sum = anchors.new_zeros(())
-        counts = torch.zeros(5, dtype=torch.long, device=anchors.device)
-        for start in range(0, len(anchors), step):
-            part = slice(start, start + step)
-            args = (anchors[part], candidates, [m[part] for m in anchor_meta],
-                    list(candidate_meta), self.temperature, weights)
-            if self.chunk_size and torch.is_grad_enabled() and (
-                    anchors.requires_grad or candidates.requires_grad):
-                terms = checkpoint(_chunk_terms, *args, use_reentrant=False)
-            else:
-                terms = _chunk_terms(*args)
-            loss_sum = loss_sum + terms[0]
-            weight_sum = weight_sum + terms[1].detach()
-            counts += terms[2]
-        loss = loss_sum / weight_sum.clamp(min=1e-12)
+        if self.chunk_size:
+            loss, counts = _ChunkedContrast.apply(
+                anchors, candidates, self.temperature, weights,
+                self.chunk_size, *anchor_meta, *candidate_meta)
+            # a graph even without anchors (DDP, the optimizer expect one)
+            loss = loss + anchors.sum() * 0.0
+        else:
+            loss_sum, weight_sum, counts = _chunk_terms(
+                anchors, candidates, list(anchor_meta), list(candidate_meta),
+                self.temperature, weights)
+            loss = loss_sum / weight_sum.detach().clamp(min=1e-12)
+            loss = loss + anchors.sum() * 0.0
         stats = dict(zip(('pairs_p0', 'pairs_p1', 'pairs_p2',
                           'anchors_without_positive',
                           'anchors_without_negative'), counts.tolist()))
