@@ -135,13 +135,18 @@ def test_fit_takes_every_pixel_unless_memory_bounds_it():
     every = sum(colour_features(cv2.imread(p)).shape[1:].numel()
                 for _, p in images)
     points, info = sample_points(images, colour_features)
-    assert len(points) == every and info == {'per_image': None,
-                                             'bounded': False, 'failed': {}}
+    assert len(points) == every and info['per_image'] is None
+    assert not info['bounded'] and info['failed'] == {}
+    for stem, path in images:  # each image whole, where it lies
+        start, c, h, w = info['whole'][stem]
+        feature = colour_features(cv2.imread(path))
+        np.testing.assert_array_equal(
+            points[start:start + h * w], feature.flatten(1).T.numpy())
     # room for 300 3-d points: 100 from each image
     points, info = sample_points(images, colour_features,
                                  fit_memory_gb=300 * 3 * 4 / 2**30)
-    assert len(points) == 300 and info == {'per_image': 100,
-                                           'bounded': True, 'failed': {}}
+    assert len(points) == 300 and info['per_image'] == 100
+    assert info['bounded'] and info['whole'] == {}
     first = colour_features(cv2.imread(images[0][1])).flatten(1).T.numpy()
     rows = {tuple(r) for r in first}
     assert all(tuple(r) in rows for r in points[:100])  # image order kept
@@ -164,6 +169,8 @@ def test_rerun_skips_and_other_parameters_are_refused(labelled):
 
 
 def test_shards_after_one_fit_equal_labelling_at_once(labelled, tmp_path):
+    """Labelling in the fit's process reuses its features; labelling in
+    other processes computes them: the same files."""
     images, out, _, _ = labelled
     sharded = str(tmp_path / 'sharded')
     with pytest.raises(FileNotFoundError, match='centres.npz'):

@@ -68,14 +68,18 @@ def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
     random share of every image.
 
     Returns:
-        ``P x C`` float32 points and ``{'per_image', 'bounded', 'failed'}``:
-        the share per image (None: all pixels), whether a bound cut any
-        image, and the unreadable images skipped (raised with ``strict``).
+        ``P x C`` float32 points and ``{'per_image', 'bounded', 'failed',
+        'whole'}``: the share per image (None: all pixels), whether a bound
+        cut any image, the unreadable images skipped (raised with
+        ``strict``), and where each image taken whole lies in the points
+        (``stem -> (first row, C, h, w)``, so labelling reuses its
+        features instead of computing them again).
     """
     if fit_memory_gb is None:
         fit_memory_gb = physical_memory_gb() / 2
     rng = np.random.default_rng(seed)
     buffer, filled, quota, bounded, failed = None, 0, None, False, {}
+    whole = {}
     for stem, path in track(images, description='features (fit sample)'):
         try:
             image = read_image(path)
@@ -84,7 +88,8 @@ def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
                 raise
             failed[stem] = str(error)
             continue
-        flat = extractor(image).flatten(1).T.numpy()
+        feature = extractor(image)
+        flat = feature.flatten(1).T.numpy()
         if buffer is None:  # the bound in points, from the feature width
             budget = int(fit_memory_gb * 2**30 // (4 * flat.shape[1]))
             if max_points is not None:
@@ -96,13 +101,16 @@ def sample_points(images: Sequence[tuple[str, str]], extractor: Callable,
         if len(flat) > quota:
             flat = flat[rng.choice(len(flat), quota, replace=False)]
             bounded = True
+        else:
+            whole[stem] = (filled, *feature.shape)
         buffer[filled:filled + len(flat)] = flat
         filled += len(flat)
     if buffer is None:
         raise ImageReadError(f'no readable image among {len(images)}: '
                              f'{list(failed.values())[:3]}')
     return buffer[:filled], {'per_image': quota if bounded else None,
-                             'bounded': bounded, 'failed': failed}
+                             'bounded': bounded, 'failed': failed,
+                             'whole': whole}
 
 
 def nearest_centre(points: torch.Tensor, centres: np.ndarray
@@ -138,8 +146,12 @@ def fit_centres(images: Sequence[tuple[str, str]], extractor: Callable,
     points, info = sample_points(sample, extractor, max_points,
                                  fit_memory_gb, seed, strict)
     centres, threshold = fit_on_points(points, k, drop, seed)
+    whole = info.pop('whole')
+    features = {stem: torch.from_numpy(points[start:start + h * w]).T.reshape(
+        c, h, w) for stem, (start, c, h, w) in whole.items()}
     return {'centres': centres, 'threshold': threshold,
-            'sample': [s for s, _ in sample], 'points': len(points), **info}
+            'sample': [s for s, _ in sample], 'points': len(points),
+            'features': features, **info}
 
 
 def superpixels(image: np.ndarray, size: int = 16,
@@ -186,12 +198,16 @@ def labels_from_feature(feature: torch.Tensor, centres: np.ndarray,
 
 def label_image(image: np.ndarray, extractor: Callable, centres: np.ndarray,
                 threshold: float, superpixel_size: int = 16,
-                compactness: float = 10.0
+                compactness: float = 10.0,
+                feature: torch.Tensor | None = None
                 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Auxiliary labels and superpixels of one image (the label stage)."""
+    """Auxiliary labels and superpixels of one image (the label stage);
+    ``feature``: the image's features when already computed (the fit)."""
     segments = superpixels(image, superpixel_size, compactness)
-    voted, dropped = labels_from_feature(extractor(image), centres,
-                                         threshold, segments)
+    if feature is None:
+        feature = extractor(image)
+    voted, dropped = labels_from_feature(feature, centres, threshold,
+                                         segments)
     return voted, segments, {
         'dropped': dropped,
         'unlabelled': float((voted == IGNORE).mean()),
@@ -235,6 +251,7 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                   seed=seed)
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     centres_path = osp.join(out_dir, 'centres.npz')
+    computed = {}  # features the fit computed in this process, by stem
     if osp.isfile(centres_path):
         # the manifest above refused other parameters; centres.json says
         # what made these centres (a folder of an older version may lack a
@@ -256,7 +273,7 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
         fit = fit_centres(images, extractor, k, sample_images, max_points,
                           fit_memory_gb, drop, seed, strict)
         centres, threshold = fit['centres'], fit['threshold']
-        fit_failed = fit['failed']
+        fit_failed, computed = fit['failed'], fit['features']
         with atomic_path(centres_path) as tmp:
             with open(tmp, 'wb') as f:
                 np.savez(f, centres=centres, threshold=threshold)
@@ -283,9 +300,9 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                 raise
             manifest.entries[stem] = dict(failed=str(error), image=path)
             continue
-        labels, segments, info = label_image(image, extractor,
-                                             centres, threshold,
-                                             superpixel_size, compactness)
+        labels, segments, info = label_image(
+            image, extractor, centres, threshold, superpixel_size,
+            compactness, feature=computed.pop(stem, None))
         if segments.max() > np.iinfo(np.uint16).max:
             raise ValueError(f'{path}: {segments.max() + 1} superpixels do '
                              'not fit a 16-bit PNG; raise --superpixel-size')
