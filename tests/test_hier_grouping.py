@@ -544,3 +544,45 @@ def test_class_balanced_boundary_loss_matches_hed_eq_2():
                                torch.autograd.grad(reference, score)[0])
     empty = ClassBalancedBoundaryLoss()(score, torch.full_like(label, 255))
     assert empty.item() == 0
+
+
+def test_exact_matcher_finds_the_maximum_one_to_one_matching():
+    """Predicted A reaches annotated X and Y, predicted B only X: matching
+    A-X first leaves B alone; the maximum matching pairs A-Y and B-X."""
+    from mmssl_seg.evaluation.functional.bsds import exact_match
+    pred = np.zeros((40, 40), bool)
+    gt = np.zeros((40, 40), bool)
+    pred[20, 20] = pred[20, 22] = True  # A, B
+    gt[20, 21] = gt[20, 19] = True  # X, Y; radius 1.5 px below
+    match_p, match_g = exact_match(pred, gt, max_dist=1.5 / np.hypot(40, 40))
+    assert match_p.sum() == match_g.sum() == 2
+    far = np.zeros_like(gt)
+    far[5, 5] = True
+    match_p, match_g = exact_match(pred, far, max_dist=1.5 / np.hypot(40, 40))
+    assert match_p.sum() == match_g.sum() == 0
+    chain = np.zeros_like(gt)
+    chain[20, 21] = True  # both predicted pixels reach only this one
+    pred2 = np.zeros_like(pred)
+    pred2[20, 20] = pred2[20, 22] = True
+    match_p, match_g = exact_match(pred2, chain,
+                                   max_dist=1.5 / np.hypot(40, 40))
+    assert match_p.sum() == match_g.sum() == 1  # one to one
+
+
+def test_thresholds_with_the_same_map_are_scored_once_and_alike():
+    from mmssl_seg.evaluation.functional.bsds import boundary_counts
+    from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth
+    stem, _ = bsds_image('val', 0)
+    boundaries, _ = read_bsds_ground_truth(
+        osp.join(BSDS, 'groundTruth', 'val', stem + '.mat'))
+    from mmssl_seg.priors.hierarchy import read_ucm2
+    strength = read_ucm2(osp.join(BSDS, 'ucm2_gpb', 'val',
+                                  stem + '.mat'))[2::2, 2::2]
+    thresholds = np.linspace(0.3, 0.9, 13)
+    together = boundary_counts(strength, boundaries, thresholds,
+                               matcher='exact')
+    alone = np.stack([boundary_counts(strength, boundaries, [t],
+                                      matcher='exact')[0]
+                      for t in thresholds])
+    np.testing.assert_array_equal(together, alone)
+    assert len({tuple(r) for r in together}) < len(thresholds)  # shared

@@ -5,6 +5,7 @@ segmentation covering, next to the published gPb-OWT-UCM numbers.
         [--gt-dir ../shared/data/bsds500/groundTruth/test]
         [--reference ../shared/data/bsds500/ucm2_gpb/test_eval]
         [--thresholds 99] [--workers 2] [--limit N] [--name NAME]
+        [--matcher official|exact]
         [--out-dir UCM_DIR/..]
 
 UCM_DIR holds ucm2 maps: make_hierarchies.py's OUT_DIR/ucm2 (PNG) or the
@@ -35,12 +36,16 @@ def main(argv=None) -> None:
     parser.add_argument('--thresholds', type=int, default=99)
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--limit', type=int)
+    parser.add_argument('--matcher', choices=['official', 'exact'],
+                        default='official',
+                        help="official: the benchmark's correspondPixels; "
+                        'exact: maximum matching, much faster')
     parser.add_argument('--name', help='row name (default: UCM_DIR)')
     parser.add_argument('--out-dir')
     args = parser.parse_args(argv)
     start = time.time()
     result = evaluate_hierarchies(args.ucm_dir, args.gt_dir, args.thresholds,
-                                  args.workers, args.limit)
+                                  args.workers, args.limit, args.matcher)
     result['ucm_dir'] = args.ucm_dir
     result['gt_dir'] = args.gt_dir
     seconds = time.time() - start

@@ -44,9 +44,11 @@ class _ImageScore:
     """:func:`score_ucm2` of one ``(stem, ucm2 path)`` (picklable for
     workers)."""
 
-    def __init__(self, gt_dir: str, thresholds: np.ndarray) -> None:
+    def __init__(self, gt_dir: str, thresholds: np.ndarray,
+                 matcher: str = 'official') -> None:
         self.gt_dir = gt_dir
         self.thresholds = thresholds
+        self.matcher = matcher
 
     def __call__(self, item: tuple[str, str]) -> tuple[np.ndarray, list]:
         from mmssl_seg.priors.hierarchy import read_ucm2
@@ -55,7 +57,7 @@ class _ImageScore:
             osp.join(self.gt_dir, stem + '.mat'))
         try:
             return score_ucm2(read_ucm2(path), boundaries, segments,
-                              self.thresholds)
+                              self.thresholds, self.matcher)
         except ValueError as error:
             raise ValueError(f'{path}: {error}') from None
 
@@ -63,7 +65,8 @@ class _ImageScore:
 def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
                          thresholds: Sequence[float] | int = 99,
                          workers: int = 1,
-                         limit: int | None = None) -> dict:
+                         limit: int | None = None,
+                         matcher: str = 'official') -> dict:
     """Every ``ucm2`` of ``ucm_dir`` (``.png`` or ``.mat``) that has ground
     truth in ``gt_dir``.
 
@@ -71,6 +74,9 @@ def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
         thresholds: The thresholds, or their number (evenly spaced in
             (0, 1) as the benchmark's ``nthresh``).
         limit: Only the first images (sorted by name), for quick checks.
+        matcher: ``official`` (the benchmark's ``correspondPixels``) or
+            ``exact`` (maximum matching; see
+            :mod:`mmssl_seg.evaluation.functional.bsds`).
     """
     if isinstance(thresholds, int):
         thresholds = np.linspace(0, 1, thresholds + 2)[1:-1]
@@ -86,10 +92,11 @@ def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
                                 f'{gt_dir}')
     counts, covers = [], []
     for one_counts, one_covers in parallel_map(
-            _ImageScore(gt_dir, thresholds), items, workers,
+            _ImageScore(gt_dir, thresholds, matcher), items, workers,
             'BSDS benchmark'):
         counts.append(one_counts)
         covers.append(one_covers)
     result = summarise_hierarchies(counts, covers, thresholds)
     result['thresholds'] = len(thresholds)
+    result['matcher'] = matcher
     return result
