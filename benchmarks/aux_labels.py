@@ -19,11 +19,11 @@ import time
 import numpy as np
 import torch
 
-from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.aux_labels import MultiScaleExtractor, label_image
 from mmssl_seg.priors.aux_labels.generate import sample_points
 from mmssl_seg.utils.io import read_image
-from mmssl_seg.utils.model import load_model
+from mmssl_seg.models.builder import load_model
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from mmssl_seg.models.utils import sample_tree_pairs
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
-                                        tree_from_hierarchy, ucm_tree)
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, tree_from_hierarchy, ucm_tree)
+from mmssl_seg.structures import RegionTree
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BSDS = osp.join(osp.dirname(REPO), 'shared/data/bsds500/images/val')

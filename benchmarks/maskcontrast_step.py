@@ -26,7 +26,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from mmssl_seg.models.losses import mask_prototypes
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.models.builder import build_model
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')

@@ -1,5 +1,5 @@
 """Seconds per pretraining iteration of each method's mini config on this
-machine: what ``mmssl_seg/benchmark/suite.py`` turns a wall-clock budget into
+machine: what ``mmssl_seg/suite/suite.py`` turns a wall-clock budget into
 iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
 
     python benchmarks/pretrain_speed.py [--iters 12] [--skip 2]
@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from mmssl_seg.benchmark.suite import PRETRAIN_CONFIGS
+from mmssl_seg.suite.suite import PRETRAIN_CONFIGS
 from mmssl_seg.utils.io import write_json
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -17,7 +17,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, TRANSFORMS
 
 from mmssl_seg.priors.aux_labels import make_aux_labels
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.models.builder import build_model
 from tests.conftest import MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini
 from tests.test_aux_labels import colour_features
 
@@ -183,7 +183,7 @@ def test_all_ignored_labels_give_a_zero_loss(mini_cfg):
 
 
 def test_hand_off_into_stock_deeplabv3(mini_cfg, tmp_path):
-    from mmssl_seg.utils.checkpoint import extract_pretrained
+    from mmssl_seg.models.converter import extract_pretrained
     model = build_model(mini_cfg)
     src = str(tmp_path / 'aux.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)

@@ -7,11 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, REMAPS,
-                                        KeyMismatchError, choose_remap,
-                                        extract_parts, extract_pretrained,
-                                        read_checkpoint, state_dict_of)
-from mmssl_seg.utils.model import (IncompleteWeightsError, build_model,
+from mmssl_seg.models.converter import extract_pretrained
+from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, REMAPS, KeyMismatchError, choose_remap, extract_parts, read_checkpoint, state_dict_of)
+from mmssl_seg.models.builder import (IncompleteWeightsError, build_model,
                                     load_weights)
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 

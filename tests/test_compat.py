@@ -139,7 +139,7 @@ def test_tensors_only_checkpoint_loads_anywhere(tmp_path):
 
 
 def test_runner_trusts_only_its_own_work_dir(mini_run, tmp_path):
-    from mmssl_seg.apis import build_runner, load_config
+    from mmssl_seg.engine.runner import build_runner, load_config
     own = build_runner(load_config(MINI_DEEPLAB, mini_run['work_dir']))
     own.load_checkpoint(mini_run['checkpoint'])  # a full checkpoint: fine
 

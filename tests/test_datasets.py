@@ -14,7 +14,7 @@ from mmssl_seg.datasets import (NYUv2SegDataset, TextureMosaicDataset,
                                 build_texture_mosaics)
 from mmssl_seg.datasets.label_splits import make_label_splits
 from mmssl_seg.datasets.texture_mosaic import _crop
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.models.builder import build_model
 from tests.conftest import MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini
 
 init_default_scope('mmseg')

@@ -21,7 +21,8 @@ from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from mmssl_seg.evaluation.features import build_eval_dataset, dense_features
+from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.models.builder import dense_features
 from mmssl_seg.evaluation.metrics import SegmentIoUMetric
 from mmssl_seg.evaluation.protocols.clustering import (SaliencyMasks,
                                                        object_kmeans,
@@ -30,7 +31,7 @@ from mmssl_seg.evaluation.protocols.linear_probe import encoder_config
 from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
 from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
-from mmssl_seg.utils.model import load_model
+from mmssl_seg.models.builder import load_model
 from tests.conftest import (MINI_DEEPLAB, REPO, SHARED_DATA, VOC12_MINI,
                             needs_voc12_mini, quick_options, run_tool)
 
@@ -496,7 +497,7 @@ def test_cli_linear_probe_picks_on_heldout_not_val(tmp_path):
     chosen = report['sweep'][f'{report["chosen_lr"]:g}']
     assert chosen['heldout_mIoU'] == best  # chosen on held-out, ties: first
     # the reported val score is the chosen probe's on the first 6 val images
-    from mmssl_seg.evaluation.features import build_eval_dataset
+    from mmssl_seg.datasets.builder import build_eval_dataset
     from mmssl_seg.models.segmentors import LinearProbe
     from mmssl_seg.utils.checkpoint import read_checkpoint, state_dict_of
     probe = LinearProbe(encoder=encoder_config(MINI_DEEPLAB),
@@ -575,7 +576,7 @@ def test_features_refuse_unknown_kinds(random_model):
 @pytest.fixture(scope='module')
 def foreign_checkpoints(tmp_path_factory):
     """A MaskContrast checkpoint, a VGG16 M&M checkpoint and an empty one."""
-    from mmssl_seg.utils.model import build_model
+    from mmssl_seg.models.builder import build_model
     root = tmp_path_factory.mktemp('foreign')
     paths = {}
     for name, config in (('maskcontrast', 'configs/maskcontrast/maskcontrast_'
@@ -597,8 +598,8 @@ MASKC = 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py'
 @pytest.mark.parametrize('feature', ['embedding', 'decoder', 'backbone'])
 def test_loader_refuses_weights_that_leave_features_random(
         foreign_checkpoints, feature):
-    from mmssl_seg.utils.model import IncompleteWeightsError
-    from mmssl_seg.utils.model import load_model as load
+    from mmssl_seg.models.builder import IncompleteWeightsError
+    from mmssl_seg.models.builder import load_model as load
     for checkpoint in (foreign_checkpoints['maskcontrast'],
                        foreign_checkpoints['empty']):
         with pytest.raises(IncompleteWeightsError, match='random init'):

@@ -21,9 +21,10 @@ from mmseg.registry import DATASETS
 
 from mmssl_seg.models.losses import GroupingContrastLoss
 from mmssl_seg.models.utils import map_between_views, sample_tree_pairs
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, RegionTree,
-                                        hierarchy, make_hierarchies)
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, hierarchy,
+                                        make_hierarchies)
+from mmssl_seg.structures import RegionTree
+from mmssl_seg.models.builder import build_model
 from tests.conftest import (REPO, SHARED_DATA, VOC12_MINI, needs_voc12_mini,
                             run_tool)
 
@@ -219,7 +220,7 @@ def test_bsds_benchmark_scores_ground_truth_as_perfect_and_noise_low():
     noise = np.random.default_rng(0).random(boundaries[0].shape) > 0.9
     counts = boundary_counts(noise.astype(float), boundaries, thresholds)
     noise_ods = summarise_boundaries(counts[None], thresholds)['ODS']
-    from mmssl_seg.priors.hierarchy import read_ucm2
+    from mmssl_seg.structures import read_ucm2
     gpb = read_ucm2(osp.join(BSDS, 'ucm2_gpb', 'val', stem + '.mat'))
     levels = np.linspace(0.05, 0.95, 7)
     counts = boundary_counts(gpb[2::2, 2::2], boundaries, levels)
@@ -446,7 +447,7 @@ def test_training_step_and_exact_resume(mini_cfg):
 
 
 def test_hand_off_into_the_frozen_aspp_evaluation(mini_cfg, tmp_path):
-    from mmssl_seg.utils.checkpoint import extract_pretrained
+    from mmssl_seg.models.converter import extract_pretrained
     model = build_model(mini_cfg)
     source = str(tmp_path / 'pretrain.pth')
     torch.save({'state_dict': model.state_dict()}, source)
@@ -575,7 +576,7 @@ def test_thresholds_with_the_same_map_are_scored_once_and_alike():
     stem, _ = bsds_image('val', 0)
     boundaries, _ = read_bsds_ground_truth(
         osp.join(BSDS, 'groundTruth', 'val', stem + '.mat'))
-    from mmssl_seg.priors.hierarchy import read_ucm2
+    from mmssl_seg.structures import read_ucm2
     strength = read_ucm2(osp.join(BSDS, 'ucm2_gpb', 'val',
                                   stem + '.mat'))[2::2, 2::2]
     thresholds = np.linspace(0.3, 0.9, 13)

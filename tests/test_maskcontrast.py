@@ -11,8 +11,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, extract_pretrained,
-                                        read_checkpoint, state_dict_of)
+from mmssl_seg.models.converter import extract_pretrained
+from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, read_checkpoint,
+                                        state_dict_of)
 from tests.conftest import (MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini,
                             run_tool)
 
@@ -106,7 +107,7 @@ def test_no_gradient_reaches_the_key_encoder(saliency_dir):
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
-    from mmssl_seg.utils.model import build_model
+    from mmssl_seg.models.builder import build_model
     os.environ['SALIENCY_DIR'] = saliency_dir
     cfg = Config.fromfile(CONFIG)
     cfg.model.queue_size = 4

@@ -248,8 +248,8 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
     from mmengine.config import Config
 
     from mmssl_seg.engine.hooks import pretrained_gaps
-    from mmssl_seg.utils.checkpoint import extract_pretrained
-    from mmssl_seg.utils.model import build_model
+    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.models.builder import build_model
     from tests.conftest import REPO
     import os.path as osp
     paper = osp.join(REPO, 'configs/maskcontrast/'

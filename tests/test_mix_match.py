@@ -18,7 +18,7 @@ from PIL import Image
 from mmssl_seg.models.losses import TripletRankingLoss
 from mmssl_seg.models.utils import (PatchSampler, class_connected_graph,
                                     class_connected_triplets, random_triplets)
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.models.builder import build_model
 from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
 
 MM_MINI = osp.join(REPO, 'configs/mm_tuning/vgg16_voc12mini.py')
@@ -370,7 +370,7 @@ def test_sparse_hypercolumns_equal_dense_ones_at_the_sampled_pixels():
 
 def test_mixmatch_weights_hand_off_to_hypercolumn_and_deeplabv3(
         tiny_mixmatch, tmp_path):
-    from mmssl_seg.utils.checkpoint import extract_pretrained
+    from mmssl_seg.models.converter import extract_pretrained
     model = build_model(tiny_mixmatch)
     src = str(tmp_path / 'mm.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
@@ -431,7 +431,7 @@ def test_colorization_vgg16_runs_as_the_grey_network(tmp_path):
     ColorizationDataPreProcessor what the grey network computes."""
     from torch import nn
 
-    from mmssl_seg.utils.checkpoint import extract_pretrained
+    from mmssl_seg.models.converter import extract_pretrained
     widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     names = [f'conv{b}_{i}' for b, n in ((1, 2), (2, 2), (3, 3), (4, 3),
                                          (5, 3)) for i in range(1, n + 1)]

@@ -160,7 +160,7 @@ def _save(hook, runner, step):
 
 
 def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
-    from mmssl_seg.apis.runner import resume_checkpoint
+    from mmssl_seg.engine.runner import resume_checkpoint
     from mmssl_seg.engine.hooks import AtomicCheckpointHook
     from mmseg.registry import HOOKS
     # configs name the stock hook; in MMSeg's scope it is the safe one
@@ -194,7 +194,7 @@ def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
 def test_max_iters_keeps_what_the_user_set(tmp_path):
     from mmengine.config import Config
 
-    from mmssl_seg.apis.runner import rescale_schedule
+    from mmssl_seg.engine.runner import rescale_schedule
     from tests.conftest import MINI_DEEPLAB
     cfg = Config.fromfile(MINI_DEEPLAB)
     cfg.merge_from_dict({'default_hooks.checkpoint.interval': 2})
@@ -243,7 +243,7 @@ def test_bad_prior_files_stop_the_run_before_the_first_iteration(tmp_path):
 
 
 def test_a_truncated_tree_names_its_file(tmp_path):
-    from mmssl_seg.priors.hierarchy import RegionTree
+    from mmssl_seg.structures import RegionTree
     from tests.test_hier_grouping import hand_tree
     path = str(tmp_path / 'x.npz')
     hand_tree().save(path)

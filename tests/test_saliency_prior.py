@@ -198,20 +198,22 @@ def _voc_with_gt_masks(tmp_path, count=12):
     needs_voc12_mini()
     ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
                ).read().split()[:count]
+    (tmp_path / 'masks').mkdir(exist_ok=True)
     for i in ids:
         gt = np.array(Image.open(osp.join(VOC12_MINI, 'SegmentationClass',
                                           i + '.png')))
-        cv2.imwrite(str(tmp_path / (i + '.png')),
+        cv2.imwrite(str(tmp_path / 'masks' / (i + '.png')),
                     ((gt > 0) & (gt < 255)).astype(np.uint8) * 255)
     return ids
 
 
 def test_load_saliency_mask_names_missing_and_missized(tmp_path):
     load = TRANSFORMS.build(dict(type='LoadSaliencyMask',
-                                 mask_root=str(tmp_path)))
-    with pytest.raises(FileNotFoundError, match=r'a\.png .*img/a\.jpg'):
+                                 root=str(tmp_path)))
+    with pytest.raises(FileNotFoundError, match=r'masks/a\.png .*img/a\.jpg'):
         load(dict(img_path='img/a.jpg', img=np.zeros((4, 4, 3), np.uint8)))
-    cv2.imwrite(str(tmp_path / 'b.png'), np.zeros((5, 4), np.uint8))
+    (tmp_path / 'masks').mkdir()
+    cv2.imwrite(str(tmp_path / 'masks' / 'b.png'), np.zeros((5, 4), np.uint8))
     with pytest.raises(ValueError, match=r'b\.png is \(5, 4\).*img/b\.jpg'):
         load(dict(img_path='img/b.jpg', img=np.zeros((4, 4, 3), np.uint8)))
 
@@ -221,7 +223,7 @@ def test_views_keep_the_salient_area_within_bounds(tmp_path, bounds):
     ids = _voc_with_gt_masks(tmp_path)
     pipeline = [TRANSFORMS.build(t) for t in (
         dict(type='LoadImageFromFile'),
-        dict(type='LoadSaliencyMask', mask_root=str(tmp_path)),
+        dict(type='LoadSaliencyMask', root=str(tmp_path)),
         dict(type='SaliencyViews', size=64, min_area=bounds[0],
              max_area=bounds[1], flip_prob=0.5,
              photometric=[dict(type='mmpretrain.ColorJitter',

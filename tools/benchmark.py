@@ -21,7 +21,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def main(argv=None) -> int:
-    from mmssl_seg.benchmark import (SUITES, SuiteOptions, collect,
+    from mmssl_seg.suite import (SUITES, SuiteOptions, collect,
                                      run_stages, write_table)
     defaults = SuiteOptions()
     parser = argparse.ArgumentParser(description=__doc__)
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         davis_root=args.davis_root)
     stages = SUITES[args.suite](opts)
     if args.dry_run:
-        from mmssl_seg.benchmark.stages import is_done
+        from mmssl_seg.suite.stages import is_done
         for stage in stages:
             state = 'done' if is_done(stage, opts.work_dir) else 'to run'
             print(f'[{state}] {stage.name}\n    {stage.command()}')

@@ -8,8 +8,9 @@ CHECKPOINT loads with ``weights_only=True`` unless it lies in the work_dir
 """
 import argparse
 
-from mmssl_seg.apis import load_config, test
+from mmssl_seg.apis import test
 from mmssl_seg.apis.runner import add_common_args, parse_common_args
+from mmssl_seg.engine.runner import load_config
 
 
 def main() -> None:

@@ -6,8 +6,9 @@
 """
 import argparse
 
-from mmssl_seg.apis import load_config, rescale_schedule, train
+from mmssl_seg.apis import train
 from mmssl_seg.apis.runner import add_common_args, parse_common_args
+from mmssl_seg.engine.runner import load_config, rescale_schedule
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ train_dataloader = dict(
         ann_file=saliency_dir + '/kept_train.txt',
         pipeline=[
             dict(type='LoadImageFromFile'),
-            dict(type='LoadSaliencyMask', mask_root=saliency_dir + '/masks'),
+            dict(type='LoadSaliencyMask', root=saliency_dir),
             {{_base_.views}},
             dict(type='PackSaliencyViews'),
         ]))

@@ -13,7 +13,7 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
-        type='LoadSaliencyMask', mask_root=stage1 + '/masks',
+        type='LoadSaliencyMask', root=stage1,
         as_seg_map=True),
     dict(
         type='RandomResize',

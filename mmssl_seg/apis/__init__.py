@@ -1,5 +1,3 @@
-from .runner import build_runner, load_config, rescale_schedule, test, train
+from .runner import test, train
 
-__all__ = [
-    'build_runner', 'load_config', 'rescale_schedule', 'test', 'train'
-]
+__all__ = ['test', 'train']

@@ -1,11 +1,19 @@
-"""A Runner whose console shows what a user reads at the start of a run;
-the long dumps (environment, config, hook order) go to the log file only."""
+"""Running a config as MMSeg's tools do: config loading, schedule scaling,
+the runner (whose console shows what a user reads; the dumps go to the log
+file), the checks before the first iteration and resuming from the newest
+complete checkpoint."""
 from __future__ import annotations
 
 import logging
+import os.path as osp
+from typing import Any, Sequence
 
+from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
+
+from mmssl_seg import compat
 
 
 #: How the start-of-run dumps of mmengine's Runner begin.
@@ -38,3 +46,174 @@ class QuietStartRunner(Runner):
         if files:
             logger.info(f'environment, config and hooks: {files[0]}')
         return logger
+
+
+def load_config(config: str,
+                work_dir: str | None = None,
+                cfg_options: dict[str, Any] | None = None,
+                launcher: str = 'none') -> Config:
+    """Read a config the way MMSeg's tools do.
+
+    Args:
+        config: Path of the config file.
+        work_dir: Overrides ``cfg.work_dir``; default
+            ``./work_dirs/<config name>``, as in MMSeg.
+        cfg_options: ``--cfg-options`` merged into the config.
+        launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+    """
+    compat.install()
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def pretrained_init(checkpoint: str,
+                    parts: tuple[str, ...] = ('backbone', )) -> dict:
+    """``cfg_options`` that initialise ``parts`` of a stock model from a
+    tensors-only checkpoint of ``extract_pretrained.py``, the MMSelfSup way:
+    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
+    """
+    return {
+        f'model.{part}.init_cfg': dict(
+            type='Pretrained', checkpoint=checkpoint, prefix=f'{part}.')
+        for part in parts
+    }
+
+
+def rescale_schedule(cfg: Config, max_iters: int,
+                     keep: Sequence[str] = ()) -> Config:
+    """Run an iteration-based config for ``max_iters`` iterations with the
+    same shape of schedule: every scheduler's ``begin`` / ``end`` /
+    ``milestones`` / ``T_max``, the validation, checkpoint and logging
+    intervals scale by ``max_iters / cfg.train_cfg.max_iters``, except the
+    values a user set explicitly (``keep``: the ``--cfg-options`` keys, e.g.
+    ``default_hooks.checkpoint.interval``; a ``param_scheduler`` key keeps
+    every scheduler).
+
+    Used to give methods with different costs per iteration the same
+    wall-clock budget (``tools/benchmark.py``) and by ``tools/train.py
+    --max-iters``. Epoch-based schedules are refused.
+    """
+    loop = cfg.train_cfg
+    if 'max_iters' not in loop:
+        raise ValueError('rescale_schedule needs an iteration-based '
+                         f'train_cfg, got {dict(loop)}')
+    if max_iters < 1:
+        raise ValueError(f'max_iters must be >= 1, got {max_iters}')
+    old = loop.max_iters
+    factor = max_iters / old
+
+    def scale(value: int) -> int:
+        return min(max_iters, max(1, round(value * factor)))
+
+    keep = set(keep)
+    if 'val_interval' in loop and 'train_cfg.val_interval' not in keep:
+        loop.val_interval = scale(loop.val_interval)
+    loop.max_iters = max_iters
+    schedulers = [] if any(k.startswith('param_scheduler') for k in keep) \
+        else cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    for sched in schedulers:
+        if sched.get('by_epoch', True):
+            raise ValueError('rescale_schedule handles by_epoch=False '
+                             f'schedulers only, got {dict(sched)}')
+        for key in ('end', 'T_max'):
+            if key in sched:
+                sched[key] = scale(sched[key])
+        if 'begin' in sched:
+            sched['begin'] = round(sched['begin'] * factor)
+        if 'milestones' in sched:
+            sched['milestones'] = [scale(m) for m in sched['milestones']]
+    hooks = cfg.get('default_hooks', {})
+    for name in ('checkpoint', 'logger'):
+        if name in hooks and 'interval' in hooks[name] and \
+                f'default_hooks.{name}.interval' not in keep:
+            hooks[name].interval = scale(hooks[name].interval)
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The registered runner named by ``runner_type``, else
+    :class:`~mmssl_seg.engine.runner.QuietStartRunner` (the console keeps
+    what a user reads; the dumps go to the log file)."""
+    if 'runner_type' not in cfg:
+        return QuietStartRunner.from_cfg(cfg)
+    from mmseg.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch ``OptimWrapper`` to ``AmpOptimWrapper`` (MMSeg's ``--amp``)."""
+    if cfg.optim_wrapper.type == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current', level=logging.WARNING)
+        return
+    if cfg.optim_wrapper.type != 'OptimWrapper':
+        raise ValueError('`--amp` is only supported when the optimizer wrapper'
+                         ' type is `OptimWrapper`, got '
+                         f'{cfg.optim_wrapper.type}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+#: Checks every run of ours makes before its first iteration.
+RUN_CHECKS = ('PretrainedInitCheckHook', 'PriorFilesCheckHook')
+
+
+def add_run_checks(cfg: Config) -> None:
+    """Add the :data:`RUN_CHECKS` hooks to ``custom_hooks`` unless the
+    config lists them: a ``Pretrained`` init that would leave weights at
+    random, and missing or bad prior files, stop the run at its start."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    scoped = cfg.get('default_scope', 'mmseg') == 'mmseg'
+    for name in RUN_CHECKS:
+        if not any(str(h.get('type')).split('.')[-1] == name for h in hooks):
+            hooks.append(dict(type=name if scoped else f'mmseg.{name}'))
+    cfg.custom_hooks = hooks
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a whole torch checkpoint (a zip archive with its
+    central directory; a file cut short by a kill has none)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path):
+            return True
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def resume_checkpoint(work_dir: str) -> str | None:
+    """What ``--resume`` continues from: the checkpoint ``last_checkpoint``
+    names when it is complete, else the newest complete ``iter_*`` /
+    ``epoch_*`` checkpoint of ``work_dir`` (said in the log), else None."""
+    import glob
+    import re
+    named = None
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            named = f.read().strip()
+        if named and is_complete_checkpoint(named):
+            return named
+    found = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        m = re.fullmatch(r'(iter|epoch)_(\d+)\.pth', osp.basename(path))
+        if m and is_complete_checkpoint(path):
+            found.append((int(m.group(2)), path))
+    if not found:
+        return None
+    newest = max(found)[1]
+    if named:
+        print_log(f'last_checkpoint names {named}, which is missing or '
+                  f'incomplete; resuming from {newest}, the newest complete '
+                  'checkpoint', logger='current', level=logging.WARNING)
+    return newest

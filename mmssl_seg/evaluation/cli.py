@@ -51,7 +51,7 @@ def load_model_from_args(args: argparse.Namespace):
     """The model of ``args.config`` with ``args.checkpoint``; every weight
     that computes ``args.feature`` must come from the checkpoint (unless
     ``--allow-missing`` names it)."""
-    from mmssl_seg.utils.model import IncompleteWeightsError, load_model
+    from mmssl_seg.models.builder import IncompleteWeightsError, load_model
     try:
         return load_model(args.config, checkpoint_arg(args.checkpoint),
                           kind=args.feature, allow_missing=args.allow_missing)

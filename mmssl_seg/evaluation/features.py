@@ -1,5 +1,6 @@
-"""Dense features of any model on the images of any dataset config: the one
-place every evaluation protocol gets its features from.
+"""Dense features of any model over a dataset: the one place every
+evaluation protocol gets its features from
+(:func:`mmssl_seg.models.builder.dense_features` per image).
 
 Feature kinds:
 
@@ -18,54 +19,12 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
 from rich.progress import track
 from torch import nn
 
-from mmssl_seg.utils.model import preprocess
+from mmssl_seg.models.builder import dense_features, preprocess
 
 FEATURE_KINDS = ('backbone', 'decoder', 'embedding', 'saliency')
-
-
-@torch.no_grad()
-def dense_features(model: nn.Module, inputs: torch.Tensor,
-                   kind: str = 'backbone', in_index: int = -1
-                   ) -> torch.Tensor:
-    """``N x C x h x w`` features of normalised ``inputs``."""
-    if hasattr(model, 'dense_features'):
-        return model.dense_features(inputs, kind)
-    if kind == 'backbone':
-        feats = model.backbone(inputs)
-        return feats[in_index] if isinstance(feats, (list, tuple)) else feats
-    if kind == 'decoder':
-        head = getattr(model, 'decode_head', None)
-        if not hasattr(head, '_forward_feature'):
-            raise ValueError(f'{type(model).__name__} has no decode head '
-                             'with pre-classifier features')
-        return head._forward_feature(model.extract_feat(inputs))
-    raise ValueError(
-        f'{type(model).__name__} has no `{kind}` features: only models with '
-        f'a dense_features() method do; use one of backbone, decoder')
-
-
-def build_eval_dataset(data_config, split: str = 'val',
-                       ann_file: str | None = None,
-                       indices: int | Sequence[int] | None = None):
-    """The ``split`` dataset (``train`` or ``val``) of a dataset config with
-    the config's *test* pipeline (no augmentation; ground truth at the
-    original size), as the protocols need it."""
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS
-    cfg = Config.fromfile(data_config) if isinstance(data_config,
-                                                     str) else data_config
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg[f'{split}_dataloader'].dataset.copy()
-    dataset_cfg.pipeline = cfg.val_dataloader.dataset.pipeline
-    if ann_file is not None:
-        dataset_cfg.ann_file = ann_file
-    if indices is not None:
-        dataset_cfg.indices = indices
-    return DATASETS.build(dataset_cfg)
 
 
 @dataclass

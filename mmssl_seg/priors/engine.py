@@ -1,6 +1,6 @@
-"""What every offline prior tool shares: the image list, ``--shard K/N``,
-a worker pool with a progress bar, and a manifest that records parameters
-and the fate of every image.
+"""What every offline prior tool shares: the image list, ``--shard K/N``
+and a manifest that records parameters and the fate of every image (the
+worker pool is :func:`mmssl_seg.utils.parallel.parallel_map`).
 
 Outputs are written per image and atomically by the tools (see
 :func:`mmssl_seg.utils.io.atomic_path`); work whose output exists is skipped,
@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import glob
 import json
-import multiprocessing
 import os
 import os.path as osp
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
-from rich.progress import track
-
+from mmssl_seg.datasets.builder import split_dataset
 from mmssl_seg.utils.io import write_json
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -42,22 +40,6 @@ def shard(items: Sequence, k: int, n: int) -> list:
     return list(items[k - 1::n])
 
 
-def _split_dataset(data_config: str, split: str):
-    """The ``{split}_dataloader`` dataset of a config (any dataset type: an
-    MMSeg split, our unlabelled image lists, a concatenation)."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS
-
-    import mmssl_seg.datasets  # noqa: F401  (registers ours)
-    cfg = Config.fromfile(data_config)
-    key = f'{split}_dataloader'
-    if not cfg.get(key):
-        raise KeyError(f'{data_config} has no {key}')
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    return DATASETS.build(cfg[key].dataset)
-
-
 def list_images(images: str | None = None, ids: str | None = None,
                 data_config: str | None = None,
                 splits: Sequence[str] = ('train', ),
@@ -76,7 +58,7 @@ def list_images(images: str | None = None, ids: str | None = None,
     found: dict[str, str] = {}
     if data_config is not None:
         for split in splits:
-            dataset = _split_dataset(data_config, split)
+            dataset = split_dataset(data_config, split)
             for i in range(len(dataset)):
                 path = dataset.get_data_info(i)['img_path']
                 stem = osp.splitext(osp.basename(path))[0]
@@ -104,27 +86,6 @@ def list_images(images: str | None = None, ids: str | None = None,
         raise FileNotFoundError(f'no image ({", ".join(IMAGE_SUFFIXES)}) '
                                 f'found in {where}')
     return sorted(found.items())
-
-
-def _init_worker() -> None:
-    import torch
-    torch.set_num_threads(1)  # one core per worker
-
-
-def parallel_map(fn: Callable, items: Iterable, workers: int,
-                 description: str, total: int | None = None) -> Iterator:
-    """``fn`` over ``items`` with ``workers`` processes (in this process when
-    ``workers <= 1``), results in completion order, with a progress bar."""
-    items = list(items)
-    total = len(items) if total is None else total
-    if workers <= 1:
-        yield from track((fn(i) for i in items), total=total,
-                         description=description)
-        return
-    context = multiprocessing.get_context('fork')
-    with context.Pool(workers, initializer=_init_worker) as pool:
-        yield from track(pool.imap_unordered(fn, items), total=total,
-                         description=description)
 
 
 class Manifest:

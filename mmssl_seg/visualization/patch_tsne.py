@@ -20,7 +20,7 @@ from rich.progress import track
 
 from mmssl_seg.models.utils.patch_sampler import PatchSampler
 from mmssl_seg.utils.io import atomic_path
-from mmssl_seg.utils.model import preprocess
+from mmssl_seg.models.builder import preprocess
 
 
 def sample_patches(dataset, sampler: PatchSampler, num_images: int,

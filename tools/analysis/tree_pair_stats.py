@@ -9,7 +9,7 @@ import argparse
 import json
 
 from mmssl_seg.evaluation.protocols.tree_pairs import pair_stats, tree_files
-from mmssl_seg.priors.hierarchy.tree import D_T, RegionTree
+from mmssl_seg.structures import D_T, RegionTree
 
 
 def main(argv=None) -> None:

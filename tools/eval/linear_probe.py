@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     claim_output(args, 'linear_probe')
     start = time.time()
-    from mmssl_seg.utils.model import IncompleteWeightsError
+    from mmssl_seg.models.builder import IncompleteWeightsError
     try:
         result = run_linear_probe(
             args.config, checkpoint_arg(args.checkpoint), args.probe_config,

@@ -18,9 +18,9 @@ the conversion unless allowed. Fine-tune with
 import argparse
 import sys
 
+from mmssl_seg.models.converter import extract_pretrained
 from mmssl_seg.utils.checkpoint import (DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS,
-                                        CheckpointReadError, KeyMismatchError,
-                                        extract_pretrained)
+                                        CheckpointReadError, KeyMismatchError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

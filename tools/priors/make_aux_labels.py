@@ -72,7 +72,7 @@ def main(argv=None) -> None:
                         help='images in the picture (0: none)')
     args = parser.parse_args(argv)
     start = time.time()
-    from mmssl_seg.utils.model import load_model
+    from mmssl_seg.models.builder import load_model
     k = args.k or round(1.5 * args.num_classes)
     images = list_images(args.images, args.ids, args.data, args.splits)
     model = load_model(args.config, checkpoint_arg(args.checkpoint),
@@ -123,7 +123,7 @@ def main(argv=None) -> None:
         print(f'PmIoU {q["PmIoU"]:.2f} (K={k}, {q["images"]} images)')
     if args.picture:
         if args.data:
-            from mmssl_seg.evaluation.features import build_eval_dataset
+            from mmssl_seg.datasets.builder import build_eval_dataset
             palette = build_eval_dataset(
                 args.data, args.splits[0]).metainfo['palette']
         else:

@@ -19,10 +19,8 @@ import time
 
 from mmssl_seg.priors.engine import (exit_on_failures, list_images,
                                      parse_shard)
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges,
-                                        ContourNetEdges, RegionTree,
-                                        StructuredForestEdges,
-                                        make_hierarchies)
+from mmssl_seg.priors.hierarchy import (ColourGradientEdges, ContourNetEdges, StructuredForestEdges, make_hierarchies)
+from mmssl_seg.structures import RegionTree
 from mmssl_seg.utils.io import read_image
 from mmssl_seg.visualization import save_hierarchy_picture
 

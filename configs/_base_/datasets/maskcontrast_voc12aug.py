@@ -14,7 +14,7 @@ views = dict(
     photometric={{_base_.photometric}})
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadSaliencyMask', mask_root=saliency_dir + '/masks'),
+    dict(type='LoadSaliencyMask', root=saliency_dir),
     views,
     dict(type='PackSaliencyViews'),
 ]

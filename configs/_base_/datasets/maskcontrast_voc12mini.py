@@ -26,7 +26,7 @@ photometric = [
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadSaliencyMask', mask_root=saliency_dir + '/masks'),
+    dict(type='LoadSaliencyMask', root=saliency_dir),
     dict(
         type='SaliencyViews',
         size=view_size,

@@ -4,8 +4,6 @@ transforms move them with the image), CutOut filled with the region's own
 mean colour, and packing the superpixels next to the labels."""
 from __future__ import annotations
 
-import os.path as osp
-
 import cv2
 import numpy as np
 import torch
@@ -14,56 +12,35 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
+from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
+from mmssl_seg.structures import prior_path, read_prior_map
+
 
 @TRANSFORMS.register_module()
-class LoadAuxLabels(BaseTransform):
-    """Load ``<root>/labels/<stem>.png`` as ``gt_seg_map`` (auxiliary labels,
-    255 = none) and ``<root>/superpixels/<stem>.png`` as ``gt_superpixels``
-    (a ``make_aux_labels.py`` folder). Both join ``seg_fields``. A missing
-    file or one of another size than its image is an error naming both.
+class LoadAuxLabels(LoadPriorFiles):
+    """Load an image's auxiliary labels (``labels/<stem>.png`` of a
+    ``make_aux_labels.py`` folder, 255 = none) as ``gt_seg_map`` and its
+    superpixels (``superpixels/<stem>.png``) as ``gt_superpixels``; both
+    join ``seg_fields``. A missing file or one of another size than its
+    image is an error naming both.
 
     Args:
         root: The ``make_aux_labels.py`` output folder.
     """
 
-    def __init__(self, root: str) -> None:
-        self.root = root
+    def read(self, img_path: str, shape: tuple[int, int]
+             ) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(read_prior_map(prior_path(self.root, kind, img_path),
+                                    shape, img_path, what)
+                     for kind, what in (('aux_labels', 'auxiliary labels'),
+                                        ('superpixels', 'superpixels')))
 
-    def check_prior(self, img_path: str, shape: tuple[int, int]
-                    ) -> str | None:
-        """What is wrong with the labels or superpixels of an image of
-        ``shape``, or None (checked for every image when a run starts)."""
-        stem = osp.splitext(osp.basename(img_path))[0]
-        for kind in ('labels', 'superpixels'):
-            path = osp.join(self.root, kind, stem + '.png')
-            value = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-            if value is None:
-                return f'auxiliary {kind} missing or unreadable: {path}'
-            if value.shape != tuple(shape):
-                return f'auxiliary {kind} {path} is {value.shape}, image ' \
-                    f'{shape}'
-        return None
-
-    def _read(self, kind: str, results: dict) -> np.ndarray:
-        stem = osp.splitext(osp.basename(results['img_path']))[0]
-        path = osp.join(self.root, kind, stem + '.png')
-        value = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        if value is None:
-            raise FileNotFoundError(f'auxiliary {kind} missing: {path} (for '
-                                    f'{results["img_path"]})')
-        if value.shape != results['img'].shape[:2]:
-            raise ValueError(f'auxiliary {kind} {path} is {value.shape}, '
-                             f'its image {results["img_path"]} is '
-                             f'{results["img"].shape[:2]}')
-        return value
-
-    def transform(self, results: dict) -> dict:
-        results['gt_seg_map'] = self._read('labels', results)
-        results['gt_superpixels'] = self._read('superpixels', results)
+    def put(self, results: dict, value: tuple[np.ndarray, np.ndarray]
+            ) -> None:
+        results['gt_seg_map'], results['gt_superpixels'] = value
         fields = results.setdefault('seg_fields', [])
         fields += [f for f in ('gt_seg_map', 'gt_superpixels')
                    if f not in fields]
-        return results
 
 
 @TRANSFORMS.register_module()

@@ -5,7 +5,6 @@ pack them."""
 from __future__ import annotations
 
 import math
-import os.path as osp
 from typing import Sequence
 
 import cv2
@@ -14,61 +13,47 @@ from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
 from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
-from mmssl_seg.priors.hierarchy import RegionTree
-from mmssl_seg.priors.hierarchy.tree import D_T
+from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
+from mmssl_seg.structures import D_T, RegionTree, prior_path
 
 
 @TRANSFORMS.register_module()
-class LoadRegionHierarchy(BaseTransform):
-    """Load ``<root>/trees/<stem>.npz`` (a ``make_hierarchies.py`` folder):
-    ``gt_regions`` (leaf index per pixel) and ``tree_distance`` (the
-    ``K x K`` d_T, computed in O(K^2) from the stored tree). A missing file
-    or a leaf map of another size than its image is an error naming both.
+class LoadRegionHierarchy(LoadPriorFiles):
+    """Load an image's region tree (``trees/<stem>.npz`` of a
+    ``make_hierarchies.py`` folder): ``gt_regions`` (leaf index per pixel)
+    and ``tree_distance`` (the ``K x K`` d_T, computed in O(K^2) from the
+    stored tree). A missing or unreadable file or a leaf map of another size
+    than its image is an error naming both.
 
     Args:
         root: The ``make_hierarchies.py`` output folder.
         d_t: How d_T reads the tree: ``level`` (the level of the hierarchy
             at which two regions merge, the paper's Fig. 1; default) or
             ``altitude`` (the UCM's boundary strength at the merge); see
-            :mod:`mmssl_seg.priors.hierarchy.tree`.
+            :class:`~mmssl_seg.structures.RegionTree`.
     """
 
     def __init__(self, root: str, d_t: str = 'level') -> None:
         if d_t not in D_T:
             raise ValueError(f'd_t must be one of {D_T}, got {d_t!r}')
-        self.root = root
+        super().__init__(root)
         self.d_t = d_t
 
-    def check_prior(self, img_path: str, shape: tuple[int, int]
-                    ) -> str | None:
-        """What is wrong with the tree of an image of ``shape``, or None
-        (checked for every image when a run starts)."""
-        stem = osp.splitext(osp.basename(img_path))[0]
-        path = osp.join(self.root, 'trees', stem + '.npz')
-        try:
-            tree = RegionTree.load(path)
-        except (FileNotFoundError, ValueError) as error:
-            return str(error)
-        if tree.leaves.shape != tuple(shape):
-            return f'region tree {path} is {tree.leaves.shape}, image {shape}'
-        return None
-
-    def transform(self, results: dict) -> dict:
-        stem = osp.splitext(osp.basename(results['img_path']))[0]
-        path = osp.join(self.root, 'trees', stem + '.npz')
+    def read(self, img_path: str, shape: tuple[int, int]) -> RegionTree:
+        path = prior_path(self.root, 'region_tree', img_path)
         try:
             tree = RegionTree.load(path)
         except FileNotFoundError:
-            raise FileNotFoundError(
-                f'region tree missing: {path} (for {results["img_path"]})'
-            ) from None
-        if tree.leaves.shape != results['img'].shape[:2]:
+            raise FileNotFoundError(f'region tree missing: {path} (for '
+                                    f'{img_path})') from None
+        if tree.leaves.shape != tuple(shape):
             raise ValueError(f'region tree {path} is {tree.leaves.shape}, '
-                             f'its image {results["img_path"]} is '
-                             f'{results["img"].shape[:2]}')
+                             f'its image {img_path} is {tuple(shape)}')
+        return tree
+
+    def put(self, results: dict, tree: RegionTree) -> None:
         results['gt_regions'] = tree.leaves
         results['tree_distance'] = tree.distances(self.d_t)
-        return results
 
 
 @TRANSFORMS.register_module()

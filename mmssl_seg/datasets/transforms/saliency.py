@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os.path as osp
 from typing import Sequence
 
 import cv2
@@ -10,65 +9,46 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
+from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
+from mmssl_seg.structures import prior_path, read_prior_map
+
 from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
 
 
 @TRANSFORMS.register_module()
-class LoadSaliencyMask(BaseTransform):
-    """Load ``<mask_root>/<image stem><suffix>`` as ``gt_saliency`` (0/1).
+class LoadSaliencyMask(LoadPriorFiles):
+    """Load an image's salient-object mask (``masks/<stem>.png`` of a
+    ``make_saliency.py`` folder) as ``gt_saliency`` (0/1).
 
     Masks may be 0/255, 0/1 or soft (0..255, thresholded at ``threshold``).
     A missing file or one of another size than its image is an error that
     names both.
 
     Args:
-        mask_root: Folder of the masks (``make_saliency.py`` output).
-        suffix: File suffix of the masks.
+        root: The ``make_saliency.py`` output folder.
         threshold: Foreground where ``mask / max >= threshold``.
         as_seg_map: Also use the mask as ``gt_seg_map`` (classes 0/1) so
             MMSeg's transforms and losses train a saliency network on it.
     """
 
-    def __init__(self, mask_root: str, suffix: str = '.png',
-                 threshold: float = 0.5, as_seg_map: bool = False) -> None:
-        self.mask_root = mask_root
-        self.suffix = suffix
+    def __init__(self, root: str, threshold: float = 0.5,
+                 as_seg_map: bool = False) -> None:
+        super().__init__(root)
         self.threshold = threshold
         self.as_seg_map = as_seg_map
 
-    def path_of(self, img_path: str) -> str:
-        stem = osp.splitext(osp.basename(img_path))[0]
-        return osp.join(self.mask_root, stem + self.suffix)
+    def read(self, img_path: str, shape: tuple[int, int]) -> np.ndarray:
+        return read_prior_map(prior_path(self.root, 'saliency_mask',
+                                         img_path), shape, img_path,
+                              'saliency mask', cv2.IMREAD_GRAYSCALE)
 
-    def check_prior(self, img_path: str, shape: tuple[int, int]
-                    ) -> str | None:
-        """What is wrong with the mask of an image of ``shape``, or None
-        (checked for every image when a run starts)."""
-        path = self.path_of(img_path)
-        mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            return f'saliency mask missing or unreadable: {path}'
-        if mask.shape != tuple(shape):
-            return f'saliency mask {path} is {mask.shape}, image {shape}'
-        return None
-
-    def transform(self, results: dict) -> dict:
-        path = self.path_of(results['img_path'])
-        mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            raise FileNotFoundError(f'saliency mask missing: {path} (for '
-                                    f'{results["img_path"]})')
-        if mask.shape != results['img'].shape[:2]:
-            raise ValueError(
-                f'saliency mask {path} is {mask.shape}, its image '
-                f'{results["img_path"]} is {results["img"].shape[:2]}')
+    def put(self, results: dict, mask: np.ndarray) -> None:
         scale = 255.0 if mask.max() > 1 else 1.0
         results['gt_saliency'] = (mask / scale >= self.threshold).astype(
             np.uint8)
         if self.as_seg_map:
             results['gt_seg_map'] = results['gt_saliency'].copy()
             results.setdefault('seg_fields', []).append('gt_seg_map')
-        return results
 
 
 @TRANSFORMS.register_module()

@@ -12,7 +12,8 @@ import numpy as np
 
 from mmssl_seg.evaluation.functional.bsds import (score_ucm2,
                                                   summarise_hierarchies)
-from mmssl_seg.priors.engine import parallel_map
+from mmssl_seg.structures import read_ucm2
+from mmssl_seg.utils.parallel import parallel_map
 
 
 def read_bsds_ground_truth(path: str) -> tuple[list, list]:
@@ -51,7 +52,6 @@ class _ImageScore:
         self.matcher = matcher
 
     def __call__(self, item: tuple[str, str]) -> tuple[np.ndarray, list]:
-        from mmssl_seg.priors.hierarchy import read_ucm2
         stem, path = item
         boundaries, segments = read_bsds_ground_truth(
             osp.join(self.gt_dir, stem + '.mat'))

@@ -26,7 +26,7 @@ from mmssl_seg.evaluation.functional import (confusion_matrix,
                                              hungarian_mapping,
                                              majority_mapping, mapped_miou,
                                              pmiou_from_confusion)
-from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.evaluation.report import mean_std
 
 
@@ -142,7 +142,7 @@ class HeadSaliency:
     """
 
     def __init__(self, model, threshold: float = 0.5) -> None:
-        from mmssl_seg.evaluation.features import dense_features
+        from mmssl_seg.models.builder import dense_features
         try:
             dense_features(model, torch.zeros(1, 3, 32, 32), 'saliency')
         except (ValueError, RuntimeError) as error:
@@ -153,7 +153,7 @@ class HeadSaliency:
         self.threshold = threshold
 
     def for_item(self, item) -> np.ndarray:
-        from mmssl_seg.evaluation.features import dense_features
+        from mmssl_seg.models.builder import dense_features
         prob = dense_features(self.model, item.inputs, 'saliency')[:, :1]
         prob = F.interpolate(prob.float(), size=item.gt.shape,
                              mode='bilinear', align_corners=False)[0, 0]

@@ -8,7 +8,7 @@ import json
 import os.path as osp
 from typing import Sequence
 
-from mmssl_seg.apis.runner import (build_runner, load_config, pretrained_init,
+from mmssl_seg.engine.runner import (build_runner, load_config, pretrained_init,
                                    rescale_schedule)
 from mmssl_seg.datasets.label_splits import split_name, write_label_splits
 from mmssl_seg.evaluation.report import mean_std

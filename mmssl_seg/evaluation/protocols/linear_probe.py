@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmssl_seg.apis.runner import build_runner, load_config
-from mmssl_seg.evaluation.features import dense_features
+from mmssl_seg.engine.runner import build_runner, load_config
+from mmssl_seg.models.builder import dense_features
 from mmssl_seg.utils.io import atomic_path, write_json
-from mmssl_seg.utils.model import build_model
+from mmssl_seg.models.builder import build_model
 
 
 def encoder_config(model_config: str) -> dict:
@@ -90,7 +90,7 @@ def run_linear_probe(model_config: str,
     checkpoint and score exist already (resumable). Ties on the held-out
     score go to the lr listed first."""
     if checkpoint is not None:  # refuse a checkpoint that does not fit now
-        from mmssl_seg.utils.model import load_model
+        from mmssl_seg.models.builder import load_model
         load_model(model_config, checkpoint, kind=feature,
                    allow_missing=allow_missing)
     base = load_config(probe_config, work_dir, cfg_options)

@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 from rich.progress import track
 
-from mmssl_seg.evaluation.features import dense_features
+from mmssl_seg.models.builder import dense_features
 from mmssl_seg.evaluation.functional import (boundary_f_measure,
                                              region_similarity)
-from mmssl_seg.evaluation.kmeans import nearest_neighbours
+from mmssl_seg.utils.kmeans import nearest_neighbours
 from mmssl_seg.evaluation.report import mean_std
-from mmssl_seg.utils.model import preprocess
+from mmssl_seg.models.builder import preprocess
 
 
 def _frame_features(model, frame: np.ndarray, scale: float, kind: str,

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from mmssl_seg.evaluation.features import iterate_features, upsample_labels
 from mmssl_seg.evaluation.functional import confusion_matrix, mapped_miou
-from mmssl_seg.evaluation.kmeans import assign, fit_kmeans, nearest_neighbours
+from mmssl_seg.utils.kmeans import assign, fit_kmeans, nearest_neighbours
 from mmssl_seg.evaluation.protocols.clustering import (HeadSaliency,
                                                        SaliencyMasks)
 

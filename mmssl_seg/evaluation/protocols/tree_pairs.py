@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from mmssl_seg.models.utils.tree_pairs import region_probabilities
-from mmssl_seg.priors.hierarchy.tree import RegionTree
+from mmssl_seg.structures import RegionTree
 
 
 def tree_files(tree_dir: str, limit: int | None = None) -> list[str]:

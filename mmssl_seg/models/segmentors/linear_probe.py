@@ -9,8 +9,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import nn
 
-from mmssl_seg.evaluation.features import dense_features
-from mmssl_seg.utils.model import feature_parts, load_weights
+from mmssl_seg.models.builder import dense_features
+from mmssl_seg.models.builder import feature_parts, load_weights
 
 
 @MODELS.register_module()
@@ -32,7 +32,7 @@ class LinearProbe(BaseSegmentor):
         num_classes: Classes to predict.
         in_index: Backbone stage for ``feature='backbone'``.
         allow_missing: Regexes of encoder keys the checkpoint may leave at
-            random init (see :func:`~mmssl_seg.utils.model.load_weights`).
+            random init (see :func:`~mmssl_seg.models.builder.load_weights`).
         ignore_index: Label excluded from the loss.
         data_preprocessor: Normalisation, as for the pretrained model.
     """

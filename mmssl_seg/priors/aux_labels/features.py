@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmssl_seg.evaluation.features import dense_features
-from mmssl_seg.utils.model import preprocess
+from mmssl_seg.models.builder import dense_features
+from mmssl_seg.models.builder import preprocess
 
 #: the paper's scales: ResNet classifiers, DeepLabV3 segmentors
 RESNET_SCALES = (1.0, 2.0, 4.0)

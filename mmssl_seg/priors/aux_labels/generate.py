@@ -32,7 +32,7 @@ import torch
 from rich.progress import track
 
 from mmssl_seg.evaluation.functional import PmIoUAccumulator
-from mmssl_seg.evaluation.kmeans import assign, fit_kmeans
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.utils.io import (ImageReadError, atomic_path, read_image,
                                 write_json)

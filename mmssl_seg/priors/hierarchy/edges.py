@@ -149,7 +149,7 @@ class ContourNetEdges(EdgeDetector):
             from mmengine.config import Config
             from mmengine.registry import init_default_scope
 
-            from mmssl_seg.utils.model import load_model
+            from mmssl_seg.models.builder import load_model
             init_default_scope('mmseg')
             self._model = load_model(Config.fromfile(self.config),
                                      self.checkpoint,

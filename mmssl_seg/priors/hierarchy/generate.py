@@ -19,14 +19,13 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from mmssl_seg.priors.engine import (Manifest, merge_manifests,
-                                     parallel_map, shard)
+from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.hierarchy.edges import EdgeDetector
-from mmssl_seg.priors.hierarchy.tree import RegionTree, tree_from_hierarchy
+from mmssl_seg.structures import RegionTree, prior_path, write_ucm2
+from mmssl_seg.utils.parallel import parallel_map
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 
 TOOL = 'make_hierarchies'
-UCM_SCALE = 65535
 
 
 def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
@@ -72,16 +71,52 @@ def hierarchy(image: np.ndarray, detector: EdgeDetector,
     return region_tree, np.asarray(ucm2, np.float32)
 
 
-def read_ucm2(path: str) -> np.ndarray:
-    """A ``ucm2`` written by :func:`make_hierarchies` (``.png``) or by the
-    BSDS code (``.mat`` with a ``ucm2`` array), as float in [0, 1]."""
-    if path.endswith('.mat'):
-        from scipy.io import loadmat
-        return loadmat(path)['ucm2'].astype(np.float32)
-    ucm = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if ucm is None:
-        raise FileNotFoundError(f'UCM missing: {path}')
-    return ucm.astype(np.float32) / UCM_SCALE
+def tree_from_hierarchy(tree, altitudes: np.ndarray, shape: tuple[int, int],
+                        max_leaves: int = 40) -> RegionTree:
+    """Keep the top of a higra hierarchy: its largest horizontal cut with at
+    most ``max_leaves`` regions becomes the leaves.
+
+    Args:
+        tree: A higra tree over superpixels (its leaves), whose leaf graph
+            is a region adjacency graph of the pixels.
+        altitudes: Node altitudes of ``tree``.
+        shape: Image ``(H, W)``.
+        max_leaves: Most regions at the finest level (at most 255).
+    """
+    import higra as hg
+    if not 1 <= max_leaves <= 255:
+        raise ValueError(f'max_leaves must be in 1..255, got {max_leaves}')
+    vertex_map = hg.CptRegionAdjacencyGraph.get_vertex_map(
+        hg.CptHierarchy.get_leaf_graph(tree))  # pixel -> superpixel
+    parents = tree.parents()
+    explorer = hg.HorizontalCutExplorer(tree, altitudes)
+    cut = explorer.horizontal_cut_from_num_regions(max_leaves,
+                                                   at_least=False)
+    cut_nodes = np.sort(cut.nodes())
+    n = len(parents)
+    region = np.full(n, -1, np.int64)
+    region[cut_nodes] = np.arange(len(cut_nodes))
+    kept = np.zeros(n, bool)  # strict ancestors of the cut
+    for node in cut_nodes:
+        node = int(node)
+        while parents[node] != node and not kept[parents[node]]:
+            node = int(parents[node])
+            kept[node] = True
+    for node in range(n - 1, -1, -1):  # every node inherits its cut region
+        if region[node] < 0 and not kept[node]:
+            region[node] = region[parents[node]]
+    internal = np.flatnonzero(kept)  # already in topological order
+    k = len(cut_nodes)
+    new_id = np.full(n, -1, np.int64)
+    new_id[cut_nodes] = np.arange(k)
+    new_id[internal] = k + np.arange(len(internal))
+    old = np.concatenate([cut_nodes, internal])
+    new_parents = new_id[parents[old]]
+    if len(internal) == 0:  # one region: it is the root
+        new_parents = np.zeros(1, np.int64)
+    new_alt = np.concatenate([np.zeros(k), altitudes[internal]])
+    leaves = region[vertex_map].reshape(shape).astype(np.uint8)
+    return RegionTree(leaves, new_parents, new_alt.astype(np.float32))
 
 
 class HierarchyWriter:
@@ -98,8 +133,8 @@ class HierarchyWriter:
         self.strict = strict
 
     def paths(self, stem: str) -> tuple[str, str]:
-        return (osp.join(self.out_dir, 'trees', stem + '.npz'),
-                osp.join(self.out_dir, 'ucm2', stem + '.png'))
+        return (prior_path(self.out_dir, 'region_tree', stem),
+                prior_path(self.out_dir, 'ucm2', stem))
 
     def __call__(self, item: tuple[str, str]) -> tuple[str, dict]:
         stem, image_path = item
@@ -115,10 +150,7 @@ class HierarchyWriter:
             return stem, {'image': image_path, 'failed': str(error)}
         tree, ucm = hierarchy(image, self.detector, self.max_leaves,
                               self.min_area)
-        with atomic_path(ucm_path) as tmp:
-            scaled = np.round(np.clip(ucm, 0, 1) * UCM_SCALE)
-            if not cv2.imwrite(tmp, scaled.astype(np.uint16)):
-                raise OSError(f'could not write {ucm_path}')
+        write_ucm2(ucm_path, ucm)
         tree.save(tree_path)  # last: its presence means the image is done
         return stem, {'image': image_path, 'leaves': tree.num_leaves,
                       'seconds': round(time.perf_counter() - start, 3)}

@@ -22,11 +22,11 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from mmssl_seg.priors.engine import (Manifest, merge_manifests,
-                                     parallel_map, shard)
+from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.saliency.handcrafted import METHODS
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
+from mmssl_seg.utils.parallel import parallel_map
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 
 TOOL = 'make_saliency'
@@ -61,7 +61,7 @@ class SaliencyNetwork:
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
 
-        from mmssl_seg.utils.model import load_model
+        from mmssl_seg.models.builder import load_model
         cfg = Config.fromfile(self.config)
         init_default_scope('mmseg')
         self._model = load_model(cfg, self.checkpoint,

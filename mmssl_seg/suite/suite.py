@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os.path as osp
 
-from mmssl_seg.benchmark.stages import Stage
+from mmssl_seg.suite.stages import Stage
 
 VOC_ROOT = '../shared/data/voc12_mini/VOCdevkit/VOC2012'
 BSDS_ROOT = '../shared/data/bsds500'

@@ -1,4 +1,5 @@
-"""Building a model from any config and loading weights without silent gaps."""
+"""Building a model from any config, loading weights without silent gaps,
+and the dense features every evaluation protocol reads."""
 from __future__ import annotations
 
 import importlib
@@ -22,7 +23,7 @@ def build_model(config) -> nn.Module:
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
-    import mmssl_seg  # noqa: F401  (registers our modules)
+    import mmssl_seg.models  # noqa: F401  (registers our modules)
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     scope = cfg.get('default_scope', 'mmseg')
     importlib.import_module(f'{scope}.models')  # fill the scope's registry
@@ -146,3 +147,24 @@ def quiet_init(model: nn.Module) -> None:
         model.init_weights()
     finally:
         logger.setLevel(level)
+
+
+@torch.no_grad()
+def dense_features(model: nn.Module, inputs: torch.Tensor,
+                   kind: str = 'backbone', in_index: int = -1
+                   ) -> torch.Tensor:
+    """``N x C x h x w`` features of normalised ``inputs``."""
+    if hasattr(model, 'dense_features'):
+        return model.dense_features(inputs, kind)
+    if kind == 'backbone':
+        feats = model.backbone(inputs)
+        return feats[in_index] if isinstance(feats, (list, tuple)) else feats
+    if kind == 'decoder':
+        head = getattr(model, 'decode_head', None)
+        if not hasattr(head, '_forward_feature'):
+            raise ValueError(f'{type(model).__name__} has no decode head '
+                             'with pre-classifier features')
+        return head._forward_feature(model.extract_feat(inputs))
+    raise ValueError(
+        f'{type(model).__name__} has no `{kind}` features: only models with '
+        f'a dense_features() method do; use one of backbone, decoder')
