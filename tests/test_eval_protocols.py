@@ -48,7 +48,7 @@ class ColourModel(torch.nn.Module):
         from mmseg.models import SegDataPreProcessor
         self.data_preprocessor = SegDataPreProcessor(bgr_to_rgb=False)
 
-    def dense_features(self, inputs, kind):
+    def dense_features(self, inputs, kind, in_index=-1):
         if kind != 'embedding':
             raise ValueError(f'unknown feature kind {kind}')
         return F.avg_pool2d(inputs, 4)
@@ -134,7 +134,7 @@ class ColourSaliencyModel(ColourModel):
     """Stub with a saliency head: 1 where the colour differs from the
     image's first column (the planted right part), pooled by 4."""
 
-    def dense_features(self, inputs, kind):
+    def dense_features(self, inputs, kind, in_index=-1):
         if kind == 'saliency':
             differs = (inputs != inputs[..., :1]).any(1, keepdim=True)
             return F.avg_pool2d(differs.float(), 4)

@@ -145,12 +145,13 @@ def test_queue_state_survives_a_state_dict_round_trip():
 
 
 def test_momentum_hook_schedule_and_update():
-    hook = MomentumUpdateHook(momentum=0.99)
-    assert hook.momentum_at(0, 100) == hook.momentum_at(99, 100) == 0.99
-    cosine = MomentumUpdateHook(momentum=0.99, end_momentum=1.0)
-    assert cosine.momentum_at(0, 101) == pytest.approx(0.99)
-    assert cosine.momentum_at(50, 101) == pytest.approx(0.995)
-    assert cosine.momentum_at(100, 101) == pytest.approx(1.0)
+    hook = MomentumUpdateHook()  # m is the model's: set in one place
+    assert hook.momentum_at(0.99, 0, 100) == hook.momentum_at(
+        0.99, 99, 100) == 0.99
+    cosine = MomentumUpdateHook(end_momentum=1.0)
+    assert cosine.momentum_at(0.99, 0, 101) == pytest.approx(0.99)
+    assert cosine.momentum_at(0.99, 50, 101) == pytest.approx(0.995)
+    assert cosine.momentum_at(0.99, 100, 101) == pytest.approx(1.0)
 
     from mmengine.model import ExponentialMovingAverage
     online = torch.nn.Linear(2, 2)
@@ -159,6 +160,7 @@ def test_momentum_hook_schedule_and_update():
         def __init__(self):
             super().__init__()
             self.online_encoder = online
+            self.momentum = 0.99
             self.momentum_encoder = ExponentialMovingAverage(online)
 
     class Runner:

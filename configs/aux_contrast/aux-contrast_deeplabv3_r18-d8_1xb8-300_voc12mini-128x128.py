@@ -21,8 +21,7 @@ model = dict(
     num_anchors=2000,
     num_batch_candidates=2000,
     bank_size=4000,
-    bank_per_image=32,
-    loss=dict(chunk_size=512))
+    bank_per_image=32)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAuxLabels', root=aux_labels),

@@ -155,7 +155,7 @@ def dense_features(model: nn.Module, inputs: torch.Tensor,
                    ) -> torch.Tensor:
     """``N x C x h x w`` features of normalised ``inputs``."""
     if hasattr(model, 'dense_features'):
-        return model.dense_features(inputs, kind)
+        return model.dense_features(inputs, kind, in_index)
     if kind == 'backbone':
         feats = model.backbone(inputs)
         return feats[in_index] if isinstance(feats, (list, tuple)) else feats

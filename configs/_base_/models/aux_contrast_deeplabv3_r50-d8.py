@@ -7,7 +7,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='AuxLabelContrast',
     data_preprocessor=dict(
-        type='SegDataPreProcessor',
+        type='AuxLabelDataPreProcessor',  # pads superpixels too
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
@@ -32,7 +32,7 @@ model = dict(
         channels=512,
         dilations=(1, 12, 24, 36),
         dropout_ratio=0.0,
-        num_classes=128,  # the embedding (set from embed_dim)
+        num_classes=128,  # the embedding: embed_dim
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss')),  # not used
@@ -56,6 +56,11 @@ model = dict(
     momentum=0.999,
     full_resolution=True,
     aux_weight=0.4,
-    loss=dict(type='AuxLabelContrastLoss', temperature=0.07,
-              weights=(10.0, 4.0, 1.0), chunk_size=1024))
-custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.999)]
+    head=dict(
+        type='AuxContrastHead',
+        loss=dict(
+            type='AuxLabelContrastLoss',
+            temperature=0.07,
+            weights=(10.0, 4.0, 1.0),
+            chunk_size=512)))
+custom_hooks = [dict(type='MomentumUpdateHook')]  # m: the model's momentum

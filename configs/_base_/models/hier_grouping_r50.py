@@ -8,7 +8,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='HierarchicalGrouping',
     data_preprocessor=dict(
-        type='mmpretrain.SelfSupDataPreprocessor',
+        type='RegionViewsDataPreProcessor',  # pads the tree distances too
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
@@ -33,11 +33,11 @@ model = dict(
         norm_cfg=norm_cfg),
     head=dict(
         type='GroupingContrastHead',
-        num_anchors=7,
-        num_pos=10,
-        num_neg=5,
-        sigma=0.8,
-        cns=5,
-        augmented=True,
         # 'log' (default): -log p; 'prob': eq. 1 as printed (see the loss)
-        loss=dict(type='GroupingContrastLoss', form='log', temperature=1.0)))
+        loss=dict(type='GroupingContrastLoss', form='log', temperature=1.0)),
+    num_anchors=7,
+    num_pos=10,
+    num_neg=5,
+    sigma=0.8,
+    cns=5,
+    augmented=True)

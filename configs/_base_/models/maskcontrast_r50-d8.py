@@ -29,20 +29,22 @@ model = dict(
         dilations=(1, 12, 24, 36),
         project_dropout=0.5,
         dropout_ratio=0.0,
-        num_classes=33,  # set by MaskContrast to embed_dim + 1
+        num_classes=33,  # embed_dim + 1: the embedding and the saliency
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss')),  # not used
+    head=dict(
+        type='MaskContrastHead',
+        loss_contrast=dict(
+            type='MaskContrastLoss', temperature=0.5, balance_images=False),
+        loss_saliency=dict(type='SaliencyBCELoss', balanced=False)),
     embed_dim=32,
     queue_size=128,
     momentum=0.999,
     upsample=True,
-    loss_contrast=dict(
-        type='MaskContrastLoss', temperature=0.5, balance_images=False),
-    loss_saliency=dict(type='SaliencyBCELoss', balanced=False),
     data_preprocessor=dict(
         type='mmpretrain.SelfSupDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True))
-custom_hooks = [dict(type='MomentumUpdateHook', momentum=0.999)]
+custom_hooks = [dict(type='MomentumUpdateHook')]  # m: the model's momentum

@@ -20,9 +20,9 @@ model = dict(
         max_overlap=0.6,
         background_patches=1,
         background_index=0),
+    triplets='class_connected',
     head=dict(
-        type='GraphTripletHead',
-        triplets='class_connected',
+        type='TripletHead',
         loss=dict(
             type='TripletRankingLoss', margin=2.1, squared=True,
             halve=True)),

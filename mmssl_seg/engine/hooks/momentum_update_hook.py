@@ -13,41 +13,43 @@ class MomentumUpdateHook(Hook):
     step: ``key = m * key + (1 - m) * online`` (MoCo eq. 2; MaskContrast
     Algorithm 1 updates after the SGD step, as here).
 
-    With ``end_momentum`` the coefficient follows BYOL's cosine schedule,
-    ``m_t = end - (end - m) * (cos(pi * t / T) + 1) / 2``, reaching
-    ``end_momentum`` (usually 1) at the last iteration. It depends only on
-    the iteration, so a resumed run continues it exactly.
+    ``m`` is the model's ``momentum`` (set once, in the model config; 0.999
+    in MoCo and MaskContrast). With ``end_momentum`` it follows BYOL's
+    cosine schedule from there, ``m_t = end - (end - m) * (cos(pi * t / T) +
+    1) / 2``, reaching ``end_momentum`` (usually 1) at the last iteration.
+    It depends only on the iteration, so a resumed run continues it
+    exactly.
 
-    The algorithm provides ``momentum_encoder`` (an mmengine
+    The algorithm provides ``momentum``, ``momentum_encoder`` (an mmengine
     ``ExponentialMovingAverage``) and ``online_encoder`` (the module it
     averages, with the same structure).
 
     Args:
-        momentum: m at the start (0.999 in MoCo and MaskContrast).
         end_momentum: m at the end for the cosine schedule; ``None`` keeps m
             constant.
     """
     priority = 'NORMAL'
 
-    def __init__(self, momentum: float = 0.999,
-                 end_momentum: float | None = None) -> None:
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f'momentum must be in [0, 1], got {momentum}')
-        self.momentum = momentum
+    def __init__(self, end_momentum: float | None = None) -> None:
+        if end_momentum is not None and not 0.0 <= end_momentum <= 1.0:
+            raise ValueError(
+                f'end_momentum must be in [0, 1], got {end_momentum}')
         self.end_momentum = end_momentum
 
-    def momentum_at(self, iteration: int, max_iters: int) -> float:
+    def momentum_at(self, momentum: float, iteration: int,
+                    max_iters: int) -> float:
+        """m at ``iteration`` for a model whose momentum is ``momentum``."""
         if self.end_momentum is None:
-            return self.momentum
+            return momentum
         progress = iteration / max(1, max_iters - 1)
-        return self.end_momentum - (self.end_momentum - self.momentum) * (
+        return self.end_momentum - (self.end_momentum - momentum) * (
             math.cos(math.pi * progress) + 1) / 2
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        m = self.momentum_at(runner.iter, runner.max_iters)
+        m = self.momentum_at(model.momentum, runner.iter, runner.max_iters)
         # mmengine's EMA weighs the *new* value by its `momentum`
         model.momentum_encoder.momentum = 1.0 - m
         model.momentum_encoder.update_parameters(model.online_encoder)

@@ -3,10 +3,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from mmengine.dist import get_rank, get_world_size
-from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmseg.registry import MODELS
 from torch import nn
 
+from mmssl_seg.models.algorithms.base import (BaseSelfSupervised,
+                                              MomentumEncoderMixin,
+                                              check_num_classes)
 from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
 from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.queue import FeatureQueue
@@ -41,7 +43,7 @@ def _points(features: torch.Tensor, flat: torch.Tensor,
 
 
 @MODELS.register_module()
-class AuxLabelContrast(BaseModel):
+class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
     """Pixel contrast guided by auxiliary labels (Zhang et al., NeurIPS
     2021, sec. 3): a stock MMSeg segmentation network whose classifiers
     output a ``embed_dim``-channel embedding at 1/8 resolution (the decode
@@ -59,27 +61,40 @@ class AuxLabelContrast(BaseModel):
     Global image ids (the ``seen_images`` buffer) tell pairs of one image
     from cross-image pairs, also against bank entries from past batches.
 
+    The whole step::
+
+        q = heads(backbone(x)); k = key_heads(x)         # 1/8, no grad for k
+        for each level (1/8, full resolution, auxiliary head):
+            anchors ~ labelled pixels of q; candidates ~ those of k + bank
+            loss += head(anchors, candidates)            # eqs. 1-2
+        bank <- sampled pixels of k                      # all ranks
+
     Args:
         backbone / decode_head / auxiliary_head: MMSeg configs (DeepLabV3 or
-            PSPNet); their ``num_classes`` becomes ``embed_dim``.
+            PSPNet) whose ``num_classes`` is ``embed_dim``.
+        head: :class:`AuxContrastHead` config (the loss).
         embed_dim: Embedding channels (128).
         num_anchors: Anchors per iteration (10 000).
         num_batch_candidates: Candidates from the batch (10 000).
         bank_size: Memory-bank rows (30 000).
         bank_per_image: Pixels of each image pushed into the bank (the
             paper keeps 384 frames: 30 000 / 384 ~ 78).
-        momentum: EMA coefficient of the key encoder (updated by
-            :class:`MomentumUpdateHook`).
+        momentum: m of the key encoder (0.999).
         full_resolution: Also the loss at the input resolution.
         aux_weight: Weight of the auxiliary head's loss.
-        loss: :class:`AuxLabelContrastLoss` config.
         seed: Base seed of the per-iteration sampling.
     """
+
+    FEATURE_PARTS = {'backbone': ('backbone', ),
+                     'decoder': ('backbone', 'decode_head'),
+                     'embedding': ('backbone', 'decode_head')}
+    default_feature = 'embedding'
 
     def __init__(self,
                  backbone: dict,
                  decode_head: dict,
                  auxiliary_head: dict | None = None,
+                 head: dict = dict(type='AuxContrastHead'),
                  embed_dim: int = 128,
                  num_anchors: int = 10000,
                  num_batch_candidates: int = 10000,
@@ -88,26 +103,26 @@ class AuxLabelContrast(BaseModel):
                  momentum: float = 0.999,
                  full_resolution: bool = True,
                  aux_weight: float = 0.4,
-                 loss: dict = dict(type='AuxLabelContrastLoss'),
                  seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        for config in (decode_head, auxiliary_head):
+            if config is not None:
+                check_num_classes(config, embed_dim, 'the embedding')
         self.backbone = MODELS.build(backbone)
-        self.decode_head = MODELS.build(dict(decode_head,
-                                             num_classes=embed_dim))
+        self.decode_head = MODELS.build(decode_head)
         self.auxiliary_head = None if auxiliary_head is None else \
-            MODELS.build(dict(auxiliary_head, num_classes=embed_dim))
+            MODELS.build(auxiliary_head)
+        self.head = MODELS.build(head)
         self.num_anchors = num_anchors
         self.num_batch_candidates = num_batch_candidates
         self.bank_per_image = bank_per_image
         self.full_resolution = full_resolution
         self.aux_weight = aux_weight
         self.seed = seed
-        self.loss_contrast = MODELS.build(loss)
-        self.momentum_encoder = ExponentialMovingAverage(
-            self.online_encoder, momentum=1.0 - momentum)
+        self.build_momentum_encoder(momentum)
         fields = {'feats': ((embed_dim, ), torch.float32),
                   'labels': ((), torch.long), 'superpixels': ((), torch.long),
                   'images': ((), torch.long)}
@@ -123,11 +138,6 @@ class AuxLabelContrast(BaseModel):
             parts['auxiliary_head'] = self.auxiliary_head
         return nn.ModuleDict(parts)
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        self.momentum_encoder.module.load_state_dict(
-            self.online_encoder.state_dict())
-
     @staticmethod
     def _embed(encoder: nn.Module, inputs: torch.Tensor) -> list:
         """Embeddings of the decode head (and auxiliary head), 1/8."""
@@ -137,41 +147,24 @@ class AuxLabelContrast(BaseModel):
             out.append(encoder.auxiliary_head(feats))
         return out
 
-    @staticmethod
-    def feature_parts(kind: str) -> tuple[str, ...]:
-        """The parts that compute the ``kind`` features."""
-        if kind == 'backbone':
-            return ('backbone', )
-        if kind in ('decoder', 'embedding'):
-            return ('backbone', 'decode_head')
-        raise ValueError(f'unknown feature kind {kind}')
-
-    def dense_features(self, inputs: torch.Tensor,
-                       kind: str = 'embedding') -> torch.Tensor:
-        feats = self.backbone(inputs)
-        if kind == 'backbone':
-            return feats[-1]
+    def head_features(self, feats, kind: str) -> torch.Tensor:
+        """``decoder`` (the decode head's features before its classifier)
+        or ``embedding`` (unit length), at 1/8."""
         if kind == 'decoder':
             return self.decode_head._forward_feature(feats)
-        if kind == 'embedding':
-            return F.normalize(self.decode_head(feats), dim=1)
-        raise ValueError(f'unknown feature kind {kind}')
+        return F.normalize(self.decode_head(feats), dim=1)
 
     def _generator(self) -> torch.Generator:
         return step_generator(self.seed, self.seen_images)
 
-    def _targets(self, data_samples: list, size: tuple[int, int]
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Labels and superpixels, padded to the input size (the
-        preprocessor pads labels with 255; superpixels get -1)."""
+    @staticmethod
+    def _targets(data_samples: list) -> tuple[torch.Tensor, torch.Tensor]:
+        """Labels and superpixels of the batch (padded to the input size by
+        :class:`AuxLabelDataPreProcessor`: 255 and -1)."""
         labels = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
-        superpixels = []
-        for s in data_samples:
-            sp = s.gt_superpixels.data[0]
-            sp = F.pad(sp, (0, size[1] - sp.shape[1], 0,
-                            size[0] - sp.shape[0]), value=-1)
-            superpixels.append(sp)
-        return labels.long(), torch.stack(superpixels).to(labels.device)
+        superpixels = torch.stack([s.gt_superpixels.data[0]
+                                   for s in data_samples])
+        return labels.long(), superpixels.to(labels.device).long()
 
     @staticmethod
     def _meta(flat: torch.Tensor, labels: torch.Tensor,
@@ -199,8 +192,8 @@ class AuxLabelContrast(BaseModel):
             torch.cat([c_meta.image, bank.get('images')[valid]]),
             torch.cat([c_meta.pixel,
                        c_meta.pixel.new_full((int(valid.sum()), ), -1)]))
-        return self.loss_contrast(_points(query, anchors, size), a_meta,
-                                  candidates, c_meta)
+        return self.head.loss(_points(query, anchors, size), a_meta,
+                              candidates, c_meta)
 
     def _push(self, bank: FeatureQueue, key: torch.Tensor,
               labels: torch.Tensor, superpixels: torch.Tensor,
@@ -217,7 +210,7 @@ class AuxLabelContrast(BaseModel):
                   images=meta.image)
 
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
-        labels, superpixels = self._targets(data_samples, inputs.shape[2:])
+        labels, superpixels = self._targets(data_samples)
         generator = self._generator()
         first_image = int(self.seen_images) + get_rank() * len(inputs)
         queries = self._embed(self, inputs)
@@ -256,11 +249,3 @@ class AuxLabelContrast(BaseModel):
             losses[name] = torch.tensor(float(value), device=device)
         losses['bank_rows'] = self.bank.count.float()
         return losses
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            return self.dense_features(inputs, 'embedding')
-        raise RuntimeError('AuxLabelContrast has no `predict` mode: it '
-                           'pretrains; fine-tune with a segmentor')

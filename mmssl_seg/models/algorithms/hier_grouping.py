@@ -4,35 +4,74 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
+from mmssl_seg.models.algorithms.base import BaseSelfSupervised
+from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.seeding import step_generator
+from mmssl_seg.models.utils.tree_pairs import (map_between_views,
+                                               sample_tree_pairs)
+
+
+def _at(features: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+    """``features`` (``B x C x h x w``) at flat indices into ``B x h x w``
+    (any shape) -> ``flat.shape x C``."""
+    b, c, h, w = features.shape
+    rows = features.permute(0, 2, 3, 1).reshape(b * h * w, c)
+    return rows[flat.reshape(-1).to(features.device)].view(*flat.shape, c)
+
+
+def _sample(features: torch.Tensor, flat: torch.Tensor,
+            coords: torch.Tensor) -> torch.Tensor:
+    """Bilinear samples of ``features`` at ``coords`` (``... x 2`` in
+    [-1, 1]) in the image each flat index belongs to."""
+    b, c, h, w = features.shape
+    image = (flat // (h * w)).reshape(-1)
+    return sample_points(features, image, coords.reshape(-1, 2)).view(
+        *flat.shape, c)
 
 
 @MODELS.register_module()
-class HierarchicalGrouping(BaseModel):
+class HierarchicalGrouping(BaseSelfSupervised):
     """A from-scratch backbone and a hypercolumn neck give a 32-d pixel
-    embedding; :class:`GroupingContrastHead` samples pixel pairs from each
-    image's region tree (by tree distance, eqs. 2-3) and applies eq. 1.
+    embedding; pixel pairs are sampled from each image's region tree by
+    tree distance (eqs. 2-3) and contrasted with eq. 1.
 
     The whole step::
 
-        emb_v = neck(backbone(view_v))           # B x 32 x H/4 x W/4
-        regions = leaves of view 1 at H/4 x W/4   # nearest
-        pairs ~ tree(regions, d_T)                # anchors, Pos, Neg, cns
-        loss = eq1(emb_1[anchor], emb_1/2[Pos+], emb_1/2[Neg+])
+        emb_v = neck(backbone(view_v))            # B x 32 x H/4 x W/4
+        pairs ~ tree(leaves of view 1, d_T)       # anchors, Pos, Neg, cns
+        Pos+, Neg+ = pairs in view 1 + the same scene points in view 2
+        loss = head(emb_1[anchors], Pos+, Neg+)   # eq. 1
+
+    Per image ``num_anchors`` anchor regions, per anchor ``num_pos``
+    positives (eq. 2) and ``num_neg`` negatives (eq. 3) in the first view;
+    with ``augmented`` the same scene points looked up in the second view
+    join Pos+ and Neg+ (those that left the view are dropped); ``cns``
+    negatives per anchor come from other images of the batch.
 
     Args:
         backbone: Backbone config (ResNet-50, strides unchanged, outputs of
             Res3 and Res4).
         neck: :class:`HypercolumnNeck` config.
-        head: :class:`GroupingContrastHead` config.
+        head: :class:`GroupingContrastHead` config (eq. 1).
+        num_anchors / num_pos / num_neg: 7 / 10 / 5 (sec. 4.2).
+        sigma: sigma_p of eqs. 2-3 (0.8).
+        cns: Cross-image negatives per anchor (0, 5 or 20).
+        augmented: Add the second view's references.
         seed: Base seed of the per-iteration pair sampling (with the
             ``step`` buffer: resuming draws what an unbroken run draws).
     """
 
-    def __init__(self, backbone: dict, neck: dict, head: dict,
+    FEATURE_PARTS = {'backbone': ('backbone', ),
+                     'decoder': ('backbone', 'neck'),
+                     'embedding': ('backbone', 'neck')}
+    default_feature = 'embedding'
+
+    def __init__(self, backbone: dict, neck: dict,
+                 head: dict = dict(type='GroupingContrastHead'),
+                 num_anchors: int = 7, num_pos: int = 10, num_neg: int = 5,
+                 sigma: float = 0.8, cns: int = 5, augmented: bool = True,
                  seed: int = 0, data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -40,58 +79,62 @@ class HierarchicalGrouping(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.head = MODELS.build(head)
+        self.num_anchors = num_anchors
+        self.num_pos = num_pos
+        self.num_neg = num_neg
+        self.sigma = sigma
+        self.cns = cns
+        self.augmented = augmented
         self.seed = seed
         self.register_buffer('step', torch.zeros((), dtype=torch.long))
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.neck(self.backbone(inputs))[0]
 
-    @staticmethod
-    def feature_parts(kind: str) -> tuple[str, ...]:
-        """The parts that compute the ``kind`` features."""
-        if kind == 'backbone':
-            return ('backbone', )
-        if kind in ('decoder', 'embedding'):
-            return ('backbone', 'neck')
-        raise ValueError(f'unknown feature kind {kind}')
-
-    def dense_features(self, inputs: torch.Tensor,
-                       kind: str = 'embedding') -> torch.Tensor:
-        """``backbone`` (Res4), ``decoder`` (the hypercolumn before the last
-        convolution, 1/4) or ``embedding`` (unit length, 1/4)."""
-        feats = self.backbone(inputs)
-        if kind == 'backbone':
-            return feats[-1]
+    def head_features(self, feats, kind: str) -> torch.Tensor:
+        """``decoder`` (the hypercolumn before the last convolution, 1/4) or
+        ``embedding`` (unit length, 1/4)."""
         if kind == 'decoder':
             return self.neck.hypercolumn(feats)
-        if kind == 'embedding':
-            return F.normalize(self.neck(feats)[0], dim=1)
-        raise ValueError(f'unknown feature kind {kind}')
+        return F.normalize(self.neck(feats)[0], dim=1)
 
     def loss(self, inputs: list, data_samples: list) -> dict:
         views = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         embeddings = [self.embed(v) for v in views]
-        grid = embeddings[0].shape[2:]
+        first = embeddings[0]
+        grid = tuple(first.shape[2:])
         regions = torch.stack([s.gt_regions.data[0] for s in data_samples])
         regions = F.interpolate(regions[:, None].float(), size=grid,
                                 mode='nearest')[:, 0].long()
-        k = max(s.tree_distance.shape[0] for s in data_samples)
-        distances = torch.zeros(len(data_samples), k, k)
-        for i, s in enumerate(data_samples):
-            n = s.tree_distance.shape[0]
-            distances[i, :n, :n] = s.tree_distance
-        boxes = torch.stack([s.view_boxes for s in data_samples])
-        losses = self.head.loss(embeddings, regions, distances, boxes,
-                                tuple(views[0].shape[2:]),
-                                step_generator(self.seed, self.step))
+        distances = torch.stack([s.tree_distance for s in data_samples])
+        pairs = sample_tree_pairs(regions, distances, self.num_anchors,
+                                  self.num_pos, self.num_neg, self.sigma,
+                                  self.cns,
+                                  step_generator(self.seed, self.step))
         self.step += 1
+        valid = pairs.valid.to(first.device)
+        positives = [_at(first, pairs.positives)]
+        pos_valid = [valid[:, None].expand(-1, self.num_pos)]
+        negatives = [_at(first, pairs.negatives)]
+        neg_valid = [valid[:, None].expand(-1, self.num_neg)]
+        if self.augmented and len(embeddings) > 1:
+            boxes = torch.stack([s.view_boxes for s in data_samples])
+            for flat, feats, masks in ((pairs.positives, positives,
+                                        pos_valid),
+                                       (pairs.negatives, negatives,
+                                        neg_valid)):
+                coords, inside = map_between_views(flat, boxes, grid,
+                                                   tuple(views[0].shape[2:]))
+                feats.append(_sample(embeddings[1], flat, coords))
+                masks.append(inside.to(first.device) & valid[:, None])
+        if self.cns:
+            negatives.append(_at(first, pairs.cross_image))
+            neg_valid.append(pairs.cross_valid.to(first.device)
+                             & valid[:, None])
+        losses = self.head.loss(
+            _at(first, pairs.anchors), torch.cat(positives, 1),
+            torch.cat(pos_valid, 1), torch.cat(negatives, 1),
+            torch.cat(neg_valid, 1))
+        losses['anchors_skipped'] = first.new_tensor(
+            float((~pairs.valid).sum()))
         return losses
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            batch = inputs[0] if isinstance(inputs, list) else inputs
-            return self.dense_features(batch, 'embedding')
-        raise RuntimeError(f'HierarchicalGrouping has no `{mode}` mode: it '
-                           'pretrains; evaluate it with tools/eval/*.py')

@@ -2,77 +2,83 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmseg.registry import MODELS
 from torch import nn
 
+from mmssl_seg.models.algorithms.base import (BaseSelfSupervised,
+                                              MomentumEncoderMixin,
+                                              check_num_classes)
 from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
 from mmssl_seg.models.utils.queue import FeatureQueue
 from mmssl_seg.models.utils.seeding import step_randomness
 
 
 @MODELS.register_module()
-class MaskContrast(BaseModel):
+class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
     """MaskContrast (Van Gansbeke et al., ICCV 2021), Algorithm 1.
 
-    A dilated backbone and a DeepLabV3 ASPP decode head whose last 1x1 conv
+    A dilated backbone and the DeepLab-v3 decode head whose last 1x1 conv
     predicts ``embed_dim + 1`` channels: the first ``embed_dim`` are the pixel
     embedding (L2-normalised), the last is the saliency logit - the paper's
     final layer "split into two linear heads" (supplement C). The key encoder
-    is a momentum copy of backbone + decode head (``momentum_encoder``,
-    updated by :class:`~mmssl_seg.engine.hooks.MomentumUpdateHook`); the key
-    prototypes of every iteration enter a queue of ``queue_size``.
+    is a momentum copy of backbone + decode head; the key prototypes of
+    every iteration enter a queue of ``queue_size``.
 
-    Per iteration, with two augmented views ``(x_q, s_q), (x_k, s_k)``:
-    query embeddings and saliency logits from ``x_q``; key prototypes (eq. 2)
-    from ``x_k`` without gradient; the contrastive loss (eq. 3) over the
-    salient query pixels against the batch's and the queue's prototypes; the
-    saliency loss on ``s_q``; then the prototypes are queued (all ranks).
+    The whole step, with two augmented views ``(x_q, s_q), (x_k, s_k)``::
+
+        q, sal = split(decode_head(backbone(x_q)))         # N x D x H x W
+        k, _ = split(key_encoder(x_k))                     # no gradient
+        p = normalize(sum_{s_k} k)                         # eq. 2, N x D
+        losses = head(q, sal, s_q, p, queue)               # eq. 3 + BCE
+        queue <- p                                         # all ranks
 
     Args:
-        backbone: A dilated backbone config (MMSeg ``ResNetV1c`` etc.).
-        decode_head: An MMSeg decode head config (``ASPPHead``); its
-            ``num_classes`` is set to ``embed_dim + 1``.
+        backbone: A dilated backbone config (MMSeg ``ResNet`` etc.).
+        decode_head: An MMSeg decode head config with ``num_classes`` =
+            ``embed_dim + 1`` (:class:`DeepLabV3Head`).
+        head: :class:`MaskContrastHead` config (the losses).
         embed_dim: D (32 in the paper).
         queue_size: K (128 in the paper).
-        momentum: Initial momentum of the key encoder (the hook sets it).
+        momentum: m of the key encoder (0.999).
         upsample: Compute the losses at the input resolution (bilinear
             upsampling of the head's output, as the authors' code); ``False``
             at the head's resolution with masks downsampled (cheaper).
-        loss_contrast: :class:`MaskContrastLoss` config.
-        loss_saliency: :class:`SaliencyBCELoss` config.
         seed: Base seed of the forward passes' dropout (with the ``step``
             buffer: a resumed run draws the masks the unbroken run drew).
         data_preprocessor: Must accept a list of views
             (``mmpretrain.SelfSupDataPreprocessor``).
     """
 
+    FEATURE_PARTS = {'backbone': ('backbone', ),
+                     'decoder': ('backbone', 'decode_head'),
+                     'embedding': ('backbone', 'decode_head'),
+                     'saliency': ('backbone', 'decode_head')}
+    default_feature = 'embedding'
+
     def __init__(self,
                  backbone: dict,
                  decode_head: dict,
+                 head: dict = dict(type='MaskContrastHead'),
                  embed_dim: int = 32,
                  queue_size: int = 128,
                  momentum: float = 0.999,
                  upsample: bool = True,
-                 loss_contrast: dict = dict(type='MaskContrastLoss'),
-                 loss_saliency: dict = dict(type='SaliencyBCELoss'),
                  seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        check_num_classes(decode_head, embed_dim + 1,
+                          'the embedding and the saliency logit')
         self.embed_dim = embed_dim
         self.upsample = upsample
         self.backbone = MODELS.build(backbone)
-        self.decode_head = MODELS.build(
-            dict(decode_head, num_classes=embed_dim + 1))
-        self.momentum_encoder = ExponentialMovingAverage(
-            self.online_encoder, momentum=1.0 - momentum)
+        self.decode_head = MODELS.build(decode_head)
+        self.head = MODELS.build(head)
+        self.build_momentum_encoder(momentum)
         self.queue = FeatureQueue(queue_size,
                                   {'prototypes': ((embed_dim, ),
                                                   torch.float32)})
-        self.loss_contrast = MODELS.build(loss_contrast)
-        self.loss_saliency = MODELS.build(loss_saliency)
         self.seed = seed
         self.register_buffer('step', torch.zeros((), dtype=torch.long))
 
@@ -82,12 +88,6 @@ class MaskContrast(BaseModel):
         weights are registered once, under ``backbone``/``decode_head``)."""
         return nn.ModuleDict(dict(backbone=self.backbone,
                                   decode_head=self.decode_head))
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        # the key encoder starts equal to the query encoder (MoCo)
-        self.momentum_encoder.module.load_state_dict(
-            self.online_encoder.state_dict())
 
     @staticmethod
     def _head(encoder: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
@@ -101,31 +101,14 @@ class MaskContrast(BaseModel):
         embedding = F.normalize(out[:, :self.embed_dim], dim=1)
         return embedding, out[:, self.embed_dim:]
 
-    @staticmethod
-    def feature_parts(kind: str) -> tuple[str, ...]:
-        """The parts that compute the ``kind`` features."""
-        if kind == 'backbone':
-            return ('backbone', )
-        if kind in ('decoder', 'embedding', 'saliency'):
-            return ('backbone', 'decode_head')
-        raise ValueError(f'unknown feature kind {kind}')
-
-    def dense_features(self, inputs: torch.Tensor,
-                       kind: str = 'embedding') -> torch.Tensor:
-        """Features for the evaluation protocols: ``backbone`` (last stage),
-        ``decoder`` (ASPP features), ``embedding`` (D, unit length) or
-        ``saliency`` (probability), at the head's resolution."""
-        feats = self.backbone(inputs)
-        if kind == 'backbone':
-            return feats[-1]
+    def head_features(self, feats, kind: str) -> torch.Tensor:
+        """``decoder`` (the head's features before its classifier),
+        ``embedding`` (D, unit length) or ``saliency`` (probability), at the
+        head's resolution."""
         if kind == 'decoder':
             return self.decode_head._forward_feature(feats)
         embedding, saliency = self._split(self.decode_head(feats), None)
-        if kind == 'embedding':
-            return embedding
-        if kind == 'saliency':
-            return saliency.sigmoid()
-        raise ValueError(f'unknown feature kind {kind}')
+        return embedding if kind == 'embedding' else saliency.sigmoid()
 
     def loss(self, inputs: list, data_samples: list) -> dict:
         x_q, x_k = inputs
@@ -140,29 +123,13 @@ class MaskContrast(BaseModel):
                                             size=query.shape[2:],
                                             mode='nearest')[:, 0]
                               for m in (mask_q, mask_k))
-
         with torch.no_grad(), step_randomness(self.seed + 1, self.step):
             key, _ = self._split(self._head(self.momentum_encoder.module,
                                             x_k), size)
             prototypes, valid = mask_prototypes(key, mask_k)
-
-        negatives = self.queue.get('prototypes')
-        loss_contrast, stats = self.loss_contrast(query, mask_q, prototypes,
-                                                  valid, negatives)
-        loss_saliency = self.loss_saliency(saliency_logits[:, 0], mask_q)
+        losses = self.head.loss(query, saliency_logits[:, 0], mask_q,
+                                prototypes, valid, self.queue.get(
+                                    'prototypes'))
         self.queue.push(prototypes=prototypes)
         self.step += 1
-        return {
-            'loss_contrast': loss_contrast,
-            'loss_saliency': loss_saliency,
-            'salient_pixels': torch.tensor(float(stats['pixels'])),
-        }
-
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            batch = inputs[0] if isinstance(inputs, list) else inputs
-            return self.dense_features(batch, 'embedding')
-        raise RuntimeError(f'MaskContrast has no `{mode}` mode: it pretrains; '
-                           'evaluate it with tools/eval/*.py')
+        return losses

@@ -1,3 +1,5 @@
 from .colorization import ColorizationDataPreProcessor
+from .priors import AuxLabelDataPreProcessor, RegionViewsDataPreProcessor
 
-__all__ = ['ColorizationDataPreProcessor']
+__all__ = ['AuxLabelDataPreProcessor', 'ColorizationDataPreProcessor',
+           'RegionViewsDataPreProcessor']

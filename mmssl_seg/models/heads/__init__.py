@@ -1,7 +1,9 @@
+from .aux_contrast_head import AuxContrastHead
 from .deeplabv3_head import DeepLabV3Head
-from .graph_triplet_head import GraphTripletHead
 from .grouping_contrast_head import GroupingContrastHead
 from .hypercolumn_head import HypercolumnHead
+from .mask_contrast_head import MaskContrastHead
+from .triplet_head import TripletHead
 
-__all__ = ['DeepLabV3Head', 'GraphTripletHead', 'GroupingContrastHead',
-           'HypercolumnHead']
+__all__ = ['AuxContrastHead', 'DeepLabV3Head', 'GroupingContrastHead',
+           'HypercolumnHead', 'MaskContrastHead', 'TripletHead']
