@@ -14,9 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmssl_seg.priors.aux_labels import (MultiScaleExtractor,
-                                         class_ground_truth, make_aux_labels,
-                                         sweep_k, vote)
+from mmssl_seg.datasets.ground_truth import ground_truth_reader
+from mmssl_seg.priors.aux_labels import (MultiScaleExtractor, make_aux_labels, sweep_k, vote)
 from tests.conftest import MINI_DEEPLAB, VOC12_MINI, needs_voc12_mini, run_tool
 
 
@@ -60,7 +59,7 @@ def test_multiscale_extractor_on_a_real_image():
 def labelled(tmp_path_factory):
     images = _images()
     out = str(tmp_path_factory.mktemp('aux') / 'all')
-    gt = class_ground_truth(osp.join(VOC12_MINI, 'SegmentationClass'))
+    gt = ground_truth_reader(osp.join(VOC12_MINI, 'SegmentationClass'))
     result = make_aux_labels(images, out, colour_features, {'name': 'lab'},
                              k=5, superpixel_size=12, ground_truth=gt,
                              num_classes=21)

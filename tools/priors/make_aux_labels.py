@@ -23,9 +23,8 @@ import time
 
 from mmssl_seg.evaluation.cli import checkpoint_arg
 from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.priors.aux_labels import (MultiScaleExtractor,
-                                         class_ground_truth, draw_aux_labels,
-                                         make_aux_labels, sweep_k)
+from mmssl_seg.datasets.ground_truth import ground_truth_reader
+from mmssl_seg.priors.aux_labels import (MultiScaleExtractor, draw_aux_labels, make_aux_labels, sweep_k)
 from mmssl_seg.priors.engine import (exit_on_failures, list_images,
                                      parse_shard)
 
@@ -79,7 +78,8 @@ def main(argv=None) -> None:
                        kind=args.feature)
     extractor = MultiScaleExtractor(model, args.feature, args.scales,
                                     args.in_index)
-    ground_truth = class_ground_truth(args.gt_dir) if args.gt_dir else None
+    ground_truth = ground_truth_reader(args.gt_dir, 'classes') \
+        if args.gt_dir else None
     if args.sweep_k:
         if ground_truth is None:
             parser.error('--sweep-k needs --gt-dir')

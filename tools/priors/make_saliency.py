@@ -22,7 +22,8 @@ import time
 from mmssl_seg.evaluation.report import write_report
 from mmssl_seg.priors.engine import (exit_on_failures, list_images,
                                      parse_shard)
-from mmssl_seg.priors.saliency import (SaliencyNetwork, ground_truth_reader,
+from mmssl_seg.datasets.ground_truth import ground_truth_reader
+from mmssl_seg.priors.saliency import (saliency_network,
                                        make_saliency)
 
 
@@ -59,9 +60,10 @@ def main(argv=None) -> None:
         if not (args.network_config and args.network_checkpoint):
             parser.error('--method network needs --network-config and '
                          '--network-checkpoint')
-        network = SaliencyNetwork(args.network_config,
+        network = saliency_network(args.network_config,
                                   args.network_checkpoint)
-    ground_truth = ground_truth_reader(args.gt_dir, args.gt_kind) \
+    ground_truth = ground_truth_reader(
+        args.gt_dir, 'foreground' if args.gt_kind == 'classes' else 'binary') \
         if args.gt_dir else None
     result = make_saliency(
         images, args.out_dir, method=args.method, threshold=args.threshold,

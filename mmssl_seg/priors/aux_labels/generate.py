@@ -31,9 +31,9 @@ import numpy as np
 import torch
 from rich.progress import track
 
-from mmssl_seg.evaluation.functional import PmIoUAccumulator
 from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
+from mmssl_seg.structures import prior_path
 from mmssl_seg.utils.io import (ImageReadError, atomic_path, read_image,
                                 write_json)
 
@@ -215,12 +215,6 @@ def label_image(image: np.ndarray, extractor: Callable, centres: np.ndarray,
     }
 
 
-def palette_for(k: int) -> np.ndarray:
-    """Fixed colours for K auxiliary labels (the same in every picture)."""
-    rng = np.random.default_rng(12345)
-    return rng.integers(30, 256, size=(k, 3)).astype(np.uint8)
-
-
 def make_aux_labels(images: Sequence[tuple[str, str]],
                     out_dir: str,
                     extractor: Callable,
@@ -288,8 +282,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
 
     todo = shard(images, *shard_spec)
     for stem, path in track(todo, description=f'auxiliary labels (K={k})'):
-        out_labels = osp.join(out_dir, 'labels', stem + '.png')
-        out_segments = osp.join(out_dir, 'superpixels', stem + '.png')
+        out_labels = prior_path(out_dir, 'aux_labels', stem)
+        out_segments = prior_path(out_dir, 'superpixels', stem)
         if osp.isfile(out_labels) and osp.isfile(out_segments) and \
                 stem in manifest.entries:
             continue
@@ -318,99 +312,8 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     merged = merge_manifests(out_dir)
     merged['threshold'] = threshold
     if ground_truth is not None:
+        from mmssl_seg.priors.aux_labels.quality import pmiou_of_labels
         labelled = [s for s in merged['entries'] if s not in merged['failed']]
         merged['quality'] = pmiou_of_labels(out_dir, labelled, k,
                                             ground_truth, num_classes)
     return merged
-
-
-def pmiou_of_labels(out_dir: str, stems: Sequence[str], k: int,
-                    ground_truth: Callable, num_classes: int) -> dict:
-    """PmIoU (eq. 3) of the written labels against ground truth."""
-    accumulator = PmIoUAccumulator(k, num_classes)
-    for stem in stems:
-        labels = cv2.imread(osp.join(out_dir, 'labels', stem + '.png'),
-                            cv2.IMREAD_UNCHANGED)
-        accumulator.update(labels.astype(np.int64),
-                           ground_truth(stem, labels.shape))
-    return {'PmIoU': accumulator.compute(), 'images': len(stems), 'K': k}
-
-
-def sweep_k(images: Sequence[tuple[str, str]], extractor: Callable,
-            ks: Sequence[int], ground_truth: Callable, num_classes: int,
-            max_points: int | None = None, drop: float = 0.05,
-            superpixel_size: int = 16, compactness: float = 10.0,
-            seed: int = 0) -> list[dict]:
-    """PmIoU of the labels for several K on ``images`` (fitted on them too),
-    as the paper chose K; features are extracted once."""
-    features = {stem: extractor(read_image(path))
-                for stem, path in track(images, description='features')}
-    points = np.concatenate([
-        f.flatten(1).T.numpy() for f in features.values()])
-    rng = np.random.default_rng(seed)
-    if max_points is not None and len(points) > max_points:
-        points = points[rng.choice(len(points), max_points, replace=False)]
-    segments = {stem: superpixels(read_image(path), superpixel_size,
-                                  compactness) for stem, path in images}
-    rows = []
-    for k in ks:
-        centres, threshold = fit_on_points(points, k, drop, seed)
-        accumulator = PmIoUAccumulator(k, num_classes)
-        for stem, feature in features.items():
-            voted, _ = labels_from_feature(feature, centres, threshold,
-                                           segments[stem])
-            accumulator.update(voted.astype(np.int64),
-                               ground_truth(stem, voted.shape))
-        rows.append({'K': k, 'PmIoU': accumulator.compute()})
-    return rows
-
-
-def class_ground_truth(gt_dir: str, suffix: str = '.png') -> Callable:
-    """``(stem, shape) -> class-index map`` (VOC palette PNGs, 255 void);
-    errors name the file."""
-    from PIL import Image
-
-    def read(stem: str, shape: tuple[int, int]) -> np.ndarray:
-        path = osp.join(gt_dir, stem + suffix)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'no ground truth for {stem}: {path}')
-        gt = np.array(Image.open(path))
-        if gt.shape != tuple(shape):
-            raise ValueError(f'{path} is {gt.shape}, the labels {shape}')
-        return gt.astype(np.int64)
-
-    return read
-
-
-def draw_aux_labels(out_dir: str, images: Sequence[tuple[str, str]],
-                    k: int, path: str, ground_truth: Callable | None = None,
-                    class_palette: Sequence[Sequence[int]] | None = None
-                    ) -> str:
-    """image | superpixels | auxiliary labels (one colour per label in
-    every image) | ground truth, one row per image."""
-    from skimage.segmentation import find_boundaries
-
-    from mmssl_seg.visualization.panels import colorize, save_panel_grid
-    colours = palette_for(k)
-    rows = []
-    for stem, image_path in images:
-        image = read_image(image_path)[..., ::-1]
-        labels = cv2.imread(osp.join(out_dir, 'labels', stem + '.png'),
-                            cv2.IMREAD_UNCHANGED)
-        segments = cv2.imread(osp.join(out_dir, 'superpixels',
-                                       stem + '.png'), cv2.IMREAD_UNCHANGED)
-        if labels is None or segments is None:
-            raise FileNotFoundError(f'no auxiliary labels for {stem} in '
-                                    f'{out_dir}')
-        edges = image.copy()
-        edges[find_boundaries(segments)] = (255, 255, 0)
-        row = [np.ascontiguousarray(image), edges, colorize(labels, colours)]
-        if ground_truth is not None:
-            row.append(colorize(ground_truth(stem, labels.shape),
-                                class_palette))
-        rows.append(row)
-    titles = ['image', 'superpixels', f'auxiliary labels (K={k})']
-    if ground_truth is not None:
-        titles.append('ground truth')
-    save_panel_grid(rows, titles, path)
-    return path

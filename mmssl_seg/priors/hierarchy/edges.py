@@ -18,6 +18,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from mmssl_seg.priors.segmentor import SegmentorProbability
+
 
 class EdgeDetector:
     """``detector(image) -> (edges, orientation)``, both ``H x W``
@@ -117,8 +119,9 @@ class StructuredForestEdges(EdgeDetector):
 class ContourNetEdges(EdgeDetector):
     """This project's contour detector: an MMSeg segmentor with two classes
     (background, boundary) trained on BSDS500; the edge map is the
-    boundary probability at the image size, the orientation is estimated
-    from it (:func:`gradient_orientation`).
+    boundary probability at the image size
+    (:class:`~mmssl_seg.priors.segmentor.SegmentorProbability`), the
+    orientation is estimated from it (:func:`gradient_orientation`).
 
     Args:
         config: The detector's config.
@@ -128,40 +131,12 @@ class ContourNetEdges(EdgeDetector):
     name = 'contour_net'
 
     def __init__(self, config: str, checkpoint: str) -> None:
-        for path in (config, checkpoint):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'contour detector file not found: '
-                                        f'{path}')
-        self.config = config
-        self.checkpoint = checkpoint
-        self._model = None
+        self.segmentor = SegmentorProbability(config, checkpoint)
 
     @property
     def params(self) -> dict:
-        return {'name': self.name, 'config': osp.abspath(self.config),
-                'checkpoint': osp.abspath(self.checkpoint)}
+        return {'name': self.name, **self.segmentor.params}
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-        from mmengine.dataset import pseudo_collate
-        from mmseg.structures import SegDataSample
-        if self._model is None:  # built lazily: workers fork first
-            from mmengine.config import Config
-            from mmengine.registry import init_default_scope
-
-            from mmssl_seg.models.builder import load_model
-            init_default_scope('mmseg')
-            self._model = load_model(Config.fromfile(self.config),
-                                     self.checkpoint,
-                                     required=('backbone', 'neck',
-                                               'decode_head'))
-        shape = image.shape[:2]
-        sample = SegDataSample(metainfo=dict(
-            img_shape=shape, ori_shape=shape, pad_shape=shape))
-        data = dict(inputs=torch.from_numpy(
-            np.ascontiguousarray(image.transpose(2, 0, 1))),
-            data_samples=sample)
-        with torch.no_grad():
-            result = self._model.test_step(pseudo_collate([data]))[0]
-        edges = result.seg_logits.data.softmax(0)[1].numpy()
-        return edges.astype(np.float32), gradient_orientation(edges)
+        edges = self.segmentor(image)
+        return edges, gradient_orientation(edges)

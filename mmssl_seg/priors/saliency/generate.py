@@ -24,6 +24,7 @@ import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.saliency.handcrafted import METHODS
+from mmssl_seg.priors.segmentor import SegmentorProbability
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
 from mmssl_seg.utils.parallel import parallel_map
@@ -45,38 +46,11 @@ def read_soft_mask(path: str, shape: tuple[int, int],
     return mask.astype(np.float32) / (1.0 if mask.max() <= 1 else 255.0)
 
 
-class SaliencyNetwork:
+def saliency_network(config: str, checkpoint: str) -> SegmentorProbability:
     """Soft saliency from a trained MMSeg segmentor with two classes
-    (background, salient): the softmax probability of class 1 at the image
-    size (the bootstrapping stage)."""
-
-    def __init__(self, config: str, checkpoint: str) -> None:
-        self.config = config
-        self.checkpoint = checkpoint
-        self._model = None
-        self._pipeline = None
-
-    def _load(self) -> None:
-        from mmcv.transforms import Compose
-        from mmengine.config import Config
-        from mmengine.registry import init_default_scope
-
-        from mmssl_seg.models.builder import load_model
-        cfg = Config.fromfile(self.config)
-        init_default_scope('mmseg')
-        self._model = load_model(cfg, self.checkpoint,
-                                 required=('backbone', 'decode_head'))
-        self._pipeline = Compose(cfg.saliency_pipeline)
-
-    def __call__(self, image_path: str) -> np.ndarray:
-        import torch
-        from mmengine.dataset import pseudo_collate
-        if self._model is None:
-            self._load()
-        data = self._pipeline(dict(img_path=image_path))
-        with torch.no_grad():
-            result = self._model.test_step(pseudo_collate([data]))[0]
-        return result.seg_logits.data.softmax(0)[1].numpy()
+    (background, salient), through its config's ``saliency_pipeline`` (the
+    bootstrapping stage)."""
+    return SegmentorProbability(config, checkpoint, 'saliency_pipeline')
 
 
 class SoftMapWriter:
@@ -87,12 +61,12 @@ class SoftMapWriter:
         method: ``rbd``, ``spectral_residual``, ``fine_grained``,
             ``imported`` or ``network``.
         import_dir: Masks to import (``imported``).
-        network: A :class:`SaliencyNetwork` (``network``).
+        network: A :func:`saliency_network` (``network``).
     """
 
     def __init__(self, out_dir: str, method: str,
                  import_dir: str | None = None,
-                 network: SaliencyNetwork | None = None,
+                 network: SegmentorProbability | None = None,
                  strict: bool = False) -> None:
         if method not in (*METHODS, 'imported', 'network'):
             raise ValueError(f'unknown saliency method {method}')
@@ -129,44 +103,13 @@ class SoftMapWriter:
             soft = read_soft_mask(osp.join(self.import_dir, stem + '.png'),
                                   shape, image_path)
         elif self.method == 'network':
-            soft = self.network(image_path)
+            soft = self.network(read_image(image_path))
         else:
             soft = METHODS[self.method](read_image(image_path))
         with atomic_path(out) as tmp:
             if not cv2.imwrite(tmp, np.round(soft * 255).astype(np.uint8)):
                 raise OSError(f'could not write {out}')
         return stem, None
-
-
-def ground_truth_reader(gt_dir: str, kind: str) -> Callable:
-    """``(stem, shape) -> 0/1/255 map`` from a folder of ground truth.
-
-    Args:
-        kind: ``classes`` (class-index PNGs, 0 background, 255 void: every
-            other class is foreground, as for VOC) or ``binary`` (figure /
-            ground masks of any format, foreground >= 128, resized to the
-            image with nearest neighbour when their size differs, as for the
-            Weizmann horses).
-    """
-    from PIL import Image
-    files = {osp.splitext(f)[0]: osp.join(gt_dir, f)
-             for f in os.listdir(gt_dir)}
-
-    def read(stem: str, shape: tuple[int, int]) -> np.ndarray:
-        if stem not in files:
-            raise FileNotFoundError(f'no ground truth for {stem} in {gt_dir}')
-        path = files[stem]
-        if kind == 'classes':
-            gt = np.array(Image.open(path))
-            if gt.shape != tuple(shape):
-                raise ValueError(f'{path} is {gt.shape}, image {shape}')
-            return np.where(gt == 255, 255, gt > 0).astype(np.uint8)
-        gt = np.array(Image.open(path).convert('L'))
-        if gt.shape != tuple(shape):
-            gt = cv2.resize(gt, shape[::-1], interpolation=cv2.INTER_NEAREST)
-        return (gt >= 128).astype(np.uint8)
-
-    return read
 
 
 def make_saliency(images: Sequence[tuple[str, str]],
@@ -178,7 +121,7 @@ def make_saliency(images: Sequence[tuple[str, str]],
                   workers: int = 1,
                   shard_spec: tuple[int, int] = (1, 1),
                   import_dir: str | None = None,
-                  network: SaliencyNetwork | None = None,
+                  network: SegmentorProbability | None = None,
                   ground_truth: Callable | None = None,
                   split_of: dict[str, str] | None = None,
                   strict: bool = False) -> dict:
