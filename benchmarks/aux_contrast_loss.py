@@ -28,7 +28,9 @@ import torch.nn.functional as F
 
 def run_one(args) -> dict:
     from mmssl_seg.models.losses.aux_contrast_loss import (
-        AuxLabelContrastLoss, PixelMeta)
+        AuxLabelContrastLoss,
+        PixelMeta,
+    )
     g = torch.Generator().manual_seed(0)
     dev = args.device
     n, m, c = args.anchors, args.candidates, args.channels

@@ -19,11 +19,11 @@ import time
 import numpy as np
 import torch
 
-from mmssl_seg.utils.kmeans import assign, fit_kmeans
+from mmssl_seg.models.builder import load_model
 from mmssl_seg.priors.aux_labels import MultiScaleExtractor, label_image
 from mmssl_seg.priors.aux_labels.generate import sample_points
 from mmssl_seg.utils.io import read_image
-from mmssl_seg.models.builder import load_model
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')
@@ -40,7 +40,8 @@ def objective(points: np.ndarray, centres: np.ndarray) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--config', default=osp.join(
-        REPO, 'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py'))
+        REPO, 'configs/finetune/'
+            'deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py'))
     parser.add_argument('--checkpoint', default='random')
     parser.add_argument('--feature', default='decoder')
     parser.add_argument('--scales', type=float, nargs='+', default=[1.0])

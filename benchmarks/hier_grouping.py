@@ -24,7 +24,11 @@ import numpy as np
 import torch
 
 from mmssl_seg.models.utils import sample_tree_pairs
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, tree_from_hierarchy, ucm_tree)
+from mmssl_seg.priors.hierarchy import (
+    ColourGradientEdges,
+    tree_from_hierarchy,
+    ucm_tree,
+)
 from mmssl_seg.structures import RegionTree
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -25,8 +25,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from mmssl_seg.models.losses import mask_prototypes
 from mmssl_seg.models.builder import build_model
+from mmssl_seg.models.losses import mask_prototypes
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')

@@ -1,8 +1,9 @@
 """Workarounds for the pinned OpenMMLab stack, in one place.
 
-Every shim checks whether it is needed and does nothing otherwise; ``install()``
-applies all of them and is idempotent. They must run before ``torchvision``,
-``mmseg.utils`` or ``mmpretrain`` are first imported and before
+Every shim checks whether it is needed and does nothing otherwise;
+``install()`` applies all of them and is idempotent. They must run before
+``torchvision``, ``mmseg.utils`` or ``mmpretrain`` are first imported and
+before
 ``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases, so
 ``import mmssl_seg`` and our ``tools/*.py`` call ``install()`` first.
 
@@ -11,18 +12,18 @@ The problems (measured, see ``../shared/ENVIRONMENT.md``):
 1. ``mmcv-lite`` has no compiled ``mmcv._ext``; ``mmseg.utils`` imports
    ``mmcv.ops`` and dies. Stand-in: a module whose attributes raise only when
    called. None of our models needs a compiled op.
-2. The registry's ``torchvision`` 0.28 is a CUDA build whose ``_C`` library does
-   not load next to the CPU ``torch``; its fake-kernel registrations then fail
-   with ``operator torchvision::nms does not exist``. Defining the two schemas
-   first lets it import (its compiled ops stay unavailable).
+2. The registry's ``torchvision`` 0.28 is a CUDA build whose ``_C`` library
+   does not load next to the CPU ``torch``; its fake-kernel registrations
+   then fail with ``operator torchvision::nms does not exist``. Defining the
+   two schemas first lets it import (its compiled ops stay unavailable).
 3. setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
    ``mmseg::`` config bases. Replacement built on ``importlib``. (Where it
    exists, its deprecation warning on every lookup is silenced.)
 4. torch >= 2.6 loads with ``weights_only=True`` by default, which cannot read
    mmengine's own training checkpoints (``HistoryBuffer``, numpy objects), so
-   ``--resume`` fails. We keep ``weights_only=True`` for every file except those
-   under a *trusted* directory: a Runner trusts its own ``work_dir`` when it
-   loads or resumes. A refused file gets an error that says what to do.
+   ``--resume`` fails. We keep ``weights_only=True`` for every file except
+   those under a *trusted* directory: a Runner trusts its own ``work_dir``
+   when it loads or resumes. A refused file gets an error that says what to do.
 5. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps
    models in DDP with ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
    Without CUDA we skip the former, use ``gloo`` where ``nccl`` was asked for,
@@ -64,7 +65,8 @@ class _MissingCompiledOps(types.ModuleType):
         def _unavailable(*args, **kwargs):
             raise RuntimeError(
                 f'mmcv compiled op `{name}` is not available: mmcv-lite is '
-                'installed. Install full mmcv (`pip install --no-build-isolation'
+                'installed. Install full mmcv (`pip install '
+                '--no-build-isolation'
                 ' mmcv==2.1.0`, about 10 minutes to build) to use it.')
 
         return _unavailable
@@ -100,7 +102,8 @@ _torchvision_lib = None  # keeps the schema definitions alive
 
 
 def torchvision_ops_needed() -> bool:
-    """True when torchvision is installed but its ``_C`` library cannot load."""
+    """True when torchvision is installed but its ``_C`` library cannot
+    load."""
     if 'torchvision' in sys.modules:
         return False  # already imported (successfully): too late or not needed
     spec = importlib.util.find_spec('torchvision')
@@ -109,7 +112,8 @@ def torchvision_ops_needed() -> bool:
     import torch
     libs = [
         path for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        for path in glob.glob(osp.join(osp.dirname(spec.origin), '_C' + suffix))
+        for path in glob.glob(osp.join(osp.dirname(spec.origin),
+                                       '_C' + suffix))
     ]
     if not libs:
         return True
@@ -201,7 +205,8 @@ class UntrustedCheckpointError(pickle.UnpicklingError):
 
 
 def weights_only_default() -> bool:
-    """True when ``torch.load`` defaults to ``weights_only=True`` (torch>=2.6)."""
+    """True when ``torch.load`` defaults to ``weights_only=True``
+    (torch>=2.6)."""
     import torch
     major, minor = (int(x) for x in torch.__version__.split('.')[:2])
     return (major, minor) >= (2, 6)

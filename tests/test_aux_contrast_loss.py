@@ -8,8 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmssl_seg.models.losses.aux_contrast_loss import (AuxLabelContrastLoss,
-                                                       PixelMeta)
+from mmssl_seg.models.losses.aux_contrast_loss import (
+    AuxLabelContrastLoss,
+    PixelMeta,
+)
 
 
 def _meta(n, generator, labels=3, superpixels=3, images=2, offset=0,

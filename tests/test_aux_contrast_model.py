@@ -16,8 +16,8 @@ from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, TRANSFORMS
 
-from mmssl_seg.priors.aux_labels import make_aux_labels
 from mmssl_seg.models.builder import build_model
+from mmssl_seg.priors.aux_labels import make_aux_labels
 from tests.conftest import MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini
 from tests.test_aux_labels import colour_features
 

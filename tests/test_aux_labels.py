@@ -15,7 +15,12 @@ import torch
 import torch.nn.functional as F
 
 from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.priors.aux_labels import (MultiScaleExtractor, make_aux_labels, sweep_k, vote)
+from mmssl_seg.priors.aux_labels import (
+    MultiScaleExtractor,
+    make_aux_labels,
+    sweep_k,
+    vote,
+)
 from tests.conftest import MINI_DEEPLAB, VOC12_MINI, needs_voc12_mini, run_tool
 
 

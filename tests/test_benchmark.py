@@ -11,9 +11,13 @@ import pytest
 from mmssl_seg.engine.runner import load_config, rescale_schedule
 from mmssl_seg.suite import ROWS, Stage, SuiteOptions, run_stages
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
-from mmssl_seg.suite.suite import (CONTOUR_CONFIG, PRETRAIN_CONFIGS,
-                                       voc12_mini_suite)
+from mmssl_seg.suite.suite import (
+    CONTOUR_CONFIG,
+    PRETRAIN_CONFIGS,
+    voc12_mini_suite,
+)
 from mmssl_seg.suite.table import collect, render
+
 from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
 

@@ -7,10 +7,21 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmssl_seg.models.builder import (
+    IncompleteWeightsError,
+    build_model,
+    load_weights,
+)
 from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, REMAPS, KeyMismatchError, choose_remap, extract_parts, read_checkpoint, state_dict_of)
-from mmssl_seg.models.builder import (IncompleteWeightsError, build_model,
-                                    load_weights)
+from mmssl_seg.utils.checkpoint import (
+    MOMENTUM_PREFIX,
+    REMAPS,
+    KeyMismatchError,
+    choose_remap,
+    extract_parts,
+    read_checkpoint,
+    state_dict_of,
+)
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 
 
@@ -104,7 +115,8 @@ def test_mmpretrain_stem_layout_is_remapped(tmp_path):
     assert reports[0].remap == 'mmpretrain->mmseg (ResNetV1c/V1d stem)'
     model = _init_from(MINI_DEEPLAB, out, ['backbone'])
     seg_stem = model.backbone.stem
-    assert torch.equal(seg_stem[0].weight, pretrain_backbone.stem[0].conv.weight)
+    assert torch.equal(seg_stem[0].weight,
+                       pretrain_backbone.stem[0].conv.weight)
     assert torch.equal(seg_stem[7].running_var,
                        pretrain_backbone.stem[2].bn.running_var)
     assert torch.equal(model.backbone.layer4[1].conv2.weight,

@@ -15,8 +15,10 @@ from tests.conftest import MINI_DEEPLAB, REPO, run_tool
 
 LOAD_COMPAT = (
     'import importlib.util, sys\n'
-    f'spec = importlib.util.spec_from_file_location("c", r"{REPO}/mmssl_seg/compat.py")\n'
-    'compat = importlib.util.module_from_spec(spec); spec.loader.exec_module(compat)\n')
+    'spec = importlib.util.spec_from_file_location(\n'
+    f'    "c", r"{REPO}/mmssl_seg/compat.py")\n'
+    'compat = importlib.util.module_from_spec(spec)\n'
+    'spec.loader.exec_module(compat)\n')
 
 
 def run_python(code: str):
@@ -46,9 +48,11 @@ def test_mmcv_ext_stub_stands_in_and_raises_only_when_called():
 def test_mmcv_ext_stub_does_nothing_with_real_compiled_ops():
     out = run_python(
         'import sys, types\n'
-        'real = types.ModuleType("mmcv._ext"); sys.modules["mmcv._ext"] = real\n'
+        'real = types.ModuleType("mmcv._ext")\n'
+        'sys.modules["mmcv._ext"] = real\n'
         + LOAD_COMPAT +
-        'print(compat.install_mmcv_ext_stub(), sys.modules["mmcv._ext"] is real)')
+        'print(compat.install_mmcv_ext_stub(),\n'
+        '      sys.modules["mmcv._ext"] is real)')
     assert out.strip().endswith('False True')
 
 
@@ -90,7 +94,8 @@ def test_package_lookup_without_pkg_resources():
 
 def test_mmseg_base_configs_resolve_without_pkg_resources():
     config = osp.join(
-        REPO, 'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py')
+        REPO, 'configs/finetune/'
+            'deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py')
     out = run_python(
         'import sys; sys.modules["pkg_resources"] = None  # setuptools >= 81\n'
         + LOAD_COMPAT +

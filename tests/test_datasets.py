@@ -10,8 +10,11 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from mmssl_seg.datasets import (NYUv2SegDataset, TextureMosaicDataset,
-                                build_texture_mosaics)
+from mmssl_seg.datasets import (
+    NYUv2SegDataset,
+    TextureMosaicDataset,
+    build_texture_mosaics,
+)
 from mmssl_seg.datasets.label_splits import make_label_splits
 from mmssl_seg.datasets.texture_mosaic import _crop
 from mmssl_seg.models.builder import build_model

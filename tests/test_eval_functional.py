@@ -2,13 +2,16 @@
 import numpy as np
 import pytest
 
-from mmssl_seg.evaluation.functional import (PmIoUAccumulator,
-                                             boundary_f_measure,
-                                             confusion_matrix,
-                                             hungarian_mapping,
-                                             majority_mapping, mapped_miou,
-                                             pmiou_from_confusion,
-                                             region_similarity)
+from mmssl_seg.evaluation.functional import (
+    PmIoUAccumulator,
+    boundary_f_measure,
+    confusion_matrix,
+    hungarian_mapping,
+    majority_mapping,
+    mapped_miou,
+    pmiou_from_confusion,
+    region_similarity,
+)
 from mmssl_seg.evaluation.functional.davis import mask_boundary
 
 
@@ -216,6 +219,7 @@ def test_constant_prediction_miou_matches_mmseg_on_real_labels():
     from PIL import Image
 
     from mmssl_seg.evaluation.functional import constant_prediction_miou
+
     from .conftest import VOC12_MINI, needs_voc12_mini
     needs_voc12_mini()
     files = sorted(glob.glob(osp.join(VOC12_MINI, 'SegmentationClass',

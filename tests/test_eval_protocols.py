@@ -17,23 +17,31 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 
 from mmssl_seg.datasets.builder import build_eval_dataset
-from mmssl_seg.models.builder import dense_features
 from mmssl_seg.evaluation.metrics import SegmentIoUMetric
-from mmssl_seg.evaluation.protocols.clustering import (SaliencyMasks,
-                                                       object_kmeans,
-                                                       pixel_kmeans)
+from mmssl_seg.evaluation.protocols.clustering import (
+    SaliencyMasks,
+    object_kmeans,
+    pixel_kmeans,
+)
 from mmssl_seg.evaluation.protocols.linear_probe import encoder_config
 from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
 from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
-from mmssl_seg.models.builder import load_model
-from tests.conftest import (MINI_DEEPLAB, REPO, SHARED_DATA, VOC12_MINI,
-                            needs_voc12_mini, quick_options, run_tool)
+from mmssl_seg.models.builder import dense_features, load_model
+from tests.conftest import (
+    MINI_DEEPLAB,
+    REPO,
+    SHARED_DATA,
+    VOC12_MINI,
+    needs_voc12_mini,
+    quick_options,
+    run_tool,
+)
 
 init_default_scope('mmseg')
 COLORS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200],
@@ -366,8 +374,10 @@ def test_real_davis_propagation_against_a_brute_force_reference(
         random_model):
     """Eq. of sec. 5.3 by brute force (all distances in numpy, no faiss) on
     5 real frames; J and F of the same predictions."""
-    from mmssl_seg.evaluation.functional import (boundary_f_measure,
-                                                 region_similarity)
+    from mmssl_seg.evaluation.functional import (
+        boundary_f_measure,
+        region_similarity,
+    )
     from mmssl_seg.evaluation.protocols.propagation import read_mask
     davis = osp.join(SHARED_DATA, 'davis2016')
     if not osp.isdir(davis):

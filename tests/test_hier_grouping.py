@@ -19,14 +19,22 @@ from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
+from mmssl_seg.models.builder import build_model
 from mmssl_seg.models.losses import GroupingContrastLoss
 from mmssl_seg.models.utils import map_between_views, sample_tree_pairs
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, hierarchy,
-                                        make_hierarchies)
+from mmssl_seg.priors.hierarchy import (
+    ColourGradientEdges,
+    hierarchy,
+    make_hierarchies,
+)
 from mmssl_seg.structures import RegionTree
-from mmssl_seg.models.builder import build_model
-from tests.conftest import (REPO, SHARED_DATA, VOC12_MINI, needs_voc12_mini,
-                            run_tool)
+from tests.conftest import (
+    REPO,
+    SHARED_DATA,
+    VOC12_MINI,
+    needs_voc12_mini,
+    run_tool,
+)
 
 BSDS = osp.join(SHARED_DATA, 'bsds500')
 MINI = osp.join(REPO, 'configs/hier_grouping/'
@@ -205,10 +213,12 @@ def test_bsds_benchmark_cli_reports_ours_next_to_gpb(tmp_path):
 
 
 def test_bsds_benchmark_scores_ground_truth_as_perfect_and_noise_low():
+    from mmssl_seg.evaluation.functional.bsds import (
+        boundary_counts,
+        covering,
+        summarise_boundaries,
+    )
     from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth
-    from mmssl_seg.evaluation.functional.bsds import (boundary_counts,
-                                                      covering,
-                                                      summarise_boundaries)
     stem, _ = bsds_image('val', 1)
     boundaries, segments = read_bsds_ground_truth(
         osp.join(BSDS, 'groundTruth', 'val', stem + '.mat'))

@@ -12,13 +12,21 @@ import torch
 import torch.multiprocessing as mp
 
 from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (MOMENTUM_PREFIX, read_checkpoint,
-                                        state_dict_of)
-from tests.conftest import (MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini,
-                            run_tool)
+from mmssl_seg.utils.checkpoint import (
+    MOMENTUM_PREFIX,
+    read_checkpoint,
+    state_dict_of,
+)
+from tests.conftest import (
+    REPO,
+    VOC12_MINI,
+    needs_voc12_mini,
+    run_tool,
+)
 
 CONFIG = osp.join(
-    REPO, 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py')
+    REPO, 'configs/maskcontrast/'
+        'maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py')
 FINETUNE = osp.join(
     REPO, 'configs/maskcontrast/finetune_r18-d8_1xb8-400_voc12mini-128x128.py')
 

@@ -7,8 +7,11 @@ import torch
 import torch.nn.functional as F
 
 from mmssl_seg.engine.hooks import MomentumUpdateHook
-from mmssl_seg.models.losses import (MaskContrastLoss, SaliencyBCELoss,
-                                     mask_prototypes)
+from mmssl_seg.models.losses import (
+    MaskContrastLoss,
+    SaliencyBCELoss,
+    mask_prototypes,
+)
 from mmssl_seg.models.utils import FeatureQueue
 
 
@@ -38,7 +41,7 @@ def reference_loss(query, masks, prototypes, valid, negatives, tau,
             weighted = weighted + w * torch.stack(v).sum()
             weights += w * len(v)
         return weighted / weights
-    return torch.stack([l for v in per_image.values() for l in v]).mean()
+    return torch.stack([x for v in per_image.values() for x in v]).mean()
 
 
 def _inputs(seed=0, n=3, d=4, h=3, w=4, k=5):
@@ -247,13 +250,14 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
     """The documented path: every backbone weight of the paper config comes
     from a MoCo v2 file (no gap), the pretrained-init check passes; the
     deep-stem variant refuses the same file with the fix named."""
+    import os.path as osp
+
     from mmengine.config import Config
 
     from mmssl_seg.engine.hooks import pretrained_gaps
-    from mmssl_seg.models.converter import extract_pretrained
     from mmssl_seg.models.builder import build_model
+    from mmssl_seg.models.converter import extract_pretrained
     from tests.conftest import REPO
-    import os.path as osp
     paper = osp.join(REPO, 'configs/maskcontrast/'
                      'maskcontrast_r50-d8_4xb16-60e_voc12aug-224x224_'
                      'unsup-sal.py')

@@ -15,14 +15,19 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from PIL import Image
 
-from mmssl_seg.models.losses import TripletRankingLoss
-from mmssl_seg.models.utils import (PatchSampler, class_connected_graph,
-                                    class_connected_triplets, random_triplets)
 from mmssl_seg.models.builder import build_model
+from mmssl_seg.models.losses import TripletRankingLoss
+from mmssl_seg.models.utils import (
+    PatchSampler,
+    class_connected_graph,
+    class_connected_triplets,
+    random_triplets,
+)
 from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
 
 MM_MINI = osp.join(REPO, 'configs/mm_tuning/vgg16_voc12mini.py')
-HC_MINI = osp.join(REPO, 'configs/mm_tuning/hypercolumn_vgg16_voc12mini-128x128.py')
+HC_MINI = osp.join(REPO, 'configs/mm_tuning/'
+    'hypercolumn_vgg16_voc12mini-128x128.py')
 
 
 def _label_sets(seed: int) -> list[torch.Tensor]:
@@ -290,8 +295,8 @@ def tiny_mixmatch():
 
 
 def _batch(model, images, labels):
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     samples = []
     for lab in labels:
         s = SegDataSample()
@@ -406,6 +411,7 @@ def test_knn_accuracy_by_hand():
 
 def test_tsne_tool_draws_before_and_after(tmp_path):
     import json
+
     from tests.conftest import run_tool
     needs_voc12_mini()
     out = str(tmp_path / 'tsne.png')
@@ -473,8 +479,8 @@ def test_colorization_vgg16_runs_as_the_grey_network(tmp_path):
     model.init_weights()
     model.eval()
     images, labels = _voc_batch(1, size=64)
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     sample = SegDataSample(gt_sem_seg=PixelData(data=labels[0][None]))
     data = model.data_preprocessor(
         {'inputs': [images[0].to(torch.uint8)], 'data_samples': [sample]})

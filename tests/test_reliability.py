@@ -160,9 +160,10 @@ def _save(hook, runner, step):
 
 
 def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
-    from mmssl_seg.engine.runner import resume_checkpoint
-    from mmssl_seg.engine.hooks import AtomicCheckpointHook
     from mmseg.registry import HOOKS
+
+    from mmssl_seg.engine.hooks import AtomicCheckpointHook
+    from mmssl_seg.engine.runner import resume_checkpoint
     # configs name the stock hook; in MMSeg's scope it is the safe one
     assert HOOKS.get('CheckpointHook') is AtomicCheckpointHook
     work = str(tmp_path)
@@ -170,6 +171,7 @@ def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
     hook = AtomicCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1)
     hook.out_dir = work
     from collections import deque
+
     from mmengine.fileio import LocalBackend
     hook.file_backend, hook.keep_ckpt_ids = LocalBackend(), deque([], 1)
     for step in (3, 4):
@@ -261,8 +263,7 @@ def test_checkpoint_readers_name_the_file_and_what_is_wrong(tmp_path):
 
     import torch
 
-    from mmssl_seg.utils.checkpoint import (CheckpointReadError,
-                                            read_checkpoint)
+    from mmssl_seg.utils.checkpoint import CheckpointReadError, read_checkpoint
     full = str(tmp_path / 'full.pth')
     torch.save({'state_dict': {'w': torch.ones(30000)}}, full)
     data = open(full, 'rb').read()

@@ -12,9 +12,13 @@ import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import TRANSFORMS
 
-from mmssl_seg.priors.engine import Manifest, parse_shard, shard
 from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.priors.saliency import (SaliencyQuality, make_saliency, postprocess)
+from mmssl_seg.priors.engine import Manifest, parse_shard, shard
+from mmssl_seg.priors.saliency import (
+    SaliencyQuality,
+    make_saliency,
+    postprocess,
+)
 from mmssl_seg.priors.saliency.handcrafted import rbd_saliency
 from tests.conftest import SHARED_DATA, VOC12_MINI, needs_voc12_mini, run_tool
 

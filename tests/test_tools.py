@@ -10,12 +10,20 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import (MINI_DEEPLAB, MINI_PSPNET, REPO, VOC12_MINI,
-                            needs_voc12_mini, quick_options, run_tool)
+from tests.conftest import (
+    MINI_DEEPLAB,
+    MINI_PSPNET,
+    REPO,
+    VOC12_MINI,
+    needs_voc12_mini,
+    quick_options,
+    run_tool,
+)
 
 
 def _run_log(work_dir: str) -> str:
-    """The text of a run's log file (``<work_dir>/<timestamp>/<timestamp>.log``),
+    """The text of a run's log file
+    (``<work_dir>/<timestamp>/<timestamp>.log``),
     which has what mmengine does not print, such as weight loading."""
     logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
     assert logs, f'no log file under {work_dir}'

@@ -21,8 +21,13 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def main(argv=None) -> int:
-    from mmssl_seg.suite import (SUITES, SuiteOptions, collect,
-                                     run_stages, write_table)
+    from mmssl_seg.suite import (
+        SUITES,
+        SuiteOptions,
+        collect,
+        run_stages,
+        write_table,
+    )
     defaults = SuiteOptions()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--suite', choices=sorted(SUITES),

@@ -9,8 +9,10 @@ Fine-tune on one split with
 """
 import argparse
 
-from mmssl_seg.datasets.label_splits import (DEFAULT_FRACTIONS,
-                                             write_label_splits)
+from mmssl_seg.datasets.label_splits import (
+    DEFAULT_FRACTIONS,
+    write_label_splits,
+)
 
 
 def main(argv=None) -> None:

@@ -17,7 +17,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', help='folder to save the predicted label maps')
+    parser.add_argument('--out',
+                        help='folder to save the predicted label maps')
     parser.add_argument(
         '--show-dir', help='folder (under the work_dir) for painted results')
     parser.add_argument('--tta', action='store_true', help='test time aug')

@@ -21,14 +21,16 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
-from mmssl_seg.engine.runner import build_runner, load_config
-from mmssl_seg.datasets.texture_mosaic import (TextureMosaicDataset,
-                                               build_texture_mosaics)
 from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.datasets.texture_mosaic import (
+    TextureMosaicDataset,
+    build_texture_mosaics,
+)
+from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
+from mmssl_seg.models.builder import load_model
 from mmssl_seg.models.converter import extract_pretrained
 from mmssl_seg.utils.io import write_json
-from mmssl_seg.models.builder import load_model
 from mmssl_seg.visualization.panels import colorize, save_panel_grid
 
 PRETRAIN_CONFIG = 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py'

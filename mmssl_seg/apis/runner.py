@@ -13,15 +13,18 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Any, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmssl_seg import compat
-from mmssl_seg.engine.runner import (add_run_checks, build_runner,
-                                     enable_amp, resume_checkpoint)
+from mmssl_seg.engine.runner import (
+    add_run_checks,
+    build_runner,
+    enable_amp,
+    resume_checkpoint,
+)
 
 
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:

@@ -11,8 +11,9 @@ from mmseg.registry import DATASETS
 class BSDSBoundaryDataset(BaseSegDataset):
     """Images of ``images/<split>`` with the annotations of
     ``groundTruth/<split>/<stem>.mat`` (loaded by
-    :class:`~mmssl_seg.datasets.transforms.LoadBSDSBoundaries`). ``data_prefix`` names the split folders,
-    e.g. ``dict(img_path='images/train', seg_map_path='groundTruth/train')``;
+    :class:`~mmssl_seg.datasets.transforms.LoadBSDSBoundaries`).
+    ``data_prefix`` names the split folders, e.g.
+    ``dict(img_path='images/train', seg_map_path='groundTruth/train')``;
     combine splits with a ``ConcatDataset``."""
 
     METAINFO = dict(classes=('background', 'boundary'),

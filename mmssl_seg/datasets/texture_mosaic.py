@@ -135,7 +135,8 @@ def build_texture_mosaics(root: str,
         if osp.isfile(img_path) and osp.isfile(ann_path):
             continue
         # one generator per image: reruns and partial runs give equal files
-        rng = np.random.default_rng([seed, 0 if split == 'train' else 1, index])
+        rng = np.random.default_rng(
+            [seed, 0 if split == 'train' else 1, index])
         image, label = make_mosaic(sources, split, size, rng)
         for path, array, flags in (
                 (img_path, image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95]),

@@ -15,7 +15,6 @@ from mmseg.registry import RUNNERS
 
 from mmssl_seg import compat
 
-
 #: How the start-of-run dumps of mmengine's Runner begin.
 DUMPS = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
          'Hooks will be executed in the following order:')

@@ -1,2 +1,1 @@
-from . import (algorithms, data_preprocessors, heads, losses,  # noqa: F401
-               necks, segmentors)
+from . import algorithms, data_preprocessors, heads, losses, necks, segmentors  # noqa: F401

@@ -9,8 +9,11 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from mmssl_seg.utils.checkpoint import (matches_any, read_checkpoint,
-                                        state_dict_of)
+from mmssl_seg.utils.checkpoint import (
+    matches_any,
+    read_checkpoint,
+    state_dict_of,
+)
 
 
 def build_model(config) -> nn.Module:

@@ -10,10 +10,16 @@ import torch
 from torch import nn
 
 from mmssl_seg.models.builder import build_model
-from mmssl_seg.utils.checkpoint import (SOURCE_LAYOUTS, KeyMismatchError,
-                                        PartReport, extract_parts,
-                                        read_checkpoint, save_tensors_only,
-                                        sha256_of, state_dict_of)
+from mmssl_seg.utils.checkpoint import (
+    SOURCE_LAYOUTS,
+    KeyMismatchError,
+    PartReport,
+    extract_parts,
+    read_checkpoint,
+    save_tensors_only,
+    sha256_of,
+    state_dict_of,
+)
 
 
 def extract_pretrained(src: str,

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Callable, Iterable, Mapping, Sequence
 
-Say = Callable[..., None]
-
 from mmssl_seg.utils.io import write_json
+
+Say = Callable[..., None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +102,13 @@ def run_stages(stages: Sequence[Stage],
     Returns:
         ``{name: 'cached' | 'done' | 'failed' | 'blocked' | 'not selected'}``.
     """
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
-                               TextColumn, TimeElapsedColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     check_stages(stages)
     only = tuple(only or ())
     status: dict[str, str] = {}

@@ -12,7 +12,6 @@ iteration (``SECONDS_PER_ITER``), schedules scaled to match
 from __future__ import annotations
 
 import dataclasses
-import os.path as osp
 
 from mmssl_seg.suite.stages import Stage
 

@@ -9,9 +9,9 @@ import os.path as osp
 import platform
 from typing import Any, Sequence
 
+from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.suite.stages import Stage, read_record
 from mmssl_seg.suite.suite import ROWS, SuiteOptions
-from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.utils.io import atomic_path, write_json
 
 

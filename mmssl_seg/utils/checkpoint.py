@@ -331,7 +331,8 @@ def extract_parts(source: Mapping[str, torch.Tensor],
         if not isinstance(module, nn.Module):
             raise KeyMismatchError(
                 f'the target model has no part `{part}` '
-                f'(it has: {", ".join(n for n, _ in target.named_children())})')
+                '(it has: ' + ', '.join(
+                    n for n, _ in target.named_children()) + ')')
         prefix = _source_prefix(part, weights, source_prefixes)
         found = {k[len(prefix):]: v for k, v in source.items()
                  if k.startswith(prefix)}

@@ -9,9 +9,11 @@ import numpy as np
 import torch
 
 from mmssl_seg.evaluation.features import iterate_features, upsample_labels
-from mmssl_seg.evaluation.functional import (confusion_matrix,
-                                             hungarian_mapping,
-                                             majority_mapping)
+from mmssl_seg.evaluation.functional import (
+    confusion_matrix,
+    hungarian_mapping,
+    majority_mapping,
+)
 from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.visualization.panels import colorize, save_panel_grid
 

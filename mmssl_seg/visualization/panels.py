@@ -1,4 +1,5 @@
-"""Side-by-side picture grids: images, label maps and feature maps as one PNG."""
+"""Side-by-side picture grids: images, label maps and feature maps as one
+PNG."""
 from __future__ import annotations
 
 from typing import Sequence

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from PIL import Image
 from rich.progress import track
 
+from mmssl_seg.models.builder import preprocess
 from mmssl_seg.models.utils.patch_sampler import PatchSampler
 from mmssl_seg.utils.io import atomic_path
-from mmssl_seg.models.builder import preprocess
 
 
 def sample_patches(dataset, sampler: PatchSampler, num_images: int,

@@ -16,8 +16,10 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.evaluation.protocols.bsds import (evaluate_hierarchies,
-                                                 read_reference)
+from mmssl_seg.evaluation.protocols.bsds import (
+    evaluate_hierarchies,
+    read_reference,
+)
 from mmssl_seg.evaluation.report import write_report
 
 DATA = osp.join(osp.dirname(__file__), '..', '..', '..', 'shared', 'data',

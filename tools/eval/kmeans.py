@@ -13,13 +13,19 @@ folder of masks (``--saliency DIR``).
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_data_args, add_model_args,
-                                      claim_output, finish,
-                                      load_model_from_args)
 from mmssl_seg.datasets.builder import build_eval_dataset
-from mmssl_seg.evaluation.protocols.clustering import (object_kmeans,
-                                                       pixel_kmeans,
-                                                       saliency_source)
+from mmssl_seg.evaluation.cli import (
+    add_data_args,
+    add_model_args,
+    claim_output,
+    finish,
+    load_model_from_args,
+)
+from mmssl_seg.evaluation.protocols.clustering import (
+    object_kmeans,
+    pixel_kmeans,
+    saliency_source,
+)
 from mmssl_seg.evaluation.report import pm
 
 

@@ -3,7 +3,7 @@ are chosen on a held-out part of the training split, then the chosen probe
 is scored on val (MaskContrast sec. 4.1, supplement D).
 
     python tools/eval/linear_probe.py CONFIG CHECKPOINT
-        [--probe-config configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py]
+        [--probe-config PROBE_CONFIG]
         [--feature decoder] [--lrs 0.1 0.03] [--heldout 0.1] [--seed 0]
         [--work-dir DIR] [--out-dir DIR] [--cfg-options k=v ...]
 """
@@ -12,8 +12,12 @@ import time
 
 from mmengine.config import DictAction
 
-from mmssl_seg.evaluation.cli import (add_model_args, checkpoint_arg,
-                                      claim_output, finish)
+from mmssl_seg.evaluation.cli import (
+    add_model_args,
+    checkpoint_arg,
+    claim_output,
+    finish,
+)
 from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
 
 

@@ -12,8 +12,8 @@ import argparse
 import time
 from types import SimpleNamespace
 
-from mmssl_seg.evaluation.cli import DEFAULT_DATA, finish
 from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.evaluation.cli import DEFAULT_DATA, finish
 from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
 
 

@@ -11,8 +11,12 @@ with coordinates) and report region similarity J and boundary accuracy F
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_model_args, claim_output, finish,
-                                      load_model_from_args)
+from mmssl_seg.evaluation.cli import (
+    add_model_args,
+    claim_output,
+    finish,
+    load_model_from_args,
+)
 from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 
 

@@ -9,10 +9,14 @@ their nearest train segments, report mIoU (hierarchical grouping sec. 5.2).
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (add_data_args, add_model_args,
-                                      claim_output, finish,
-                                      load_model_from_args)
 from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.evaluation.cli import (
+    add_data_args,
+    add_model_args,
+    claim_output,
+    finish,
+    load_model_from_args,
+)
 from mmssl_seg.evaluation.protocols.clustering import saliency_source
 from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
 

@@ -14,11 +14,11 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from mmssl_seg.evaluation.cli import DEFAULT_DATA, checkpoint_arg
 from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.evaluation.cli import DEFAULT_DATA, checkpoint_arg
+from mmssl_seg.models.builder import load_model
 from mmssl_seg.models.utils.patch_sampler import PatchSampler
 from mmssl_seg.utils.io import write_json
-from mmssl_seg.models.builder import load_model
 from mmssl_seg.visualization.patch_tsne import draw_patch_tsne
 
 

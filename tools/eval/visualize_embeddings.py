@@ -8,9 +8,12 @@ ground truth.
 """
 import argparse
 
-from mmssl_seg.evaluation.cli import (add_data_args, add_model_args,
-                                      load_model_from_args)
 from mmssl_seg.datasets.builder import build_eval_dataset
+from mmssl_seg.evaluation.cli import (
+    add_data_args,
+    add_model_args,
+    load_model_from_args,
+)
 from mmssl_seg.visualization.embedding import draw_embeddings
 
 

@@ -1,12 +1,14 @@
 """Turn a pretraining checkpoint into a tensors-only file for stock MMSeg.
 
     python tools/model_converters/extract_pretrained.py SRC DST \
-        --target configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py \
+        --target TARGET_CONFIG \
         [--parts backbone decode_head] [--weights {online,momentum}] \
-        [--source-prefix backbone=module.encoder_q.] [--source-layout caffe-vgg16] \
+        [--source-prefix backbone=module.encoder_q.] \
+        [--source-layout caffe-vgg16] \
         [--allow-missing REGEX ...] [--allow-unexpected REGEX ...]
 
-SRC may be any checkpoint (an mmengine training checkpoint with momentum copies,
+SRC may be any checkpoint (an mmengine training checkpoint with momentum
+copies,
 queues and heads, an MMPretrain or MMSeg model, a MoCo file); it is read
 without running any code it names. DST holds only the tensors of the chosen
 parts, keyed as in the target model (``backbone.*``, ``decode_head.*``), and
@@ -19,8 +21,12 @@ import argparse
 import sys
 
 from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS,
-                                        CheckpointReadError, KeyMismatchError)
+from mmssl_seg.utils.checkpoint import (
+    DEFAULT_NEW_LAYERS,
+    SOURCE_LAYOUTS,
+    CheckpointReadError,
+    KeyMismatchError,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

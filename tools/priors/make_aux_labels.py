@@ -3,7 +3,8 @@
     python tools/priors/make_aux_labels.py OUT_DIR EXTRACTOR_CONFIG CHECKPOINT
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--feature backbone|decoder] [--scales 1 2 4] [--k K]
-        [--sample-images 5000] [--max-points N] [--fit-memory-gb G] [--drop 0.05]
+        [--sample-images 5000] [--max-points N] [--fit-memory-gb G]
+        [--drop 0.05]
         [--superpixel-size 16] [--compactness 10] [--seed 0]
         [--stage all|fit|label] [--shard K/N]
         [--gt-dir DIR --num-classes M] [--sweep-k 15 30 45 --sweep-images 100]
@@ -21,12 +22,16 @@ aux_label_quality.{json,md} (PmIoU, eq. 3) and a picture.
 import argparse
 import time
 
+from mmssl_seg.datasets.ground_truth import ground_truth_reader
 from mmssl_seg.evaluation.cli import checkpoint_arg
 from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.priors.aux_labels import (MultiScaleExtractor, draw_aux_labels, make_aux_labels, sweep_k)
-from mmssl_seg.priors.engine import (exit_on_failures, list_images,
-                                     parse_shard)
+from mmssl_seg.priors.aux_labels import (
+    MultiScaleExtractor,
+    draw_aux_labels,
+    make_aux_labels,
+    sweep_k,
+)
+from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
 
 
 def main(argv=None) -> None:

@@ -4,7 +4,8 @@
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--edges colour_gradient|structured_forest|contour_net]
         [--edge-model FILE] [--edge-config CFG --edge-checkpoint PTH]
-        [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N] [--picture N]
+        [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N]
+        [--picture N] [--strict]
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
 cut to at most --max-leaves finest regions. Writes OUT_DIR/trees/<stem>.npz
@@ -17,9 +18,13 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.priors.engine import (exit_on_failures, list_images,
-                                     parse_shard)
-from mmssl_seg.priors.hierarchy import (ColourGradientEdges, ContourNetEdges, StructuredForestEdges, make_hierarchies)
+from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
+from mmssl_seg.priors.hierarchy import (
+    ColourGradientEdges,
+    ContourNetEdges,
+    StructuredForestEdges,
+    make_hierarchies,
+)
 from mmssl_seg.structures import RegionTree
 from mmssl_seg.utils.io import read_image
 from mmssl_seg.visualization import save_hierarchy_picture

@@ -8,10 +8,11 @@
         [--workers 2] [--shard K/N] [--gt-dir DIR --gt-kind classes|binary]
 
 With --data, OUT_DIR/kept_<split>.txt lists the kept images of each split:
-pretrain on kept_train.txt. Unsupervised, as in the paper: `--method rbd` (hand-crafted), then train the
-bootstrapping network on those masks (configs/maskcontrast/saliency-net_*)
-and run again with `--method network`. `--method imported` validates and
-converts masks you already have. Writes OUT_DIR/soft, OUT_DIR/masks,
+pretrain on kept_train.txt. Unsupervised, as in the paper: `--method rbd`
+(hand-crafted), then train the bootstrapping network on those masks
+(configs/maskcontrast/saliency-net_*) and run again with `--method
+network`. `--method imported` validates and converts masks you already
+have. Writes OUT_DIR/soft, OUT_DIR/masks,
 OUT_DIR/kept.txt, OUT_DIR/manifest.json and, with ground truth,
 OUT_DIR/saliency_quality.{json,md}. Reruns skip finished images; shards can
 run on different machines into the same folder.
@@ -19,12 +20,10 @@ run on different machines into the same folder.
 import argparse
 import time
 
-from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.priors.engine import (exit_on_failures, list_images,
-                                     parse_shard)
 from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.priors.saliency import (saliency_network,
-                                       make_saliency)
+from mmssl_seg.evaluation.report import write_report
+from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
+from mmssl_seg.priors.saliency import make_saliency, saliency_network
 
 
 def main(argv=None) -> None:

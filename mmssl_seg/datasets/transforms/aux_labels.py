@@ -4,7 +4,6 @@ transforms move them with the image), CutOut filled with the region's own
 mean colour, and packing the superpixels next to the labels."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform

@@ -12,8 +12,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
-from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
 from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
+from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
 from mmssl_seg.structures import D_T, RegionTree, prior_path
 
 

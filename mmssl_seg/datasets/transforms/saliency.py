@@ -10,9 +10,8 @@ from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
 from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
-from mmssl_seg.structures import prior_path, read_prior_map
-
 from mmssl_seg.datasets.transforms.views import PackViews, random_resized_box
+from mmssl_seg.structures import prior_path, read_prior_map
 
 
 @TRANSFORMS.register_module()

@@ -1,9 +1,15 @@
 from .checkpoint_hook import AtomicCheckpointHook
 from .momentum_update_hook import MomentumUpdateHook
-from .pretrained_check_hook import (PretrainedGapError,
-                                    PretrainedInitCheckHook, pretrained_gaps)
-from .prior_check_hook import (PriorFileError, PriorFilesCheckHook,
-                               prior_problems)
+from .pretrained_check_hook import (
+                                    PretrainedGapError,
+                                    PretrainedInitCheckHook,
+                                    pretrained_gaps,
+)
+from .prior_check_hook import (
+                                    PriorFileError,
+                                    PriorFilesCheckHook,
+                                    prior_problems,
+)
 
 __all__ = ['AtomicCheckpointHook', 'MomentumUpdateHook',
            'PretrainedGapError', 'PretrainedInitCheckHook', 'PriorFileError',

@@ -6,10 +6,13 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmseg.registry import METRICS
 
-from mmssl_seg.evaluation.functional import (confusion_matrix,
-                                             hungarian_mapping,
-                                             majority_mapping, mapped_miou,
-                                             pmiou_from_confusion)
+from mmssl_seg.evaluation.functional import (
+    confusion_matrix,
+    hungarian_mapping,
+    majority_mapping,
+    mapped_miou,
+    pmiou_from_confusion,
+)
 
 
 @METRICS.register_module()

@@ -10,8 +10,10 @@ from typing import Sequence
 
 import numpy as np
 
-from mmssl_seg.evaluation.functional.bsds import (score_ucm2,
-                                                  summarise_hierarchies)
+from mmssl_seg.evaluation.functional.bsds import (
+    score_ucm2,
+    summarise_hierarchies,
+)
 from mmssl_seg.structures import read_ucm2
 from mmssl_seg.utils.parallel import parallel_map
 

@@ -22,12 +22,15 @@ import torch
 import torch.nn.functional as F
 
 from mmssl_seg.evaluation.features import iterate_features, upsample_labels
-from mmssl_seg.evaluation.functional import (confusion_matrix,
-                                             hungarian_mapping,
-                                             majority_mapping, mapped_miou,
-                                             pmiou_from_confusion)
-from mmssl_seg.utils.kmeans import assign, fit_kmeans
+from mmssl_seg.evaluation.functional import (
+    confusion_matrix,
+    hungarian_mapping,
+    majority_mapping,
+    mapped_miou,
+    pmiou_from_confusion,
+)
 from mmssl_seg.evaluation.report import mean_std
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 
 
 def _summarise(confusions: dict, num_classes: int, num_ids: dict) -> dict:

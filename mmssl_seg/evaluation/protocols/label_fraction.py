@@ -8,9 +8,13 @@ import json
 import os.path as osp
 from typing import Sequence
 
-from mmssl_seg.engine.runner import (build_runner, load_config, pretrained_init,
-                                   rescale_schedule)
 from mmssl_seg.datasets.label_splits import split_name, write_label_splits
+from mmssl_seg.engine.runner import (
+    build_runner,
+    load_config,
+    pretrained_init,
+    rescale_schedule,
+)
 from mmssl_seg.evaluation.report import mean_std
 from mmssl_seg.utils.io import write_json
 

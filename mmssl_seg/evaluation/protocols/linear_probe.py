@@ -18,9 +18,8 @@ import torch
 from mmengine.config import Config
 
 from mmssl_seg.engine.runner import build_runner, load_config
-from mmssl_seg.models.builder import dense_features
+from mmssl_seg.models.builder import build_model, dense_features
 from mmssl_seg.utils.io import atomic_path, write_json
-from mmssl_seg.models.builder import build_model
 
 
 def encoder_config(model_config: str) -> dict:

@@ -8,9 +8,12 @@ import cv2
 import numpy as np
 from rich.progress import track
 
-from mmssl_seg.evaluation.functional import (PmIoUAccumulator,
-                                             hungarian_mapping,
-                                             majority_mapping, mapped_miou)
+from mmssl_seg.evaluation.functional import (
+    PmIoUAccumulator,
+    hungarian_mapping,
+    majority_mapping,
+    mapped_miou,
+)
 
 
 def read_label_map(path: str, shape: tuple[int, int] | None = None,

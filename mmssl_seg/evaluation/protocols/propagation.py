@@ -23,12 +23,13 @@ import torch
 import torch.nn.functional as F
 from rich.progress import track
 
-from mmssl_seg.models.builder import dense_features
-from mmssl_seg.evaluation.functional import (boundary_f_measure,
-                                             region_similarity)
-from mmssl_seg.utils.kmeans import nearest_neighbours
+from mmssl_seg.evaluation.functional import (
+    boundary_f_measure,
+    region_similarity,
+)
 from mmssl_seg.evaluation.report import mean_std
-from mmssl_seg.models.builder import preprocess
+from mmssl_seg.models.builder import dense_features, preprocess
+from mmssl_seg.utils.kmeans import nearest_neighbours
 
 
 def _frame_features(model, frame: np.ndarray, scale: float, kind: str,

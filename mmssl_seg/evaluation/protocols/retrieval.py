@@ -16,9 +16,11 @@ import torch.nn.functional as F
 
 from mmssl_seg.evaluation.features import iterate_features, upsample_labels
 from mmssl_seg.evaluation.functional import confusion_matrix, mapped_miou
+from mmssl_seg.evaluation.protocols.clustering import (
+    HeadSaliency,
+    SaliencyMasks,
+)
 from mmssl_seg.utils.kmeans import assign, fit_kmeans, nearest_neighbours
-from mmssl_seg.evaluation.protocols.clustering import (HeadSaliency,
-                                                       SaliencyMasks)
 
 
 def partition(feature: torch.Tensor, num_segments: int = 15, seed: int = 0,

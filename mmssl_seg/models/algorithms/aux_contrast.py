@@ -6,9 +6,11 @@ from mmengine.dist import get_rank, get_world_size
 from mmseg.registry import MODELS
 from torch import nn
 
-from mmssl_seg.models.algorithms.base import (BaseSelfSupervised,
-                                              MomentumEncoderMixin,
-                                              check_num_classes)
+from mmssl_seg.models.algorithms.base import (
+    BaseSelfSupervised,
+    MomentumEncoderMixin,
+    check_num_classes,
+)
 from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
 from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.queue import FeatureQueue

@@ -9,8 +9,10 @@ from mmseg.registry import MODELS
 from mmssl_seg.models.algorithms.base import BaseSelfSupervised
 from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.seeding import step_generator
-from mmssl_seg.models.utils.tree_pairs import (map_between_views,
-                                               sample_tree_pairs)
+from mmssl_seg.models.utils.tree_pairs import (
+    map_between_views,
+    sample_tree_pairs,
+)
 
 
 def _at(features: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:

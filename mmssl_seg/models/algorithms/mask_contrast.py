@@ -5,9 +5,11 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
 
-from mmssl_seg.models.algorithms.base import (BaseSelfSupervised,
-                                              MomentumEncoderMixin,
-                                              check_num_classes)
+from mmssl_seg.models.algorithms.base import (
+    BaseSelfSupervised,
+    MomentumEncoderMixin,
+    check_num_classes,
+)
 from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
 from mmssl_seg.models.utils.queue import FeatureQueue
 from mmssl_seg.models.utils.seeding import step_randomness

@@ -92,5 +92,6 @@ class HypercolumnHead(BaseDecodeHead):
                     logits, targets, ignore_index=self.ignore_index)
         valid = targets != self.ignore_index
         correct = (logits.argmax(1) == targets) & valid
-        loss['acc_seg'] = correct.sum().float() / valid.sum().clamp(min=1) * 100
+        loss['acc_seg'] = correct.sum().float() / valid.sum().clamp(
+            min=1) * 100
         return loss

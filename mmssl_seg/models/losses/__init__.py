@@ -1,8 +1,11 @@
 from .aux_contrast_loss import AuxLabelContrastLoss, PixelMeta
 from .boundary_loss import ClassBalancedBoundaryLoss
 from .grouping_contrast_loss import GroupingContrastLoss
-from .mask_contrast_loss import (MaskContrastLoss, SaliencyBCELoss,
-                                 mask_prototypes)
+from .mask_contrast_loss import (
+                                 MaskContrastLoss,
+                                 SaliencyBCELoss,
+                                 mask_prototypes,
+)
 from .triplet_loss import TripletRankingLoss
 
 __all__ = [

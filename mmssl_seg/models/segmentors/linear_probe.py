@@ -9,8 +9,11 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import nn
 
-from mmssl_seg.models.builder import dense_features
-from mmssl_seg.models.builder import feature_parts, load_weights
+from mmssl_seg.models.builder import (
+    dense_features,
+    feature_parts,
+    load_weights,
+)
 
 
 @MODELS.register_module()

@@ -1,10 +1,17 @@
-from .patch_sampler import PatchSampler, Patches
+from .patch_sampler import Patches, PatchSampler
 from .point_sampling import sample_points
 from .queue import FeatureQueue
-from .tree_pairs import (TreePairs, map_between_views, region_probabilities,
-                         sample_tree_pairs)
-from .triplet_graph import (class_connected_graph, class_connected_triplets,
-                            random_triplets)
+from .tree_pairs import (
+                         TreePairs,
+                         map_between_views,
+                         region_probabilities,
+                         sample_tree_pairs,
+)
+from .triplet_graph import (
+                         class_connected_graph,
+                         class_connected_triplets,
+                         random_triplets,
+)
 
 __all__ = [
     'FeatureQueue', 'PatchSampler', 'Patches', 'TreePairs',

@@ -165,7 +165,8 @@ class PatchSampler:
         # images with fewer patches repeat their first box (dropped below)
         grids, valid = [], []
         for boxes, _ in per_image:
-            padded = boxes if len(boxes) else torch.zeros(1, 4, dtype=torch.long)
+            padded = boxes if len(boxes) else torch.zeros(1, 4,
+                                                          dtype=torch.long)
             padded = torch.cat([padded, padded[:1].expand(
                 count - len(padded), 4)]) if len(padded) < count else padded
             grids.append(self._grids(padded, h, w).reshape(count * s, s, 2))

@@ -26,7 +26,8 @@ class FeatureQueue(nn.Module):
         size: Number of rows kept.
         fields: ``name -> (row shape, dtype)``, e.g.
             ``{'prototypes': ((32, ), torch.float32)}`` or
-            ``{'feats': ((128, ), torch.float32), 'labels': ((), torch.long)}``.
+            ``{'feats': ((128, ), torch.float32),
+            'labels': ((), torch.long)}``.
         init: ``normal`` fills float fields with L2-normalised random rows (as
             MoCo and MaskContrast start), ``zeros`` with zeros. Integer fields
             start at -1.

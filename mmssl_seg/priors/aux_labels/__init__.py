@@ -2,8 +2,13 @@
 an existing extractor, K-means, outlier dropping, superpixel voting
 (``generate``); PmIoU, the K sweep and a picture (``quality``)."""
 from .features import DEEPLAB_SCALES, RESNET_SCALES, MultiScaleExtractor
-from .generate import (fit_centres, label_image, make_aux_labels,
-                       superpixels, vote)
+from .generate import (
+                       fit_centres,
+                       label_image,
+                       make_aux_labels,
+                       superpixels,
+                       vote,
+)
 from .quality import draw_aux_labels, pmiou_of_labels, sweep_k
 
 __all__ = [

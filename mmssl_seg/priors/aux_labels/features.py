@@ -10,8 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmssl_seg.models.builder import dense_features
-from mmssl_seg.models.builder import preprocess
+from mmssl_seg.models.builder import dense_features, preprocess
 
 #: the paper's scales: ResNet classifiers, DeepLabV3 segmentors
 RESNET_SCALES = (1.0, 2.0, 4.0)

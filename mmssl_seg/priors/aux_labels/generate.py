@@ -31,11 +31,15 @@ import numpy as np
 import torch
 from rich.progress import track
 
-from mmssl_seg.utils.kmeans import assign, fit_kmeans
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.structures import prior_path
-from mmssl_seg.utils.io import (ImageReadError, atomic_path, read_image,
-                                write_json)
+from mmssl_seg.utils.io import (
+    ImageReadError,
+    atomic_path,
+    read_image,
+    write_json,
+)
+from mmssl_seg.utils.kmeans import assign, fit_kmeans
 
 TOOL = 'make_aux_labels'
 IGNORE = 255

@@ -9,9 +9,11 @@ import numpy as np
 from rich.progress import track
 
 from mmssl_seg.evaluation.functional import PmIoUAccumulator
-from mmssl_seg.priors.aux_labels.generate import (fit_on_points,
-                                                  labels_from_feature,
-                                                  superpixels)
+from mmssl_seg.priors.aux_labels.generate import (
+    fit_on_points,
+    labels_from_feature,
+    superpixels,
+)
 from mmssl_seg.structures import prior_path
 from mmssl_seg.utils.io import read_image
 
@@ -78,7 +80,8 @@ def draw_aux_labels(out_dir: str, images: Sequence[tuple[str, str]],
         image = read_image(image_path)[..., ::-1]
         labels = cv2.imread(prior_path(out_dir, 'aux_labels', stem),
                             cv2.IMREAD_UNCHANGED)
-        segments = cv2.imread(prior_path(out_dir, 'superpixels', stem), cv2.IMREAD_UNCHANGED)
+        segments = cv2.imread(prior_path(out_dir, 'superpixels', stem),
+                              cv2.IMREAD_UNCHANGED)
         if labels is None or segments is None:
             raise FileNotFoundError(f'no auxiliary labels for {stem} in '
                                     f'{out_dir}')

@@ -16,14 +16,13 @@ import os.path as osp
 import time
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.hierarchy.edges import EdgeDetector
 from mmssl_seg.structures import RegionTree, prior_path, write_ucm2
-from mmssl_seg.utils.parallel import parallel_map
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
+from mmssl_seg.utils.parallel import parallel_map
 
 TOOL = 'make_hierarchies'
 
@@ -162,7 +161,8 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
                      shard_spec: tuple[int, int] = (1, 1),
                      strict: bool = False) -> dict:
     """Trees and UCMs for this shard of ``images`` (see :func:`hierarchy`),
-    the manifest (detector, ``max_leaves``, ``min_area``, per image the leaves and seconds) and ``ids.txt`` (every
+    the manifest (detector, ``max_leaves``, ``min_area``, per image the
+    leaves and seconds) and ``ids.txt`` (every
     image done so far, a dataset ``ann_file``); returns the merged
     manifest. An unreadable image is skipped and listed under ``failed``
     (``strict``: the run stops at it)."""

@@ -24,11 +24,11 @@ import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.saliency.handcrafted import METHODS
-from mmssl_seg.priors.segmentor import SegmentorProbability
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
-from mmssl_seg.utils.parallel import parallel_map
+from mmssl_seg.priors.segmentor import SegmentorProbability
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
+from mmssl_seg.utils.parallel import parallel_map
 
 TOOL = 'make_saliency'
 
