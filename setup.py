@@ -22,6 +22,16 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # configs, tools and the model index ship inside the package as OpenMMLab
+    # packages do (``mmssl_seg::`` config bases, ``mim``); mmssl_seg/.mim
+    # holds links to the repository's folders, copied into a built wheel.
+    package_data={
+        'mmssl_seg': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.md', '.mim/configs/**/*.yml',
+            '.mim/tools/**/*.py', '.mim/tools/**/*.sh'
+        ]
+    },
     python_requires='>=3.9',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={

@@ -26,7 +26,9 @@ from mmssl_seg.utils.io import read_image
 from mmssl_seg.utils.kmeans import assign, fit_kmeans
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')
+# the data sets: $MMSSL_DATA or the configs' default data/
+DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
+VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 
 
 def objective(points: np.ndarray, centres: np.ndarray) -> float:

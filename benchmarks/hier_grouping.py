@@ -32,7 +32,9 @@ from mmssl_seg.priors.hierarchy import (
 from mmssl_seg.structures import RegionTree
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BSDS = osp.join(osp.dirname(REPO), 'shared/data/bsds500/images/val')
+# the data sets: $MMSSL_DATA or the configs' default data/
+DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
+BSDS = osp.join(DATA, 'bsds500/images/val')
 
 
 def prior_seconds(paths: list[str]) -> tuple[dict, list[RegionTree]]:

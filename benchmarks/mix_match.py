@@ -27,7 +27,9 @@ from mmssl_seg.models.losses import TripletRankingLoss
 from mmssl_seg.models.utils import PatchSampler, class_connected_triplets
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-VOC = osp.join(osp.dirname(REPO), 'shared/data/voc12_mini/VOCdevkit/VOC2012')
+# the data sets: $MMSSL_DATA or the configs' default data/
+DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
+VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 
 
 def timed(fn, repeats, device):

@@ -51,10 +51,10 @@ def main() -> None:
     args = parser.parse_args()
     priors = osp.abspath(args.priors)
     envs = {
-        'maskcontrast': {'SALIENCY_DIR': f'{priors}/saliency'},
+        'mask_contrast': {'SALIENCY_DIR': f'{priors}/saliency'},
         'aux_contrast': {'AUX_LABELS': f'{priors}/aux_labels'},
         'hier_grouping': {'HIERARCHY_DIR': f'{priors}/hierarchies'},
-        'mm_tuning': {},
+        'mix_match': {},
     }
     result = {}
     for method, config in PRETRAIN_CONFIGS.items():

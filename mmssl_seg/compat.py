@@ -3,11 +3,10 @@
 Every shim checks whether it is needed and does nothing otherwise;
 ``install()`` applies all of them and is idempotent. They must run before
 ``torchvision``, ``mmseg.utils`` or ``mmpretrain`` are first imported and
-before
-``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases, so
+before ``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases, so
 ``import mmssl_seg`` and our ``tools/*.py`` call ``install()`` first.
 
-The problems (measured, see ``../shared/ENVIRONMENT.md``):
+The problems (measured with the versions of requirements/pinned.txt):
 
 1. ``mmcv-lite`` has no compiled ``mmcv._ext``; ``mmseg.utils`` imports
    ``mmcv.ops`` and dies. Stand-in: a module whose attributes raise only when

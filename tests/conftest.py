@@ -10,23 +10,30 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.join(osp.dirname(REPO), 'shared', 'data')
-VOC12_MINI = osp.join(SHARED_DATA, 'voc12_mini', 'VOCdevkit', 'VOC2012')
+# The real data sets: $MMSSL_DATA, else data/ in the project (the configs'
+# default roots), else ../shared/data beside it.
+DATA_ROOT = os.environ.get('MMSSL_DATA') or next(
+    (d for d in (osp.join(REPO, 'data'),
+                 osp.join(osp.dirname(REPO), 'shared', 'data'))
+     if osp.isdir(d)), osp.join(REPO, 'data'))
+VOC12_MINI = osp.join(DATA_ROOT, 'voc12_mini', 'VOCdevkit', 'VOC2012')
 MINI_DEEPLAB = osp.join(
     REPO, 'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py')
 MINI_PSPNET = osp.join(
     REPO, 'configs/finetune/pspnet_r18-d8_1xb8-400_voc12mini-128x128.py')
 
-# Configs read VOC12_MINI_ROOT; pointing it at the absolute path makes tests
-# independent of the working directory.
+# Configs read these variables; absolute paths make tests independent of the
+# working directory and of where the data sets live.
 if osp.isdir(VOC12_MINI):
     os.environ.setdefault('VOC12_MINI_ROOT', VOC12_MINI)
+if osp.isdir(osp.join(DATA_ROOT, 'bsds500')):
+    os.environ.setdefault('BSDS_ROOT', osp.join(DATA_ROOT, 'bsds500'))
 
 
 def needs_voc12_mini() -> None:
     if not osp.isdir(VOC12_MINI):
-        pytest.skip(f'real data not found: {VOC12_MINI} (../shared/data '
-                    'beside the project)')
+        pytest.skip(f'real data not found: {VOC12_MINI} (set MMSSL_DATA, '
+                    'or link the data sets to data/)')
 
 
 #: cfg-options that make a mini config run a few iterations quickly.

@@ -108,7 +108,7 @@ def test_suite_inputs_come_from_earlier_stages():
         assert ' '.join(allow) in ' '.join(argv), step
         if step != 'extract':
             assert argv[argv.index('--in-index') + 1] == '2'
-    assert '--allow-missing' not in by_name['maskcontrast.extract'].argv
+    assert '--allow-missing' not in by_name['mask_contrast.extract'].argv
     for stage in stages:
         tool = stage.argv[0]
         assert osp.isfile(osp.join(REPO, tool)), tool
@@ -139,7 +139,7 @@ def test_same_budget_and_scale():
     by_name = {s.name: s for s in voc12_mini_suite(two)}
     assert by_name['prior.contour_net'].argv[-1] == str(
         2 * one.contour_iters)
-    ft = by_name['maskcontrast.finetune_10'].argv
+    ft = by_name['mask_contrast.finetune_10'].argv
     assert ft[ft.index('--max-iters') + 1] == str(2 * one.finetune_iters)
 
 
@@ -152,7 +152,7 @@ def test_rescale_schedule_keeps_the_shape_of_real_configs():
     cfg = rescale_schedule(load_config(osp.join(REPO, CONTOUR_CONFIG)), 500)
     assert cfg.param_scheduler[0].end == 500
     probe = load_config(osp.join(REPO, 'configs/eval/linear_probe/'
-                                 'linear-probe_voc12mini-128x128_10e.py'))
+                                 'linear-probe_1xb16-10e_voc12mini-128x128.py'))
     with pytest.raises(ValueError, match='iteration-based'):
         rescale_schedule(probe, 10)
 
@@ -161,7 +161,7 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
     needs_voc12_mini()
     opts = SuiteOptions(work_dir=str(tmp_path), voc_root=VOC12_MINI)
     stages = voc12_mini_suite(opts)
-    ev = tmp_path / 'maskcontrast' / 'eval'
+    ev = tmp_path / 'mask_contrast' / 'eval'
     (ev / 'finetune_10').mkdir(parents=True)
     json.dump({'val_mIoU': 7.25}, open(ev / 'linear_probe.json', 'w'))
     json.dump({'mIoU_per_fraction': {'10': {

@@ -188,8 +188,8 @@ def test_boundary_f_equals_the_official_definition_on_real_davis_frames():
 
     import cv2
 
-    from tests.conftest import SHARED_DATA
-    root = osp.join(SHARED_DATA, 'davis2016', 'Annotations', '480p')
+    from tests.conftest import DATA_ROOT
+    root = osp.join(DATA_ROOT, 'davis2016', 'Annotations', '480p')
     if not osp.isdir(root):
         pytest.skip(f'real data not found: {root}')
     kernel = np.ones((7, 7), np.uint8)

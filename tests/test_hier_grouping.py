@@ -29,14 +29,14 @@ from mmssl_seg.priors.hierarchy import (
 )
 from mmssl_seg.structures import RegionTree
 from tests.conftest import (
+    DATA_ROOT,
     REPO,
-    SHARED_DATA,
     VOC12_MINI,
     needs_voc12_mini,
     run_tool,
 )
 
-BSDS = osp.join(SHARED_DATA, 'bsds500')
+BSDS = osp.join(DATA_ROOT, 'bsds500')
 MINI = osp.join(REPO, 'configs/hier_grouping/'
                 'hier-grouping_r18_1xb16-400_voc12mini-112x112.py')
 ASPP_MINI = osp.join(REPO, 'configs/hier_grouping/'

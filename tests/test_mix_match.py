@@ -25,9 +25,10 @@ from mmssl_seg.models.utils import (
 )
 from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini
 
-MM_MINI = osp.join(REPO, 'configs/mm_tuning/vgg16_voc12mini.py')
-HC_MINI = osp.join(REPO, 'configs/mm_tuning/'
-    'hypercolumn_vgg16_voc12mini-128x128.py')
+MM_MINI = osp.join(
+    REPO, 'configs/mix_match/mix-match_vgg16-bn_1xb4-200_voc12mini-128x128.py')
+HC_MINI = osp.join(REPO, 'configs/mix_match/'
+    'hypercolumn_vgg16-bn_1xb8-200_voc12mini-128x128.py')
 
 
 def _label_sets(seed: int) -> list[torch.Tensor]:
@@ -380,8 +381,8 @@ def test_mixmatch_weights_hand_off_to_hypercolumn_and_deeplabv3(
     src = str(tmp_path / 'mm.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
     for target in (HC_MINI,
-                   osp.join(REPO, 'configs/mm_tuning/'
-                            'deeplabv3_vgg16_voc12mini-128x128.py')):
+                   osp.join(REPO, 'configs/mix_match/'
+                            'deeplabv3_vgg16-bn_1xb8-400_voc12mini-128x128.py')):
         out = str(tmp_path / 'out.pth')
         reports = extract_pretrained(src, out, target, ['backbone'])
         saved = torch.load(out, weights_only=True)['state_dict']
@@ -465,7 +466,8 @@ def test_colorization_vgg16_runs_as_the_grey_network(tmp_path):
     grey_vgg = nn.Sequential(*layers).eval()
     source = str(tmp_path / 'colorization_vgg16.pth')
     torch.save(state, source)
-    config = osp.join(REPO, 'configs/mm_tuning/vgg16_voc_colorization.py')
+    config = osp.join(REPO, 'configs/mix_match/mix-match_vgg16-bn-colorization'
+                      '_1xb16-8k_voc12aug-512x512.py')
     out = str(tmp_path / 'backbone.pth')
     reports = extract_pretrained(source, out, config, ['backbone'],
                                  source_layout='caffe-vgg16',

@@ -228,8 +228,8 @@ def test_bad_prior_files_stop_the_run_before_the_first_iteration(tmp_path):
     cv2.imwrite(str(masks / (ids[2] + '.png')), np.zeros((5, 5), np.uint8))
     (masks / (ids[3] + '.png')).write_text('garbage')
     (tmp_path / 'sal' / 'kept_train.txt').write_text('\n'.join(ids))
-    config = 'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-' \
-        '96x96.py'
+    config = ('configs/mask_contrast/'
+              'mask-contrast_r18-d8_1xb16-500_voc12mini-96x96.py')
     result = run_tool(sys.executable, 'tools/train.py', config, '--work-dir',
                       str(tmp_path / 'work'), '--cfg-options',
                       'train_cfg.max_iters=1', 'train_dataloader.batch_size=2',

@@ -20,10 +20,10 @@ from mmssl_seg.priors.saliency import (
     postprocess,
 )
 from mmssl_seg.priors.saliency.handcrafted import rbd_saliency
-from tests.conftest import SHARED_DATA, VOC12_MINI, needs_voc12_mini, run_tool
+from tests.conftest import DATA_ROOT, VOC12_MINI, needs_voc12_mini, run_tool
 
 init_default_scope('mmseg')
-HORSES = osp.join(SHARED_DATA, 'weizmann_horse')
+HORSES = osp.join(DATA_ROOT, 'weizmann_horse')
 
 
 def horses(n):

@@ -157,6 +157,24 @@ train_dataloader = dict(dataset=dict(
     assert 0.0 <= _miou(result.stdout) <= 100.0
 
 
+def test_train_with_tensorboard_writes_events(tmp_path):
+    needs_voc12_mini()
+    work_dir = str(tmp_path / 'tb')
+    result = run_tool(sys.executable, 'tools/train.py', MINI_DEEPLAB,
+                      '--tensorboard', '--work-dir', work_dir,
+                      '--cfg-options', *quick_options(2))
+    assert result.returncode == 0, result.stdout[-3000:]
+    (events, ) = glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                    'events.out.tfevents.*'))
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+    scalars = EventAccumulator(events).Reload().Tags()['scalars']
+    assert {'loss', 'lr', 'mIoU'} <= set(scalars)
+    # the local backend stays
+    assert glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+
+
 def test_dist_train_two_processes_on_cpu(tmp_path):
     needs_voc12_mini()
     work_dir = str(tmp_path / 'dist')
@@ -165,7 +183,9 @@ def test_dist_train_two_processes_on_cpu(tmp_path):
                       *quick_options(2),
                       env={'PORT': '29517', 'PYTHON': sys.executable})
     assert result.returncode == 0, result.stdout[-3000:]
-    assert 'Distributed training: True' in result.stdout
+    # the environment dump goes to the run's log file, not the console
+    assert 'Distributed training: True' in _run_log(work_dir)
+    assert 'GPU number: 2' in _run_log(work_dir)  # (processes on CPU)
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
 
 
@@ -185,30 +205,38 @@ def test_make_label_splits_cli(tmp_path):
 def test_demo_end_to_end_small(tmp_path):
     """The README's main job at a tiny budget: every stage and output."""
     work_dir = str(tmp_path / 'demo')
-    result = run_tool(sys.executable, '-c',
-                      'from mmssl_seg.apis.demo import run_demo; '
-                      f'run_demo(r"{work_dir}", pretrain_iters=4, '
-                      'finetune_iters=2, num_train=40, num_val=6, '
-                      'num_pictures=2)')
+    call = ('from mmssl_seg.apis.demo import run_demo; import json; '
+            f'print(json.dumps(run_demo(r"{work_dir}", seeds=(0, 1), '
+            'method_iters=4, supervised_iters=4, finetune_iters=2, '
+            'num_train=40, num_val=6, num_pictures=2)["val_mIoU_runs"]))')
+    result = run_tool(sys.executable, '-c', call)
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads(open(osp.join(work_dir, 'results.json')).read())
-    assert set(results['val_mIoU']) == {'random init', 'pretrained'}
-    assert results['extracted_tensors'] == 132
+    inits = ['random init', 'hierarchical grouping', 'supervised stand-in']
+    assert set(results['val_mIoU']) == set(inits)
+    for name in inits:  # two seeds each, summarised as mean and std
+        runs = results['val_mIoU_runs'][name]
+        assert len(runs) == 2
+        assert results['val_mIoU'][name]['mean'] == pytest.approx(
+            sum(runs) / 2, abs=0.01)
+    # the method trained on region trees of the mosaics, without labels
+    trees = json.load(open(osp.join(work_dir, 'hierarchies',
+                                    'manifest.json')))
+    assert len(trees['entries']) == 40
+    assert osp.isfile(osp.join(work_dir, 'pretrain_hg', 'iter_4.pth'))
+    assert results['left_at_random_init'] == {
+        'hierarchical grouping': [r'^layer4\.']}
     assert osp.getsize(results['picture']) > 10_000
-    log = _run_log(osp.join(work_dir, 'finetune_pretrained',
-                            'train_10pct_seed0'))
-    assert f'load backbone. in model from: {results["pretrained_backbone"]}' \
-        in log
+    log = _run_log(osp.join(work_dir, 'finetune_hierarchical_grouping',
+                            'train_10pct_seed1'))
+    backbone = results['backbones']['hierarchical grouping']
+    assert f'load backbone. in model from: {backbone}' in log
     # a rerun reuses every stage and reproduces the numbers
-    again = run_tool(sys.executable, '-c',
-                     'from mmssl_seg.apis.demo import run_demo; import json; '
-                     f'print(json.dumps(run_demo(r"{work_dir}", '
-                     'pretrain_iters=4, finetune_iters=2, num_train=40, '
-                     'num_val=6, num_pictures=2)["val_mIoU"]))')
+    again = run_tool(sys.executable, '-c', call)
     assert again.returncode == 0, again.stdout[-3000:]
     assert 'Iter(train)' not in again.stdout
     assert json.loads(again.stdout.strip().splitlines()[-1]) == results[
-        'val_mIoU']
+        'val_mIoU_runs']
 
 
 def test_readme_commands_are_the_makefile_targets():

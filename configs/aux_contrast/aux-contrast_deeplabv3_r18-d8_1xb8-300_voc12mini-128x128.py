@@ -6,10 +6,12 @@
 # for the commands from auxiliary labels to evaluation.
 _base_ = [
     '../_base_/models/aux_contrast_deeplabv3_r50-d8.py',
-    '../_base_/datasets/aux_labels.py',
+    '../_base_/datasets/aux_contrast.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/mini_cpu.py',
 ]
-voc_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
+voc_root = '{{$VOC12_MINI_ROOT:data/voc12_mini/VOCdevkit/VOC2012}}'
 aux_labels = '{{$AUX_LABELS:work_dirs/aux_contrast/voc12mini/aux_labels}}'
 crop_size = (128, 128)
 norm_cfg = dict(type='BN', requires_grad=True)
@@ -53,18 +55,13 @@ train_dataloader = dict(
         img_suffix='.jpg',
         pipeline=train_pipeline))
 max_iters = 300
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4))
+optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=1e-4))
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters,
          by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters // 4, max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters // 4,
+                                     max_keep_ckpts=2))
+val_cfg = None
+test_cfg = None

@@ -1,19 +1,20 @@
-# Auxiliary-label contrast pretraining at paper scale: PSPNet R50-D8 on
-# the NYUv2 raw video frames (the
-# paper: 20k-480k unlabelled frames; NYUV2_RAW_ROOT holds the RGB frames
-# r-*.ppm of the raw dataset, searched recursively; a list file narrows
-# them: train_dataloader.dataset.ann_file=FRAMES.txt) (batch 128 = 8 GPUs x 16, 321x361 crops, 20 epochs), from the
-# labels of tools/priors/make_aux_labels.py run over the same images:
+# Auxiliary-label contrast pretraining at paper scale: PSPNet R50-D8 on the
+# NYUv2 raw video frames (the paper: 20k-480k unlabelled frames; NYUV2_RAW_ROOT
+# holds the RGB frames r-*.ppm of the raw dataset, searched recursively; a list
+# file narrows them: train_dataloader.dataset.ann_file=FRAMES.txt) (batch 128 =
+# 8 GPUs x 16, 321x361 crops, 20 epochs), from the labels of
+# tools/priors/make_aux_labels.py run over the same images:
 #   python tools/priors/make_aux_labels.py $AUX_LABELS EXTRACTOR_CFG CKPT \
 #       --data THIS_CONFIG --splits train --stage fit   # then --stage label
 # (see docs/dataset_prepare.md for the frames). Then fine-tune stock MMSeg on
 # a label fraction (tools/eval/label_fraction.py; see README.md).
 _base_ = [
     '../_base_/models/aux_contrast_pspnet_r50-d8.py',
-    '../_base_/datasets/aux_labels.py',
+    '../_base_/datasets/aux_contrast.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/aux_contrast_20e.py',
 ]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 raw_root = '{{$NYUV2_RAW_ROOT:data/nyuv2/raw}}'
 train_dataloader = dict(
     dataset=dict(data_prefix=dict(img_path=raw_root), img_suffix='.ppm'))

@@ -7,6 +7,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/mini_cpu.py',
 ]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 crop_size = (64, 64)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

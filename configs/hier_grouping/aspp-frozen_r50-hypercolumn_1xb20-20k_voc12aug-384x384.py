@@ -12,6 +12,7 @@ _base_ = [
     '../_base_/datasets/voc12_aug.py',
     'mmseg::_base_/default_runtime.py',
 ]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 crop_size = (384, 384)
 model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [

@@ -4,6 +4,7 @@
 # run and by `tools/benchmark.py`; the BSDS numbers of both schedules are in
 # README.md.
 _base_ = ['./contour-net_r18_1xb8-4k_bsds500-320x320.py']
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 crop_size = (256, 256)
 model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [

@@ -1,15 +1,16 @@
 # This project's contour detector for the strict setting of hierarchical
-# grouping (sec. 4.1): trained from random init on the 300 BSDS500 train +
-# val images only (no ImageNet), a ResNetV1c-18 whose four stages feed a
+# grouping (sec. 4.1): trained from random init on the 300 BSDS500 train + val
+# images only (no ImageNet), a ResNetV1c-18 whose four stages feed a
 # hypercolumn (each projected to 32 channels, all at 1/4, fused to 32) and a
 # two-class FCN head (boundary vs not) with HED's class-balanced loss;
-# annotator disagreement is ignored (LoadBSDSBoundaries). 4k iterations of batch 8 at 320x320 crops with SGD
-# poly: about an hour on one GPU (or a CPU night); runs on a CPU at
-# inference. Then:
+# annotator disagreement is ignored (LoadBSDSBoundaries). 4k iterations of
+# batch 8 at 320x320 crops with SGD poly: about an hour on one GPU (or a CPU
+# night); runs on a CPU at inference. Then:
 #   python tools/priors/make_hierarchies.py OUT --images ... \
 #       --edges contour_net --edge-config THIS --edge-checkpoint iter_4000.pth
 _base_ = ['mmseg::_base_/default_runtime.py']
-bsds_root = '{{$BSDS_ROOT:../shared/data/bsds500}}'
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
+bsds_root = '{{$BSDS_ROOT:data/bsds500}}'
 crop_size = (320, 320)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

@@ -9,29 +9,21 @@ _base_ = [
     '../_base_/models/hier_grouping_r50.py',
     '../_base_/datasets/hier_grouping_voc12mini.py',
     'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/mini_cpu.py',
 ]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(depth=18, norm_cfg=norm_cfg),
     neck=dict(in_channels=(128, 256), channels=128, norm_cfg=norm_cfg))
 max_iters = 400
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, milestones=[300], gamma=0.1)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters // 4,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-val_dataloader = None
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters // 4, max_keep_ckpts=2))
 val_cfg = None
-val_evaluator = None
-test_dataloader = None
 test_cfg = None
-test_evaluator = None

@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/datasets/hier_grouping_voc12aug_coco.py',
     'mmseg::_base_/default_runtime.py',
 ]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 max_epochs = 80
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-2))

@@ -1,22 +1,5 @@
-# Mix-and-Match tuning at paper scale: VGG16-BN on VOC 2012 + SBD, batch of
-# 16 images = one graph of 160 patches on ONE GPU (the paper trains on a
-# single TITAN-X; under DDP every GPU would build its own graph from its own
-# 16 images), 8000 iterations, SGD lr 0.01 then 0.001 after 6000. From random
-# init (the paper's "Random" rows) or from a proxy-task checkpoint you have
-# (colorization, jigsaw):
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=PROXY.pth \
-#       model.backbone.init_cfg.prefix=backbone.
-# Then fine-tune with hypercolumn_vgg16_voc12aug-512x512_40k.py (README.md).
-_base_ = [
-    '../_base_/models/mix_match_vgg16.py',
-    '../_base_/datasets/voc12_aug.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/mm_tuning_8k.py',
-]
-train_dataloader = dict(batch_size=16)
-# no validation loop during tuning
-val_dataloader = None
-val_evaluator = None
-test_dataloader = None
-test_evaluator = None
+# Former entry point of Mix-and-Match tuning, kept so that commands and configs
+# written against it keep working; the config itself is the renamed one below
+# (MMSeg naming: {algo}_{backbone}_{N}xb{B}-{schedule}_{data}-{crop}).
+_base_ = ['../mix_match/mix-match_vgg16-bn_1xb16-8k_voc12aug-512x512.py']
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)

@@ -1,14 +1,21 @@
-"""The quick-start: the whole hand-off on data that needs no download.
+"""The quick-start: a self-supervised method, end to end, on data that needs
+no download.
 
 1. Build the texture mosaics (:mod:`mmssl_seg.datasets.texture_mosaic`).
-2. Pretrain: stock DeepLabV3-R18 on all mosaic labels (a stand-in until the
-   method issues replace this stage with their own pretraining).
-3. Extract the backbone into a tensors-only checkpoint, checked against the
-   stock PSPNet it is meant for.
-4. Fine-tune stock PSPNet-R18 on 10 % of the labels from that checkpoint and,
-   with the same seed and budget, from random init (the label-fraction
-   protocol of :mod:`mmssl_seg.evaluation.protocols.label_fraction`).
-5. Draw image | ground truth | both predictions.
+2. Region trees of the train images (colour-gradient edges, OWT-UCM:
+   :func:`mmssl_seg.priors.hierarchy.make_hierarchies`).
+3. Pretrain with hierarchical grouping on them, no labels
+   (``configs/demo/hier-grouping_*``); the supervised stand-in (stock
+   DeepLabV3-R18 on all labels) is trained under a comparable budget.
+4. Extract each backbone into a tensors-only checkpoint for stock
+   PSPNet-R18-D8. The grouping network computes Res2-Res4 only (its
+   hypercolumn reads Res3 and Res4, as in the paper), so PSPNet's Res5
+   (``layer4``) starts at random init: named, not silent.
+5. Fine-tune PSPNet on 10 % of the labels from each checkpoint and from
+   random init, same splits, seeds and budget (the label-fraction protocol
+   of :mod:`mmssl_seg.evaluation.protocols.label_fraction`).
+6. Draw image | ground truth | each init's prediction, titled with mean +- std
+   over the seeds.
 
 Every stage is skipped when its output exists, so a rerun is quick.
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import os.path as osp
 import time
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -30,12 +38,17 @@ from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
 from mmssl_seg.models.builder import load_model
 from mmssl_seg.models.converter import extract_pretrained
+from mmssl_seg.priors.hierarchy import ColourGradientEdges, make_hierarchies
 from mmssl_seg.utils.io import write_json
 from mmssl_seg.visualization.panels import colorize, save_panel_grid
 
-PRETRAIN_CONFIG = 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py'
+METHOD_CONFIG = 'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py'
+SUPERVISED_CONFIG = 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py'
 FINETUNE_CONFIG = 'configs/demo/pspnet_r18-d8_1xb8-120_mosaic-64x64.py'
 LABEL_FRACTION = 10
+#: PSPNet weights the grouping network does not have (it stops at Res4)
+METHOD_LEAVES_RANDOM = [r'^layer4\.']
+INITS = ('random init', 'hierarchical grouping', 'supervised stand-in')
 
 
 def _schedule(max_iters: int) -> dict:
@@ -49,6 +62,15 @@ def _schedule(max_iters: int) -> dict:
     }
 
 
+def _pretrain(config: str, work_dir: str, options: dict) -> str:
+    """Train ``config`` unless its final checkpoint exists; return it."""
+    cfg = load_config(config, work_dir, options)
+    checkpoint = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+    if not osp.isfile(checkpoint):
+        build_runner(cfg).train()
+    return checkpoint
+
+
 def _predict(model, dataset, indices) -> list[np.ndarray]:
     with torch.no_grad():
         return [
@@ -58,65 +80,106 @@ def _predict(model, dataset, indices) -> list[np.ndarray]:
 
 
 def run_demo(work_dir: str = 'work_dirs/demo',
-             seed: int = 0,
+             seeds: Sequence[int] = (0, 1),
              num_pictures: int = 6,
-             pretrain_iters: int | None = None,
+             method_iters: int | None = None,
+             supervised_iters: int | None = None,
              finetune_iters: int | None = None,
              num_train: int = 240,
              num_val: int = 60) -> dict:
     """Run the quick-start; return (and write) its results.
 
     Args:
-        work_dir: Where data, checkpoints, results and the picture go.
-        seed: Seed of the label split and of every training run.
+        work_dir: Where data, priors, checkpoints, results and the picture go.
+        seeds: Seeds of the label splits and fine-tunings (the pretrainings
+            use the first).
         num_pictures: Val images drawn in ``predictions.png``.
-        pretrain_iters / finetune_iters: Override the configs' iterations.
+        method_iters / supervised_iters / finetune_iters: Override the
+            configs' iterations.
         num_train / num_val: Size of the texture-mosaic dataset.
     """
     timings = {}
+
+    def timed(name: str, start: float) -> None:
+        timings[name] = round(time.time() - start, 1)
+
     start = time.time()
     data_root = osp.join(work_dir, 'texture_mosaics')
     build_texture_mosaics(data_root, num_train=num_train, num_val=num_val)
     data = {f'{split}_dataloader.dataset.data_root': data_root
             for split in ('train', 'val', 'test')}
-    timings['data'] = time.time() - start
+    timed('data', start)
 
     start = time.time()
-    options = {**data, 'randomness.seed': seed}
-    if pretrain_iters:
-        options.update(_schedule(pretrain_iters))
-    cfg = load_config(PRETRAIN_CONFIG, osp.join(work_dir, 'pretrain'),
-                      options)
-    pretrain_ckpt = osp.join(cfg.work_dir,
-                             f'iter_{cfg.train_cfg.max_iters}.pth')
-    if not osp.isfile(pretrain_ckpt):
-        build_runner(cfg).train()
-    timings['pretrain'] = time.time() - start
+    trees = osp.join(work_dir, 'hierarchies')
+    ids = open(osp.join(data_root, 'train.txt')).read().split()
+    make_hierarchies(
+        [(i, osp.join(data_root, 'images', 'train', f'{i}.jpg'))
+         for i in ids], trees, ColourGradientEdges())
+    timed('region trees', start)
 
-    backbone_ckpt = osp.join(work_dir, 'pretrained_backbone.pth')
-    reports = extract_pretrained(pretrain_ckpt, backbone_ckpt,
-                                 FINETUNE_CONFIG, parts=['backbone'])
+    start = time.time()
+    options = {
+        'train_dataloader.dataset.data_prefix.img_path':
+        osp.join(data_root, 'images', 'train'),
+        'train_dataloader.dataset.ann_file': osp.join(trees, 'ids.txt'),
+        'train_dataloader.dataset.pipeline.1.root': trees,
+        'randomness.seed': seeds[0]}
+    if method_iters:
+        options.update(_schedule(method_iters), param_scheduler=[
+            dict(type='MultiStepLR', by_epoch=False,
+                 milestones=[method_iters * 3 // 4], gamma=0.1)])
+    method_ckpt = _pretrain(METHOD_CONFIG, osp.join(work_dir, 'pretrain_hg'),
+                            options)
+    timed('pretrain hierarchical grouping', start)
+
+    start = time.time()
+    options = {**data, 'randomness.seed': seeds[0]}
+    if supervised_iters:
+        options.update(_schedule(supervised_iters))
+    supervised_ckpt = _pretrain(SUPERVISED_CONFIG,
+                                osp.join(work_dir, 'pretrain_supervised'),
+                                options)
+    timed('pretrain supervised stand-in', start)
+
+    backbones = {
+        'hierarchical grouping': osp.join(work_dir, 'backbone_hg.pth'),
+        'supervised stand-in': osp.join(work_dir,
+                                        'backbone_supervised.pth')}
+    extract_pretrained(method_ckpt, backbones['hierarchical grouping'],
+                       FINETUNE_CONFIG, parts=['backbone'],
+                       allow_missing=METHOD_LEAVES_RANDOM)
+    extract_pretrained(supervised_ckpt, backbones['supervised stand-in'],
+                       FINETUNE_CONFIG, parts=['backbone'])
 
     finetune = dict(data)
     if finetune_iters:
         finetune.update(_schedule(finetune_iters))
     results, models = {}, {}
-    for name, checkpoint in (('random init', None),
-                             ('pretrained', backbone_ckpt)):
+    for name in INITS:
         start = time.time()
+        options = dict(finetune)
+        if name == 'hierarchical grouping':  # layer4 stays random, by name
+            options['custom_hooks'] = [dict(
+                type='PretrainedInitCheckHook',
+                allow_missing=METHOD_LEAVES_RANDOM)]
         run = run_label_fractions(
-            FINETUNE_CONFIG, checkpoint,
+            FINETUNE_CONFIG, backbones.get(name),
             osp.join(work_dir, 'finetune_' + name.replace(' ', '_')),
-            fractions=[LABEL_FRACTION], seeds=[seed], cfg_options=finetune)
-        (run_name, result), = run['runs'].items()
-        results[name] = result
+            fractions=[LABEL_FRACTION], seeds=list(seeds),
+            cfg_options=options)
+        results[name] = run
+        first = next(k for k, r in run['runs'].items()
+                     if r['seed'] == seeds[0])
         cfg = load_config(FINETUNE_CONFIG, None, finetune)
         models[name] = load_model(
-            cfg, osp.join(run['work_dir'], run_name,
+            cfg, osp.join(run['work_dir'], first,
                           f'iter_{cfg.train_cfg.max_iters}.pth'),
             required=('backbone', 'decode_head'))
-        timings[f'finetune {name}'] = time.time() - start
+        timed(f'finetune {name}', start)
 
+    summary_of = {name: run['mIoU_per_fraction'][f'{LABEL_FRACTION:g}']
+                  for name, run in results.items()}
     val = build_eval_dataset(cfg, 'val')
     picks = list(range(min(num_pictures, len(val))))
     predictions = {name: _predict(m, val, picks) for name, m in models.items()}
@@ -127,25 +190,33 @@ def run_demo(work_dir: str = 'work_dirs/demo',
         image = item['inputs'].permute(1, 2, 0).numpy()[..., ::-1]  # to RGB
         gt = item['data_samples'].gt_sem_seg.data[0].numpy()
         rows.append([np.ascontiguousarray(image), colorize(gt, palette)] + [
-            colorize(predictions[name][row], palette) for name in models
+            colorize(predictions[name][row], palette) for name in INITS
         ])
     picture = osp.join(work_dir, 'predictions.png')
-    save_panel_grid(rows, ['image', 'ground truth'] +
-                    [f'{name} ({results[name]["mIoU"]:.1f})'
-                     for name in models], picture,
-                    legend=(TextureMosaicDataset.METAINFO['classes'], palette))
+    save_panel_grid(
+        rows, ['image', 'ground truth'] + [
+            f'{name}\n{summary_of[name]["mean"]:.1f} +- '
+            f'{summary_of[name]["std"]:.1f}' for name in INITS
+        ], picture, legend=(TextureMosaicDataset.METAINFO['classes'],
+                            palette))
 
     summary = {
         'label_fraction_percent': LABEL_FRACTION,
-        'labelled_images': results['pretrained']['labelled_images'],
-        'seed': seed,
-        'pretrain_config': PRETRAIN_CONFIG,
+        'labelled_images': summary_of['random init']['labelled_images'],
+        'seeds': list(seeds),
+        'method_config': METHOD_CONFIG,
+        'supervised_config': SUPERVISED_CONFIG,
         'finetune_config': FINETUNE_CONFIG,
-        'pretrained_backbone': backbone_ckpt,
-        'extracted_tensors': sum(r.tensors for r in reports),
-        'val_mIoU': {n: round(r['mIoU'], 2) for n, r in results.items()},
-        'val_aAcc': {n: round(r['aAcc'], 2) for n, r in results.items()},
-        'seconds': {k: round(v, 1) for k, v in timings.items()},
+        'backbones': backbones,
+        'left_at_random_init': {'hierarchical grouping':
+                                METHOD_LEAVES_RANDOM},
+        'val_mIoU': {name: {k: round(v, 2) for k, v in s.items()
+                            if k in ('mean', 'std')}
+                     for name, s in summary_of.items()},
+        'val_mIoU_runs': {name: [round(r['mIoU'], 2)
+                                 for r in results[name]['runs'].values()]
+                          for name in INITS},
+        'seconds': timings,
         'picture': picture,
     }
     write_json(osp.join(work_dir, 'results.json'), summary)

@@ -19,6 +19,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmssl_seg import compat
+from mmssl_seg.datasets.checks import check_data
 from mmssl_seg.engine.runner import (
     add_run_checks,
     build_runner,
@@ -30,8 +31,12 @@ from mmssl_seg.engine.runner import (
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     """Train from a loaded config; ``resume`` continues from the newest
     complete checkpoint in ``cfg.work_dir`` (:func:`resume_checkpoint`) or
-    from ``cfg.load_from``. Pretrained inits and prior files are checked
-    before the first iteration (:func:`add_run_checks`)."""
+    from ``cfg.load_from``. Missing data folders stop it before anything is
+    built (:func:`check_data`, a ``DataNotFoundError``); pretrained inits and
+    prior files are checked before the first iteration
+    (:func:`add_run_checks`)."""
+    validates = cfg.get('val_cfg') and cfg.get('val_dataloader')
+    check_data(cfg, ('train', 'val') if validates else ('train', ))
     add_run_checks(cfg)
     if resume and cfg.get('load_from') is None:
         cfg.load_from = resume_checkpoint(cfg.work_dir)
@@ -67,6 +72,7 @@ def test(cfg: Config,
         trust_checkpoint: Load ``checkpoint`` with full unpickling. Only for
             files you produced yourself.
     """
+    check_data(cfg, ('test', ))
     cfg.load_from = checkpoint
     if show_dir is not None:
         hooks = cfg.default_hooks

@@ -163,6 +163,25 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Add mmengine's ``TensorboardVisBackend`` next to the config's backends
+    (scalars go to ``<work_dir>/<timestamp>/vis_data``)."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as error:
+        raise ImportError('--tensorboard needs the tensorboard package: '
+                          'pip install tensorboard') from error
+    visualizer = cfg.get('visualizer')
+    if visualizer is None:
+        raise KeyError('--tensorboard needs a `visualizer` in the config '
+                       "(MMSeg's default_runtime.py has one)")
+    backends = list(visualizer.get('vis_backends') or [])
+    if not any(str(b.get('type')).endswith('TensorboardVisBackend')
+               for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer.vis_backends = backends
+
+
 #: Checks every run of ours makes before its first iteration.
 RUN_CHECKS = ('PretrainedInitCheckHook', 'PriorFilesCheckHook')
 

@@ -25,7 +25,7 @@ class Stage:
 
     Args:
         name: Unique, ``<row or prior>.<step>``, e.g.
-            ``maskcontrast.pretrain``.
+            ``mask_contrast.pretrain``.
         argv: The command after ``python`` (a tool path and its arguments),
             run from the repository root.
         outputs: Files the command leaves behind; the stage is done only if

@@ -15,24 +15,26 @@ import dataclasses
 
 from mmssl_seg.suite.stages import Stage
 
-VOC_ROOT = '../shared/data/voc12_mini/VOCdevkit/VOC2012'
-BSDS_ROOT = '../shared/data/bsds500'
-DAVIS_ROOT = '../shared/data/davis2016'
+VOC_ROOT = 'data/voc12_mini/VOCdevkit/VOC2012'
+BSDS_ROOT = 'data/bsds500'
+DAVIS_ROOT = 'data/davis2016'
 DATA_CONFIG = 'configs/_base_/datasets/voc12_mini.py'
 
 EVAL_CONFIGS = {
     'resnet18':
     'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py',
-    'vgg16': 'configs/mm_tuning/hypercolumn_vgg16_voc12mini-128x128.py',
+    'vgg16':
+    'configs/mix_match/hypercolumn_vgg16-bn_1xb8-200_voc12mini-128x128.py',
 }
 PRETRAIN_CONFIGS = {
-    'maskcontrast':
-    'configs/maskcontrast/maskcontrast_r18-d8_1xb16-500_voc12mini-96x96.py',
+    'mask_contrast':
+    'configs/mask_contrast/mask-contrast_r18-d8_1xb16-500_voc12mini-96x96.py',
     'aux_contrast': 'configs/aux_contrast/'
     'aux-contrast_deeplabv3_r18-d8_1xb8-300_voc12mini-128x128.py',
     'hier_grouping':
     'configs/hier_grouping/hier-grouping_r18_1xb16-400_voc12mini-112x112.py',
-    'mm_tuning': 'configs/mm_tuning/vgg16_voc12mini.py',
+    'mix_match':
+    'configs/mix_match/mix-match_vgg16-bn_1xb4-200_voc12mini-128x128.py',
 }
 CONTOUR_CONFIG = \
     'configs/hier_grouping/contour-net_r18_1xb4-2k_bsds500-256x256.py'
@@ -40,10 +42,10 @@ CONTOUR_CONFIG = \
 # (benchmarks/pretrain_speed.py; the numbers are in docs/benchmarks.md).
 # On a GPU keep these and train longer with --scale.
 SECONDS_PER_ITER = {
-    'maskcontrast': 2.5,
+    'mask_contrast': 2.5,
     'aux_contrast': 2.4,
     'hier_grouping': 1.0,
-    'mm_tuning': 1.7,
+    'mix_match': 1.7,
 }
 
 
@@ -77,7 +79,7 @@ class Row:
 
 ROWS = (
     Row('random_resnet18', 'random init', 'resnet18', '-'),
-    Row('maskcontrast', 'MaskContrast', 'resnet18',
+    Row('mask_contrast', 'MaskContrast', 'resnet18',
         'saliency (RBD, unsupervised)'),
     Row('aux_contrast', 'Auxiliary-label contrast', 'resnet18',
         'aux labels (K-means of our MaskContrast decoder)'),
@@ -90,7 +92,7 @@ ROWS = (
     Row('random_resnet18_res4', 'random init', 'resnet18', '-', in_index=2,
         finetune=False),
     Row('random_vgg16', 'random init', 'vgg16', '-'),
-    Row('mm_tuning', 'Mix-and-Match', 'vgg16',
+    Row('mix_match', 'Mix-and-Match', 'vgg16',
         'patches from the train labels (supervised)'),
 )
 
@@ -186,12 +188,12 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
 def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
     w = opts.work_dir
     stages = []
-    for method in ('maskcontrast', 'aux_contrast', 'hier_grouping',
-                   'mm_tuning'):
+    for method in ('mask_contrast', 'aux_contrast', 'hier_grouping',
+                   'mix_match'):
         iters = opts.pretrain_iters(method)
         run = f'{w}/{method}/pretrain'
         env, deps = {}, ()
-        if method == 'maskcontrast':
+        if method == 'mask_contrast':
             env = {'SALIENCY_DIR': f'{w}/priors/saliency'}
             deps = ('prior.saliency', )
         elif method == 'aux_contrast':
@@ -215,16 +217,16 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     extractor this project can produce without outside weights)."""
     w = opts.work_dir
     out = f'{w}/priors/aux_labels'
-    iters = opts.pretrain_iters('maskcontrast')
+    iters = opts.pretrain_iters('mask_contrast')
     return Stage(
         'prior.aux_labels',
         ('tools/priors/make_aux_labels.py', out,
-         PRETRAIN_CONFIGS['maskcontrast'],
-         f'{w}/maskcontrast/pretrain/iter_{iters}.pth', '--data',
+         PRETRAIN_CONFIGS['mask_contrast'],
+         f'{w}/mask_contrast/pretrain/iter_{iters}.pth', '--data',
          DATA_CONFIG, '--splits', 'train', '--feature', 'decoder',
          '--scales', '0.5', '--gt-dir', f'{opts.voc_root}/SegmentationClass'),
         (f'{out}/aux_label_quality.json', f'{out}/manifest.json'),
-        deps=('maskcontrast.pretrain', ), env=_env(opts), kind='prior')
+        deps=('mask_contrast.pretrain', ), env=_env(opts), kind='prior')
 
 
 def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:

@@ -123,7 +123,7 @@ def render(result: dict, notes: str = '') -> str:
     priors = result['priors']
     sal, aux, bsds = priors['saliency'], priors['aux_labels'], priors['bsds']
     quality = {
-        'maskcontrast': ('mask PmIoU ' + _num(_get(sal, 'mask_PmIoU'))
+        'mask_contrast': ('mask PmIoU ' + _num(_get(sal, 'mask_PmIoU'))
                          if sal else '-'),
         'aux_contrast': ('PmIoU ' + _num(_get(aux, 'PmIoU')) +
                          f' (K={_get(aux, "K")})' if aux else '-'),

@@ -1,6 +1,6 @@
 """Reading checkpoints safely and handing pretrained weights to MMSeg.
 
-Three rules, from ``../shared/ENVIRONMENT.md``:
+Three rules (torch >= 2.6 loads with ``weights_only=True`` by default):
 
 * Nothing a checkpoint names is ever executed. :func:`read_checkpoint` loads
   with ``weights_only=True``; the non-tensor objects a full mmengine training

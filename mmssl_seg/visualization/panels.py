@@ -22,10 +22,15 @@ def colorize(label: np.ndarray, palette: Sequence[Sequence[int]],
     return out
 
 
-def _title_bar(text: str, width: int, height: int = 18) -> np.ndarray:
-    bar = np.full((height, width, 3), 255, np.uint8)
-    cv2.putText(bar, text[:max(1, width // 7)], (3, height - 5),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+def _title_bar(text: str, width: int, lines: int = 1,
+               height: int = 18) -> np.ndarray:
+    """``text`` (``\\n`` separates lines) on ``lines`` lines of ``height``
+    pixels, each cut to what fits ``width``."""
+    bar = np.full((height * lines, width, 3), 255, np.uint8)
+    for row, line in enumerate(text.split('\n')[:lines]):
+        cv2.putText(bar, line[:max(1, width // 7)],
+                    (3, height * (row + 1) - 5), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4, (0, 0, 0), 1, cv2.LINE_AA)
     return bar
 
 
@@ -57,7 +62,7 @@ def save_panel_grid(rows: Sequence[Sequence[np.ndarray]],
     Args:
         rows: Each row a list of HxWx3 uint8 RGB arrays (resized to ``tile``
             height, nearest-neighbour so label maps stay crisp).
-        titles: One title per column.
+        titles: One title per column (``\\n`` breaks a title's lines).
         path: Output PNG, written atomically.
         tile: Height of every tile in pixels.
         gap: White space between tiles.
@@ -72,7 +77,9 @@ def save_panel_grid(rows: Sequence[Sequence[np.ndarray]],
         for column in zip(*rows)
     ]
     lines = []
-    header = [_title_bar(t, w) for t, w in zip(titles, widths)]
+    lines_per_title = max(t.count('\n') + 1 for t in titles)
+    header = [_title_bar(t, w, lines_per_title)
+              for t, w in zip(titles, widths)]
     for row in [None, *rows]:
         cells = header if row is None else [
             cv2.resize(t, (w, tile), interpolation=cv2.INTER_NEAREST)

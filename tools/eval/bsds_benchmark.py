@@ -2,14 +2,14 @@
 segmentation covering, next to the published gPb-OWT-UCM numbers.
 
     python tools/eval/bsds_benchmark.py UCM_DIR
-        [--gt-dir ../shared/data/bsds500/groundTruth/test]
-        [--reference ../shared/data/bsds500/ucm2_gpb/test_eval]
+        [--gt-dir data/bsds500/groundTruth/test]
+        [--reference data/bsds500/ucm2_gpb/test_eval]
         [--thresholds 99] [--workers 2] [--limit N] [--name NAME]
         [--matcher official|exact]
         [--out-dir UCM_DIR/..]
 
 UCM_DIR holds ucm2 maps: make_hierarchies.py's OUT_DIR/ucm2 (PNG) or the
-BSDS code's .mat files (e.g. ../shared/data/bsds500/ucm2_gpb/val, a check of
+BSDS code's .mat files (e.g. data/bsds500/ucm2_gpb/val, a check of
 this implementation). Writes bsds_benchmark.{json,md}.
 """
 import argparse

@@ -26,7 +26,7 @@ def main(argv=None) -> None:
     add_model_args(parser, feature='decoder')
     parser.add_argument(
         '--probe-config',
-        default='configs/eval/linear_probe/linear-probe_voc12mini-128x128_10e.py')
+        default='configs/eval/linear_probe/linear-probe_1xb16-10e_voc12mini-128x128.py')
     parser.add_argument('--lrs', type=float, nargs='+', default=[0.1])
     parser.add_argument('--heldout', type=float, default=0.1,
                         help='fraction of the training ids held out')

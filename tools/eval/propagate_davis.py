@@ -4,7 +4,7 @@ with coordinates) and report region similarity J and boundary accuracy F
 (hierarchical grouping sec. 5.3).
 
     python tools/eval/propagate_davis.py CONFIG CHECKPOINT
-        [--davis ../shared/data/davis2016] [--sequences blackswan ...]
+        [--davis data/davis2016] [--sequences blackswan ...]
         [--scale 0.5] [--k-prev 2] [--neighbours 10] [--spatial-weight 1]
         [--max-frames N] [--feature embedding] [--out-dir DIR]
 """
@@ -23,7 +23,7 @@ from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_model_args(parser)
-    parser.add_argument('--davis', default='../shared/data/davis2016')
+    parser.add_argument('--davis', default='data/davis2016')
     parser.add_argument('--sequences', nargs='+', default=None)
     parser.add_argument('--scale', type=float, default=0.5,
                         help='frames are resized by this before the model')

@@ -2,8 +2,9 @@
 (paper Fig. 4), one panel per checkpoint, with each panel's 5-NN patch
 accuracy.
 
-    python tools/eval/tsne_patches.py configs/mm_tuning/vgg16_voc12mini.py \
-        --checkpoints random work_dirs/mm_tuning/voc12mini/tune/iter_200.pth \
+    python tools/eval/tsne_patches.py \
+        configs/mix_match/mix-match_vgg16-bn_1xb4-200_voc12mini-128x128.py \
+        --checkpoints random work_dirs/mix_match/voc12mini/tune/iter_200.pth \
         --names random "after M&M" [--images 100] [--out PNG]
 
 Patches are drawn with the config's sampler (``model.sampler``).

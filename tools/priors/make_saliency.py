@@ -10,7 +10,7 @@
 With --data, OUT_DIR/kept_<split>.txt lists the kept images of each split:
 pretrain on kept_train.txt. Unsupervised, as in the paper: `--method rbd`
 (hand-crafted), then train the bootstrapping network on those masks
-(configs/maskcontrast/saliency-net_*) and run again with `--method
+(configs/mask_contrast/saliency-net_*) and run again with `--method
 network`. `--method imported` validates and converts masks you already
 have. Writes OUT_DIR/soft, OUT_DIR/masks,
 OUT_DIR/kept.txt, OUT_DIR/manifest.json and, with ground truth,

@@ -1,46 +1,30 @@
-# Unlabelled voc12_mini train images with their region trees
-# (tools/priors/make_hierarchies.py output: trees/ and ids.txt), two views
-# each: random resized crops, flips and colour jitter (sec. 4.2). Paths are
-# relative to the working directory; HIERARCHY_DIR and VOC12_MINI_ROOT move
-# them.
-voc_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
-hierarchy_dir = '{{$HIERARCHY_DIR:work_dirs/hier_grouping/voc12mini/hierarchies}}'
-view_size = 112
-# d_T of eqs. 2-3: 'level' (the level at which two regions merge, Fig. 1)
-# or 'altitude' (the UCM boundary strength there); see RegionTree
-d_t = 'level'
-photometric = [
-    dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='mmpretrain.ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.4,
-                hue=0.1)
-        ],
-        prob=0.8),
-]
+# The paper-scale data base on the 330 voc12_mini train images and their
+# region trees (make_hierarchies.py output: trees/ and ids.txt): 112x112
+# views, an infinite sampler for iteration-based CPU runs, 2 workers.
+# VOC12_MINI_ROOT and HIERARCHY_DIR move the folders.
+_base_ = ['./hier_grouping_voc12aug_coco.py']
+voc_root = '{{$VOC12_MINI_ROOT:data/voc12_mini/VOCdevkit/VOC2012}}'
+# (mmengine substitutes an environment variable only within one line)
+hierarchy_dir = '{{$HIERARCHY_DIR:work_dirs/hier_grouping/voc12mini/hierarchies}}'  # noqa: E501
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadRegionHierarchy', root=hierarchy_dir, d_t=d_t),
+    dict(type='LoadRegionHierarchy', root=hierarchy_dir,
+         d_t={{_base_.d_t}}),
     dict(
         type='RegionViews',
-        size=view_size,
+        size=112,
         num_views=2,
         scale=(0.2, 1.0),
         flip_prob=0.5,
-        photometric=photometric),
+        photometric={{_base_.photometric}}),
     dict(type='PackRegionViews'),
 ]
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    sampler=dict(type='InfiniteSampler'),
     dataset=dict(
+        _delete_=True,
         type='BaseSegDataset',
         data_root='',
         data_prefix=dict(img_path=voc_root + '/JPEGImages'),

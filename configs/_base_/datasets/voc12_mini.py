@@ -1,9 +1,9 @@
-# PASCAL VOC 2012 mini (../shared/data/voc12_mini): 330 train / 200 val images
+# PASCAL VOC 2012 mini (data/voc12_mini): 330 train / 200 val images
 # of the official splits, not in SBD. Small crops and a reduced test scale so
 # that a run fits on 2 CPU cores; predictions are still scored at the original
 # resolution. Point VOC12_MINI_ROOT at the VOC2012 folder to run elsewhere.
 dataset_type = 'PascalVOCDataset'
-data_root = '{{$VOC12_MINI_ROOT:../shared/data/voc12_mini/VOCdevkit/VOC2012}}'
+data_root = '{{$VOC12_MINI_ROOT:data/voc12_mini/VOCdevkit/VOC2012}}'
 crop_size = (128, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

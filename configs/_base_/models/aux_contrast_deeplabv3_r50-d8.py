@@ -1,8 +1,8 @@
 # Auxiliary-label contrast (NeurIPS 2021): DeepLabV3 with a dilated ResNet-50
-# whose classifiers output 128-d embeddings at 1/8 (decode head; FCN
-# auxiliary head on stage 3 for the mid-level contrastive loss), 10k anchors,
-# 10k batch + 30k memory-bank candidates, momentum encoder (MomentumUpdateHook),
-# tau 0.07, confidence weights (10, 4, 1), losses at 1/8 and full resolution.
+# whose classifiers output 128-d embeddings at 1/8 (decode head; FCN auxiliary
+# head on stage 3 for the mid-level contrastive loss), 10k anchors, 10k batch +
+# 30k memory-bank candidates, momentum encoder (MomentumUpdateHook), tau 0.07,
+# confidence weights (10, 4, 1), losses at 1/8 and full resolution.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='AuxLabelContrast',

@@ -1,0 +1,255 @@
+"""Each method's own share of a training step at its paper-scale config's
+per-GPU batch and resolution.
+
+    python benchmarks/method_overhead.py [--methods mask_contrast ...]
+        [--repeats 3] [--device cpu|cuda] [--batch N] [--scale 1.0]
+        [--out benchmarks/results/method_overhead.json]
+
+A step is what the runner does: the algorithm's ``loss()`` on a real batch
+(voc12_mini images through the config's own pipeline at the config's view
+or crop size, with priors made from the ground truth: foreground as the
+saliency mask, classes as auxiliary labels with SLIC superpixels,
+colour-gradient region trees), the backward pass and, for momentum
+encoders, the EMA update. The network part is measured by replaying exactly
+the network calls the step made (recorded on the algorithm's encoder
+function: ``_head``, ``embed``, ``_embed``, ``patch_features``), forward and
+backward for the calls that had gradients and forward only for the key
+encoder's. The method's own work (sampling, graph or pair construction,
+prototypes, losses, queues and banks, EMA) is the difference. Medians of
+``--repeats`` after one warm-up.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+import mmssl_seg  # noqa: F401
+from mmssl_seg.models.builder import build_model
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the data sets: $MMSSL_DATA or the configs' default data/
+DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
+VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
+
+#: method -> (paper-scale config, per-GPU batch, encoder function name)
+METHODS = {
+    'mask_contrast': ('configs/mask_contrast/mask-contrast_r50-d8_4xb16-'
+                      '60e_voc12aug-224x224_unsup-sal.py', 16, '_head'),
+    'hier_grouping': ('configs/hier_grouping/hier-grouping_r50_1xb70-80e_'
+                      'voc12aug-coco-224x224.py', 70, 'embed'),
+    'aux_contrast': ('configs/aux_contrast/aux-contrast_deeplabv3_r50-d8_'
+                     '8xb16-20e_nyuv2-321x361.py', 16, '_embed'),
+    'mix_match': ('configs/mix_match/mix-match_vgg16-bn_1xb16-8k_'
+                  'voc12aug-512x512.py', 16, 'patch_features'),
+}
+
+
+def _ids(count: int) -> list[str]:
+    ids = open(osp.join(VOC, 'ImageSets/Segmentation/train.txt')).read(
+    ).split()
+    return (ids * (count // len(ids) + 1))[:count]
+
+
+def _gt(stem: str) -> np.ndarray:
+    return np.array(Image.open(osp.join(VOC, 'SegmentationClass',
+                                        stem + '.png')))
+
+
+def _priors(method: str, ids: list[str], folder: str) -> dict:
+    """Write the method's prior files for ``ids``; return the environment
+    variables that point the config at them."""
+    from mmssl_seg.structures import prior_path
+    env = {'VOC12_MINI_ROOT': VOC, 'VOC12_ROOT': VOC}
+    unique = sorted(set(ids))
+    if method == 'mask_contrast':
+        for stem in unique:
+            path = prior_path(folder, 'saliency_mask', stem)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            gt = _gt(stem)
+            cv2.imwrite(path, ((gt > 0) & (gt < 255)).astype(np.uint8) * 255)
+        env['SALIENCY_DIR'] = folder
+    elif method == 'aux_contrast':
+        from skimage.segmentation import slic
+        for stem in unique:
+            gt = _gt(stem)
+            labels = prior_path(folder, 'aux_labels', stem)
+            spx = prior_path(folder, 'superpixels', stem)
+            for p in (labels, spx):
+                os.makedirs(osp.dirname(p), exist_ok=True)
+            cv2.imwrite(labels, gt.astype(np.uint8))
+            image = cv2.imread(osp.join(VOC, 'JPEGImages', stem + '.jpg'))
+            cv2.imwrite(spx, slic(image[..., ::-1], n_segments=600,
+                                  start_label=0).astype(np.uint16))
+        env['AUX_LABELS'] = folder
+    elif method == 'hier_grouping':
+        from mmssl_seg.priors.hierarchy import (
+            ColourGradientEdges,
+            make_hierarchies,
+        )
+        make_hierarchies([(s, osp.join(VOC, 'JPEGImages', s + '.jpg'))
+                          for s in unique], folder, ColourGradientEdges(),
+                         workers=2)
+        env['HIERARCHY_DIR'] = folder
+    with open(osp.join(folder, 'ids.txt'), 'w') as f:
+        f.write('\n'.join(ids))
+    return env
+
+
+def _dataset_cfg(method: str, cfg: Config, folder: str) -> dict:
+    """The config's training dataset on voc12_mini images (same pipeline)."""
+    dataset = cfg.train_dataloader.dataset
+    while 'datasets' in dataset or 'dataset' in dataset:  # Concat / wrappers
+        dataset = (dataset['datasets'][0] if 'datasets' in dataset
+                   else dataset['dataset'])
+    dataset = dataset.copy()
+    dataset.update(type='BaseSegDataset', data_root='', img_suffix='.jpg',
+                   ann_file=osp.join(folder, 'ids.txt'),
+                   data_prefix=dict(img_path=osp.join(VOC, 'JPEGImages')))
+    if method == 'mix_match':
+        dataset.update(
+            data_prefix=dict(img_path=osp.join(VOC, 'JPEGImages'),
+                             seg_map_path=osp.join(VOC, 'SegmentationClass')),
+            seg_map_suffix='.png')
+    for key in ('fallback_seg_map_path', 'indices'):
+        dataset.pop(key, None)
+    return dataset
+
+
+def real_batch(method: str, batch: int, folder: str):
+    from mmengine.registry import FUNCTIONS, init_default_scope
+    from mmseg.registry import DATASETS
+    config, _, _ = METHODS[method]
+    ids = _ids(batch)
+    os.environ.update(_priors(method, ids, folder))
+    cfg = Config.fromfile(osp.join(REPO, config))
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(_dataset_cfg(method, cfg, folder))
+    # the config's own collate function (MMSeg's default: pseudo_collate)
+    collate = FUNCTIONS.get(cfg.train_dataloader.get(
+        'collate_fn', {}).get('type', 'pseudo_collate'))
+    return cfg, collate([dataset[i] for i in range(batch)])
+
+
+def _sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+class Recorder:
+    """Wraps the algorithm's encoder function: records every call (its
+    arguments and whether it ran with gradients) while calling through."""
+
+    def __init__(self, model, name: str) -> None:
+        self.fn = getattr(model, name)
+        self.calls = []
+        setattr(model, name, self)
+
+    def __call__(self, *args):
+        self.calls.append((args, torch.is_grad_enabled()))
+        return self.fn(*args)
+
+    def replay(self) -> None:
+        """The recorded calls alone: forward, and backward of a dot product
+        with fixed weights for those that had gradients."""
+        total = None
+        for args, grad in self.calls:
+            with torch.set_grad_enabled(grad):
+                out = self.fn(*args)
+            if grad:
+                outs = out if isinstance(out, (list, tuple)) else [out]
+                term = sum((o * 1e-3).sum() for o in outs)
+                total = term if total is None else total + term
+        if total is not None:
+            total.backward()
+
+
+def measure(method: str, repeats: int, device: str, batch: int | None,
+            folder: str) -> dict:
+    config, paper_batch, fn_name = METHODS[method]
+    batch = batch or paper_batch
+    cfg, data = real_batch(method, batch, folder)
+    cfg.model.pop('init_cfg', None)
+    model = build_model(cfg).to(device).train()
+    data = model.data_preprocessor(data, True)
+    inputs, samples = data['inputs'], data['data_samples']
+    recorder = Recorder(model, fn_name)
+    momentum = getattr(model, 'momentum_encoder', None)
+
+    def step() -> None:
+        model.zero_grad(set_to_none=True)
+        losses = model.loss(inputs, samples)
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        loss.backward()
+        if momentum is not None:
+            momentum.update_parameters(model.online_encoder)
+
+    def network() -> None:
+        model.zero_grad(set_to_none=True)
+        recorder.replay()
+
+    step_times, net_times = [], []
+    for i in range(repeats + 1):  # the first pair warms up
+        recorder.calls.clear()
+        _sync(device)
+        start = time.perf_counter()
+        step()
+        _sync(device)
+        step_times.append(time.perf_counter() - start)
+        _sync(device)
+        start = time.perf_counter()
+        network()
+        _sync(device)
+        net_times.append(time.perf_counter() - start)
+    step_s = float(np.median(step_times[1:]))
+    net_s = float(np.median(net_times[1:]))
+    return {
+        'config': config, 'batch': batch, 'device': device,
+        'input_shape': list(inputs[0].shape if isinstance(inputs, list)
+                            else inputs.shape),
+        'network_calls': len(recorder.calls),
+        'step_seconds': step_s, 'network_seconds': net_s,
+        'method_seconds': step_s - net_s,
+        'method_share': (step_s - net_s) / step_s,
+        'step_runs': step_times[1:], 'network_runs': net_times[1:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--methods', nargs='+', default=list(METHODS))
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--batch', type=int,
+                        help='override the per-GPU batch (all methods)')
+    parser.add_argument('--out',
+                        default='benchmarks/results/method_overhead.json')
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    results = {'threads': torch.get_num_threads(), 'methods': {}}
+    for method in args.methods:
+        with tempfile.TemporaryDirectory() as folder:
+            results['methods'][method] = measure(
+                method, args.repeats, args.device, args.batch, folder)
+        r = results['methods'][method]
+        print(f'{method}: step {r["step_seconds"]:.2f} s, network '
+              f'{r["network_seconds"]:.2f} s, method '
+              f'{100 * r["method_share"]:.1f} %', file=sys.stderr)
+    os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(results, f, indent=2)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,6 +1,0 @@
-# The paper-scale MaskContrast with MMSeg's deep-stem ResNetV1c-50 (three
-# 3x3 stem convolutions), for MMSeg-native checkpoints such as
-# open-mmlab://resnet50_v1c; MoCo v2 / torchvision files fit the default
-# `_r50-d8_` config (7x7 stem) instead.
-_base_ = ['./maskcontrast_r50-d8_4xb16-60e_voc12aug-224x224_unsup-sal.py']
-model = dict(backbone=dict(type='ResNetV1c'))
