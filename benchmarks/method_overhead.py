@@ -2,8 +2,8 @@
 per-GPU batch and resolution.
 
     python benchmarks/method_overhead.py [--methods mask_contrast ...]
-        [--repeats 3] [--device cpu|cuda] [--batch N] [--scale 1.0]
-        [--out benchmarks/results/method_overhead.json]
+        [--repeats 3] [--device cpu|cuda] [--amp] [--batch N]
+        [--prior-root DIR] [--out benchmarks/results/method_overhead.json]
 
 A step is what the runner does: the algorithm's ``loss()`` on a real batch
 (voc12_mini images through the config's own pipeline at the config's view
@@ -16,7 +16,10 @@ function: ``_head``, ``embed``, ``_embed``, ``patch_features``), forward and
 backward for the calls that had gradients and forward only for the key
 encoder's. The method's own work (sampling, graph or pair construction,
 prototypes, losses, queues and banks, EMA) is the difference. Medians of
-``--repeats`` after one warm-up.
+``--repeats`` after one warm-up. ``--amp`` runs the step and the replay
+under float16 autocast; on CUDA the peak memory of each is reported.
+``--prior-root`` keeps the made priors (``DIR/<method>``) for another run,
+e.g. on a machine without the prior tools' packages.
 """
 from __future__ import annotations
 
@@ -66,19 +69,24 @@ def _gt(stem: str) -> np.ndarray:
                                         stem + '.png')))
 
 
-def _priors(method: str, ids: list[str], folder: str) -> dict:
-    """Write the method's prior files for ``ids``; return the environment
-    variables that point the config at them."""
+def _priors(method: str, ids: list[str], folder: str,
+            make: bool = True) -> dict:
+    """Write the method's prior files for ``ids`` (unless ``make`` is
+    False: they are there); return the environment variables that point the
+    config at them."""
     from mmssl_seg.structures import prior_path
-    env = {'VOC12_MINI_ROOT': VOC, 'VOC12_ROOT': VOC}
+    env = {'VOC12_MINI_ROOT': VOC, 'VOC12_ROOT': VOC,
+           {'mask_contrast': 'SALIENCY_DIR', 'aux_contrast': 'AUX_LABELS',
+            'hier_grouping': 'HIERARCHY_DIR'}.get(method, 'UNUSED'): folder}
     unique = sorted(set(ids))
+    if not make:
+        return env
     if method == 'mask_contrast':
         for stem in unique:
             path = prior_path(folder, 'saliency_mask', stem)
             os.makedirs(osp.dirname(path), exist_ok=True)
             gt = _gt(stem)
             cv2.imwrite(path, ((gt > 0) & (gt < 255)).astype(np.uint8) * 255)
-        env['SALIENCY_DIR'] = folder
     elif method == 'aux_contrast':
         from skimage.segmentation import slic
         for stem in unique:
@@ -91,7 +99,6 @@ def _priors(method: str, ids: list[str], folder: str) -> dict:
             image = cv2.imread(osp.join(VOC, 'JPEGImages', stem + '.jpg'))
             cv2.imwrite(spx, slic(image[..., ::-1], n_segments=600,
                                   start_label=0).astype(np.uint16))
-        env['AUX_LABELS'] = folder
     elif method == 'hier_grouping':
         from mmssl_seg.priors.hierarchy import (
             ColourGradientEdges,
@@ -100,7 +107,6 @@ def _priors(method: str, ids: list[str], folder: str) -> dict:
         make_hierarchies([(s, osp.join(VOC, 'JPEGImages', s + '.jpg'))
                           for s in unique], folder, ColourGradientEdges(),
                          workers=2)
-        env['HIERARCHY_DIR'] = folder
     with open(osp.join(folder, 'ids.txt'), 'w') as f:
         f.write('\n'.join(ids))
     return env
@@ -131,7 +137,8 @@ def real_batch(method: str, batch: int, folder: str):
     from mmseg.registry import DATASETS
     config, _, _ = METHODS[method]
     ids = _ids(batch)
-    os.environ.update(_priors(method, ids, folder))
+    ready = osp.isfile(osp.join(folder, 'ids.txt'))
+    os.environ.update(_priors(method, ids, folder, make=not ready))
     cfg = Config.fromfile(osp.join(REPO, config))
     init_default_scope('mmseg')
     dataset = DATASETS.build(_dataset_cfg(method, cfg, folder))
@@ -175,7 +182,7 @@ class Recorder:
 
 
 def measure(method: str, repeats: int, device: str, batch: int | None,
-            folder: str) -> dict:
+            folder: str, amp: bool = False) -> dict:
     config, paper_batch, fn_name = METHODS[method]
     batch = batch or paper_batch
     cfg, data = real_batch(method, batch, folder)
@@ -186,35 +193,42 @@ def measure(method: str, repeats: int, device: str, batch: int | None,
     recorder = Recorder(model, fn_name)
     momentum = getattr(model, 'momentum_encoder', None)
 
+    def autocast():
+        return torch.autocast(device, dtype=torch.float16, enabled=amp)
+
     def step() -> None:
         model.zero_grad(set_to_none=True)
-        losses = model.loss(inputs, samples)
-        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        with autocast():
+            losses = model.loss(inputs, samples)
+            loss = sum(v for k, v in losses.items() if 'loss' in k)
         loss.backward()
         if momentum is not None:
             momentum.update_parameters(model.online_encoder)
 
     def network() -> None:
         model.zero_grad(set_to_none=True)
-        recorder.replay()
+        with autocast():
+            recorder.replay()
 
-    step_times, net_times = [], []
+    step_times, net_times, peaks = [], [], {}
     for i in range(repeats + 1):  # the first pair warms up
         recorder.calls.clear()
-        _sync(device)
-        start = time.perf_counter()
-        step()
-        _sync(device)
-        step_times.append(time.perf_counter() - start)
-        _sync(device)
-        start = time.perf_counter()
-        network()
-        _sync(device)
-        net_times.append(time.perf_counter() - start)
+        for name, fn, times in (('step', step, step_times),
+                                ('network', network, net_times)):
+            _sync(device)
+            if device == 'cuda':
+                torch.cuda.reset_peak_memory_stats()
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            times.append(time.perf_counter() - start)
+            if device == 'cuda':
+                peaks[name] = torch.cuda.max_memory_allocated() / 2**30
     step_s = float(np.median(step_times[1:]))
     net_s = float(np.median(net_times[1:]))
     return {
-        'config': config, 'batch': batch, 'device': device,
+        'config': config, 'batch': batch, 'device': device, 'amp': amp,
+        'peak_memory_gib': peaks or None,
         'input_shape': list(inputs[0].shape if isinstance(inputs, list)
                             else inputs.shape),
         'network_calls': len(recorder.calls),
@@ -230,6 +244,9 @@ def main() -> None:
     parser.add_argument('--methods', nargs='+', default=list(METHODS))
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--prior-root',
+                        help='keep (or reuse) the priors in DIR/<method>')
     parser.add_argument('--batch', type=int,
                         help='override the per-GPU batch (all methods)')
     parser.add_argument('--out',
@@ -237,10 +254,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     results = {'threads': torch.get_num_threads(), 'methods': {}}
+    if args.device == 'cuda':
+        results['gpu'] = torch.cuda.get_device_name()
     for method in args.methods:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = (osp.join(args.prior_root, method) if args.prior_root
+                      else tmp)
+            os.makedirs(folder, exist_ok=True)
             results['methods'][method] = measure(
-                method, args.repeats, args.device, args.batch, folder)
+                method, args.repeats, args.device, args.batch, folder,
+                args.amp)
         r = results['methods'][method]
         print(f'{method}: step {r["step_seconds"]:.2f} s, network '
               f'{r["network_seconds"]:.2f} s, method '

@@ -176,3 +176,29 @@ def test_one_positive_one_negative_by_hand():
     expected = -math.log(math.exp(2) / (math.exp(2) + math.exp(0)))
     assert loss.item() == pytest.approx(expected)
     assert stats['pairs_p2'] == 1 and stats['pairs_p0'] == 0
+
+
+@pytest.mark.parametrize('chunk', [None, 4])
+def test_mixed_precision_features_give_the_float32_loss(chunk):
+    """Under autocast the anchors and batch keys are half precision and the
+    bank rows float32 (a mixed-precision step crashed on the mix): the loss
+    runs in float32 on the rounded features, gradients reach the anchors in
+    their own dtype."""
+    g = torch.Generator().manual_seed(3)
+    a = F.normalize(torch.randn(10, 8, generator=g), dim=1)
+    c = F.normalize(torch.randn(16, 8, generator=g), dim=1)
+    am, cm = _meta(10, g), _meta(16, g, offset=100)
+    half = a.to(torch.bfloat16).requires_grad_()
+    mixed = torch.cat([c[:6].to(torch.bfloat16).float(), c[6:]])
+    loss, _ = AuxLabelContrastLoss(chunk_size=chunk)(half, am, mixed, cm)
+    loss.backward()
+    assert loss.dtype == torch.float32 and half.grad.dtype == torch.bfloat16
+    full = half.detach().float().requires_grad_()
+    ref, _ = AuxLabelContrastLoss(chunk_size=chunk)(full, am, mixed, cm)
+    ref.backward()
+    torch.testing.assert_close(loss, ref)
+    torch.testing.assert_close(half.grad, full.grad.to(torch.bfloat16))
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # as a step runs it
+        auto, _ = AuxLabelContrastLoss(chunk_size=chunk)(
+            half, am, torch.cat([c[:6].to(torch.bfloat16), c[6:]]), cm)
+    torch.testing.assert_close(auto, ref)

@@ -227,3 +227,29 @@ def test_prior_tools_list_the_pretraining_configs_images():
                ).read().split()
     assert [s for s, _ in images] == sorted(ids)
     assert all(osp.isfile(p) for _, p in images)
+
+
+def test_aux_label_pictures_take_a_palette_from_any_data_config(
+        tmp_path, monkeypatch):
+    """A training config of unlabelled images has no palette (the tool's
+    picture step used to crash on it): PASCAL VOC's is drawn; a labelled
+    config gives its own."""
+    needs_voc12_mini()
+    from mmseg.datasets import PascalVOCDataset
+
+    from mmssl_seg.datasets.texture_mosaic import (
+        TextureMosaicDataset,
+        build_texture_mosaics,
+    )
+    from mmssl_seg.priors.aux_labels import ground_truth_palette
+    aux = osp.join(REPO, 'configs/aux_contrast/aux-contrast_deeplabv3_'
+                   'r18-d8_1xb8-300_voc12mini-128x128.py')
+    voc = PascalVOCDataset.METAINFO['palette']
+    assert ground_truth_palette(aux, 'train') == voc
+    assert ground_truth_palette(None) == voc
+    build_texture_mosaics(str(tmp_path), num_train=2, num_val=1)
+    monkeypatch.setenv('MOSAIC_ROOT', str(tmp_path))
+    mosaic = osp.join(REPO, 'configs/demo/'
+                      'pspnet_r18-d8_1xb8-120_mosaic-64x64.py')
+    assert ground_truth_palette(mosaic, 'train') == \
+        TextureMosaicDataset.METAINFO['palette']

@@ -28,6 +28,7 @@ from mmssl_seg.evaluation.report import write_report
 from mmssl_seg.priors.aux_labels import (
     MultiScaleExtractor,
     draw_aux_labels,
+    ground_truth_palette,
     make_aux_labels,
     sweep_k,
 )
@@ -127,13 +128,7 @@ def main(argv=None) -> None:
                       'wall time': f'{time.time() - start:.0f} s'})
         print(f'PmIoU {q["PmIoU"]:.2f} (K={k}, {q["images"]} images)')
     if args.picture:
-        if args.data:
-            from mmssl_seg.datasets.builder import build_eval_dataset
-            palette = build_eval_dataset(
-                args.data, args.splits[0]).metainfo['palette']
-        else:
-            from mmseg.datasets import PascalVOCDataset
-            palette = PascalVOCDataset.METAINFO['palette']
+        palette = ground_truth_palette(args.data, args.splits[0])
         drawn = [i for i in images if i[0] not in result['failed']]
         path = draw_aux_labels(args.out_dir, drawn[:args.picture], k,
                                f'{args.out_dir}/aux_labels.png',

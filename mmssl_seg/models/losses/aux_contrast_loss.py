@@ -206,6 +206,24 @@ class AuxLabelContrastLoss(nn.Module):
             The loss and counts: positive pairs per level (``pairs_p0..2``),
             anchors without a positive / without a negative.
         """
+        # at least float32 whatever autocast made of the features (a mixed-
+        # precision step gives half-precision anchors and keys but float32
+        # bank rows; exp / log-sum-exp over thousands of candidates wants
+        # float32 too), and outside autocast; float64 inputs stay float64
+        dtype = torch.promote_types(
+            torch.promote_types(anchors.dtype, candidates.dtype),
+            torch.float32)
+        with torch.autocast(anchors.device.type, enabled=False):
+            loss, counts = self._loss(anchors.to(dtype), anchor_meta,
+                                      candidates.to(dtype), candidate_meta)
+        stats = dict(zip(('pairs_p0', 'pairs_p1', 'pairs_p2',
+                          'anchors_without_positive',
+                          'anchors_without_negative'), counts.tolist()))
+        return self.loss_weight * loss, stats
+
+    def _loss(self, anchors: torch.Tensor, anchor_meta: PixelMeta,
+              candidates: torch.Tensor, candidate_meta: PixelMeta
+              ) -> tuple[torch.Tensor, torch.Tensor]:
         weights = self.weights.to(anchors.dtype)
         if self.chunk_size:
             loss, counts = _ChunkedContrast.apply(
@@ -219,7 +237,4 @@ class AuxLabelContrastLoss(nn.Module):
                 self.temperature, weights)
             loss = loss_sum / weight_sum.detach().clamp(min=1e-12)
             loss = loss + anchors.sum() * 0.0
-        stats = dict(zip(('pairs_p0', 'pairs_p1', 'pairs_p2',
-                          'anchors_without_positive',
-                          'anchors_without_negative'), counts.tolist()))
-        return self.loss_weight * loss, stats
+        return loss, counts

@@ -9,9 +9,15 @@ from .generate import (
                        superpixels,
                        vote,
 )
-from .quality import draw_aux_labels, pmiou_of_labels, sweep_k
+from .quality import (
+    draw_aux_labels,
+    ground_truth_palette,
+    pmiou_of_labels,
+    sweep_k,
+)
 
 __all__ = [
+    'ground_truth_palette',
     'DEEPLAB_SCALES', 'MultiScaleExtractor', 'RESNET_SCALES',
     'draw_aux_labels', 'fit_centres', 'label_image', 'make_aux_labels',
     'pmiou_of_labels', 'superpixels', 'sweep_k', 'vote'

@@ -24,6 +24,20 @@ def palette_for(k: int) -> np.ndarray:
     return rng.integers(30, 256, size=(k, 3)).astype(np.uint8)
 
 
+def ground_truth_palette(data_config: str | None = None,
+                         split: str = 'train') -> Sequence[Sequence[int]]:
+    """The class colours for drawing ground truth: the data config's own
+    dataset palette where it has one, else PASCAL VOC's (a training config
+    of unlabelled images has none)."""
+    from mmseg.datasets import PascalVOCDataset
+    if data_config:
+        from mmssl_seg.datasets.builder import split_dataset
+        palette = split_dataset(data_config, split).metainfo.get('palette')
+        if palette:
+            return palette
+    return PascalVOCDataset.METAINFO['palette']
+
+
 def pmiou_of_labels(out_dir: str, stems: Sequence[str], k: int,
                     ground_truth: Callable, num_classes: int) -> dict:
     """PmIoU (eq. 3) of the written labels against ground truth."""
