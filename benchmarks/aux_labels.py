@@ -7,8 +7,11 @@ K-means objective as the quality).
         [--feature decoder] [--images 20] [--k 32] [--points 50000]
         [--out benchmarks/results/aux_labels.json]
 
-Features are real: the extractor on voc12_mini train images. Target: faiss
-reaches scikit-learn's objective (ratio ~1) in a fraction of its time.
+Features are real: the extractor on voc12_mini train images. scikit-learn
+runs as a user would (k-means++, 3 starts, at most 20 iterations, tol 1e-4,
+all threads); faiss with the aux-label tool's setting (every point, 20
+iterations, best of 3 random starts) and cheaper ones. Target: faiss >= 10x
+faster at an objective within 1 % of scikit-learn's.
 """
 import argparse
 import json
@@ -62,20 +65,45 @@ def main():
     result = {'images': len(images), 'points': len(points),
               'dim': points.shape[1], 'k': args.k,
               'threads': torch.get_num_threads()}
-    start = time.perf_counter()
-    centres = fit_kmeans(points, args.k, seed=0, niter=20, nredo=3,
-                         max_points_per_centroid=len(points))
-    result['faiss'] = {'seconds': time.perf_counter() - start,
-                       'objective': objective(points, centres)}
+    # scikit-learn as a user would run it, every setting explicit
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_info
+    sk_settings = dict(init='k-means++', n_init=3, max_iter=20, tol=1e-4,
+                       algorithm='lloyd', random_state=0)
     start = time.perf_counter()
-    km = KMeans(args.k, n_init=3, max_iter=20, random_state=0).fit(points)
-    result['sklearn'] = {'seconds': time.perf_counter() - start,
-                         'objective': objective(points, km.cluster_centers_)}
-    result['objective_ratio_faiss_to_sklearn'] = (
-        result['faiss']['objective'] / result['sklearn']['objective'])
-    result['speedup_faiss'] = (result['sklearn']['seconds'] /
-                               result['faiss']['seconds'])
+    km = KMeans(args.k, **sk_settings).fit(points)
+    result['sklearn'] = {
+        'seconds': time.perf_counter() - start,
+        'objective': objective(points, km.cluster_centers_),
+        'iterations_run': int(km.n_iter_), 'settings': sk_settings,
+        'threads': max(i['num_threads'] for i in threadpool_info())}
+    # faiss: the aux-label tool's setting first (every point, 20 iterations,
+    # best of 3 random starts), then cheaper ones; the speed-up at equal
+    # quality is the fastest whose objective is within 1 % of sklearn's
+    result['faiss'] = []
+    for niter, nredo, per_centre in ((20, 3, None), (20, 1, None),
+                                     (10, 1, None), (20, 1, 256)):
+        per_centre_n = per_centre or -(-len(points) // args.k)
+        start = time.perf_counter()
+        centres = fit_kmeans(points, args.k, seed=0, niter=niter,
+                             nredo=nredo,
+                             max_points_per_centroid=per_centre_n)
+        seconds = time.perf_counter() - start
+        obj = objective(points, centres)
+        result['faiss'].append({
+            'niter': niter, 'nredo': nredo,
+            'points_per_centre': per_centre or 'all', 'seconds': seconds,
+            'objective': obj,
+            'objective_ratio_to_sklearn': obj / result['sklearn']['objective'],
+            'speedup': result['sklearn']['seconds'] / seconds})
+    tool = result['faiss'][0]
+    result['speedup_tool_setting'] = tool['speedup']
+    equal = [r for r in result['faiss']
+             if r['objective_ratio_to_sklearn'] <= 1.01]
+    result['speedup_at_equal_objective'] = max(
+        (r['speedup'] for r in equal), default=None)
+    centres = fit_kmeans(points, args.k, seed=0,
+                         max_points_per_centroid=-(-len(points) // args.k))
     start = time.perf_counter()
     for _, path in images:
         label_image(read_image(path), extractor, centres, float('inf'))

@@ -41,7 +41,8 @@ def main(argv=None) -> None:
     parser.add_argument('--matcher', choices=['official', 'exact'],
                         default='official',
                         help="official: the benchmark's correspondPixels; "
-                        'exact: maximum matching, much faster')
+                        'exact: maximum matching, usually faster, rare slow '
+                        'cases')
     parser.add_argument('--name', help='row name (default: UCM_DIR)')
     parser.add_argument('--out-dir')
     args = parser.parse_args(argv)

@@ -9,7 +9,9 @@ Matching: ``official`` is pyEdgeEval's port of the benchmark's
 outlier edges: near-maximal and not deterministic, a run differs from the
 next by a few pixels); ``exact`` is a maximum-cardinality matching of the
 pixels within the radius (Hopcroft-Karp, scipy), the optimum that
-``correspondPixels`` approximates, some hundred times faster.
+``correspondPixels`` approximates: usually 10-100x faster, but scipy's
+search has rare slow cases (12 s on one gPb map of BSDS val 101085 at
+t = 0.2, where ``correspondPixels`` takes 0.4 s; ``benchmarks/bsds.py``).
 
 A thresholded map depends only on which values lie above the threshold, so
 thresholds that give the same map (same count of pixels above: the sets are
