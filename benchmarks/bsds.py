@@ -9,7 +9,11 @@ hierarchies of BSDS val, three ways, with the scores each gives:
 - ``exact``: ours with the maximum-cardinality matching.
 
     python benchmarks/bsds.py [--images 10] [--thresholds 99]
-        [--out benchmarks/results/bsds.json]
+        [--ucm-dir DIR] [--out benchmarks/results/bsds.json]
+
+``--ucm-dir``: other hierarchies of BSDS val images, e.g. ours from
+``tools/priors/make_hierarchies.py DIR --images data/bsds500/images/val``
+(``DIR/ucm2``): at most 40 leaves, so at most 39 distinct maps and cuts.
 
 One process, one core (no workers), so seconds per image are per core.
 ``correspondPixels`` is randomised (sparse outlier edges), so the official
@@ -60,10 +64,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--images', type=int, default=10)
     parser.add_argument('--thresholds', type=int, default=99)
+    parser.add_argument('--ucm-dir', default=osp.join(BSDS, 'ucm2_gpb/val'))
     parser.add_argument('--out', default='benchmarks/results/bsds.json')
     args = parser.parse_args()
     thresholds = np.linspace(0, 1, args.thresholds + 2)[1:-1]
-    ucm_dir = osp.join(BSDS, 'ucm2_gpb/val')
+    ucm_dir = args.ucm_dir
     stems = sorted(osp.splitext(f)[0] for f in os.listdir(ucm_dir))
     stems = stems[:args.images]
     inputs = []
@@ -78,7 +83,7 @@ def main() -> None:
         'exact': lambda u, b, s, t: score_ucm2(u, b, s, t, 'exact'),
     }
     result = {'images': len(inputs), 'thresholds': args.thresholds,
-              'hierarchies': 'gPb-OWT-UCM, BSDS500 val (reference ucm2)'}
+              'hierarchies': ucm_dir}
     for name, score in variants.items():
         start = time.perf_counter()
         scored = [score(u, b, s, thresholds) for u, b, s in inputs]

@@ -136,6 +136,13 @@ def test_planted_object_kmeans_uses_saliency_and_background(planted,
                      np.concatenate([lab.ravel() for lab in labels]), 6)
     assert 0 < expected < 100
     assert result['K']['6']['mIoU']['mean'] == pytest.approx(expected)
+    # more clusters than objects: that K is named as not run, not dropped
+    n = len(planted['val'])
+    more = object_kmeans(ColourModel(), planted['val'], 6,
+                         SaliencyMasks(str(tmp_path)), ks=(6, n + 1),
+                         seeds=(0, ), kind='embedding')
+    assert list(more['K']) == ['6']
+    assert more['skipped_K'] == {n + 1: f'only {n} salient objects'}
 
 
 class ColourSaliencyModel(ColourModel):

@@ -62,6 +62,8 @@ def main(argv=None) -> None:
         result['saliency'] = args.saliency
     for k, r in result['K'].items():
         numbers[f'K={k} mIoU ({r["mapping"]})'] = pm(r['mIoU'])
+    for k, why in result.get('skipped_K', {}).items():
+        numbers[f'K={k}'] = f'not run: {why}'
     finish(args, f'kmeans_{args.level}', result, numbers, start)
 
 

@@ -201,10 +201,12 @@ def object_kmeans(model, dataset, num_classes: int,
             objects.append(None)  # no salient object: all background
         masks.append(mask)
         gts.append(item.gt)
-    points = np.stack([o for o in objects if o is not None])
-    confusions = {}
+    points = [o for o in objects if o is not None]
+    points = np.stack(points) if points else np.zeros((0, 1), np.float32)
+    confusions, skipped = {}, {}
     for k in ks:
-        if k > len(points):
+        if k > len(points):  # named in the result, not dropped silently
+            skipped[k] = f'only {len(points)} salient objects'
             continue
         for s in seeds:
             ids = assign(torch.from_numpy(points),
@@ -221,4 +223,5 @@ def object_kmeans(model, dataset, num_classes: int,
     return {'level': 'object', 'kind': kind, 'seeds': list(seeds),
             'objects': int(len(points)), 'images': len(objects),
             'K': _summarise(confusions, num_classes,
-                            {k: k + 1 for k in ks})}
+                            {k: k + 1 for k in ks if k not in skipped}),
+            'skipped_K': skipped}
