@@ -14,8 +14,6 @@ and time <= 0.5x the dense form, the same loss.
 """
 import argparse
 import json
-import os
-import os.path as osp
 import resource
 import statistics
 import subprocess
@@ -24,6 +22,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from common import write_result
 
 
 def run_one(args) -> dict:
@@ -109,10 +108,7 @@ def main():
                             result['dense']['seconds'])
     result['same_loss'] = abs(result['chunked']['loss'] -
                               result['dense']['loss']) < 1e-4
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

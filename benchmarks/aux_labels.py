@@ -14,13 +14,12 @@ iterations, best of 3 random starts) and cheaper ones. Target: faiss >= 10x
 faster at an objective within 1 % of scikit-learn's.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import time
 
 import numpy as np
 import torch
+from common import DATA, REPO, write_result
 
 from mmssl_seg.models.builder import load_model
 from mmssl_seg.priors.aux_labels import MultiScaleExtractor, label_image
@@ -28,9 +27,6 @@ from mmssl_seg.priors.aux_labels.generate import sample_points
 from mmssl_seg.utils.io import read_image
 from mmssl_seg.utils.kmeans import assign, fit_kmeans
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the data sets: $MMSSL_DATA or the configs' default data/
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 
 
@@ -109,10 +105,7 @@ def main():
         label_image(read_image(path), extractor, centres, float('inf'))
     seconds = time.perf_counter() - start
     result['label_stage_images_per_second'] = len(images) / seconds
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

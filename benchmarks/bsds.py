@@ -29,6 +29,7 @@ import os.path as osp
 import time
 
 import numpy as np
+from common import DATA, write_result
 
 from mmssl_seg.evaluation.functional.bsds import (
     covering,
@@ -38,8 +39,6 @@ from mmssl_seg.evaluation.functional.bsds import (
 from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth
 from mmssl_seg.structures.ucm import read_ucm2
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 BSDS = osp.join(DATA, 'bsds500')
 
 
@@ -107,10 +106,7 @@ def main() -> None:
         result[name]['max_score_difference'] = max(
             abs(result[name][k] - result['per_threshold'][k])
             for k in ('ODS', 'OIS', 'AP', 'covering_ODS', 'covering_OIS'))
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

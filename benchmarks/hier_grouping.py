@@ -13,7 +13,6 @@ batch (negligible next to a ResNet-50 step).
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
 import tempfile
@@ -22,6 +21,7 @@ import time
 import cv2
 import numpy as np
 import torch
+from common import DATA, write_result
 
 from mmssl_seg.models.utils import sample_tree_pairs
 from mmssl_seg.priors.hierarchy import (
@@ -31,9 +31,6 @@ from mmssl_seg.priors.hierarchy import (
 )
 from mmssl_seg.structures import RegionTree
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the data sets: $MMSSL_DATA or the configs' default data/
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 BSDS = osp.join(DATA, 'bsds500/images/val')
 
 
@@ -103,10 +100,7 @@ def main():
     result = {'images': len(paths), 'image_size': '481x321',
               'prior_seconds_per_image': prior,
               'sampling': sampling_throughput(trees, args.batches)}
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

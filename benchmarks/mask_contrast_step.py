@@ -10,7 +10,6 @@ ground-truth foreground stands in for saliency masks). Target: the method's
 own part is a small fraction of the step.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import tempfile
@@ -19,6 +18,7 @@ import time
 import cv2
 import numpy as np
 import torch
+from common import DATA, REPO, write_result
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
@@ -28,9 +28,6 @@ from PIL import Image
 from mmssl_seg.models.builder import build_model
 from mmssl_seg.models.losses import mask_prototypes
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the data sets: $MMSSL_DATA or the configs' default data/
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 SCALES = {
     'mini': ('configs/mask_contrast/mask-contrast_r18-d8_1xb16-500_'
@@ -145,10 +142,7 @@ def main():
                     'full step': t_step},
         'method_fraction_of_step': t_method / t_step,
     }
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

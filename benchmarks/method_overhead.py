@@ -24,7 +24,6 @@ e.g. on a machine without the prior tools' packages.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -34,15 +33,13 @@ import time
 import cv2
 import numpy as np
 import torch
+from common import DATA, REPO, write_result
 from mmengine.config import Config
 from PIL import Image
 
 import mmssl_seg  # noqa: F401
 from mmssl_seg.models.builder import build_model
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the data sets: $MMSSL_DATA or the configs' default data/
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 
 #: method -> (paper-scale config, per-GPU batch, encoder function name)
@@ -268,10 +265,7 @@ def main() -> None:
         print(f'{method}: step {r["step_seconds"]:.2f} s, network '
               f'{r["network_seconds"]:.2f} s, method '
               f'{100 * r["method_share"]:.1f} %', file=sys.stderr)
-    os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(results, f, indent=2)
-    print(json.dumps(results, indent=2))
+    write_result(results, args.out)
 
 
 if __name__ == '__main__':

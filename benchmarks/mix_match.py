@@ -13,22 +13,18 @@ forward+backward of 160 128x128 patches is seconds on CPU); the sampler
 well above the backbone's patches per second.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import time
 
 import cv2
 import numpy as np
 import torch
+from common import DATA, write_result
 from PIL import Image
 
 from mmssl_seg.models.losses import TripletRankingLoss
 from mmssl_seg.models.utils import PatchSampler, class_connected_triplets
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# the data sets: $MMSSL_DATA or the configs' default data/
-DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 
 
@@ -106,10 +102,7 @@ def main():
         'seconds_per_call': seconds,
         'patches_per_second': float(np.mean(count)) / seconds,
     }
-    os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(result, args.out)
 
 
 if __name__ == '__main__':

@@ -19,10 +19,10 @@ import subprocess
 import sys
 import tempfile
 
+from common import REPO
+
 from mmssl_seg.suite.suite import PRETRAIN_CONFIGS
 from mmssl_seg.utils.io import write_json
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def seconds_per_iter(config: str, env: dict, iters: int, skip: int) -> float:

@@ -1,0 +1,19 @@
+"""What every speed script shares: where the data sets are and how a result
+is written (``python benchmarks/<script>.py`` puts this folder on the
+path)."""
+import json
+import os
+import os.path as osp
+
+from mmssl_seg.utils.io import write_json
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the data sets: $MMSSL_DATA or the configs' default data/
+DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
+
+
+def write_result(result: dict, out: str) -> None:
+    """Write ``result`` as JSON to ``out`` (atomically, folders made) and
+    print it."""
+    write_json(out, result)
+    print(json.dumps(result, indent=2))
