@@ -46,6 +46,41 @@ class QuietStartRunner(Runner):
             logger.info(f'environment, config and hooks: {files[0]}')
         return logger
 
+    def train(self):
+        try:
+            return super().train()
+        finally:
+            self.release_dataloader_workers()
+
+    def val(self):
+        try:
+            return super().val()
+        finally:
+            self.release_dataloader_workers()
+
+    def test(self):
+        try:
+            return super().test()
+        finally:
+            self.release_dataloader_workers()
+
+    def release_dataloader_workers(self) -> None:
+        """Stop the persistent worker processes of every loop's dataloader.
+
+        Left to the garbage collector, they are stopped whenever a later
+        collection finds the runner, in an order that can close a worker's
+        index queue before the stop message is sent: each worker's join then
+        waits out its 5 s timeout (measured: 20 s per finished run when the
+        demo trains several runs in one process).
+        """
+        for name in ('_train_loop', '_val_loop', '_test_loop'):
+            loop = getattr(self, name, None)
+            loader = getattr(loop, 'dataloader', None)
+            iterator = getattr(loader, '_iterator', None)
+            if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+                iterator._shutdown_workers()
+                loader._iterator = None
+
 
 def load_config(config: str,
                 work_dir: str | None = None,
