@@ -1,6 +1,6 @@
-# Quick-start stage 1 (a stand-in for method pretraining until the methods
-# land): stock DeepLabV3-R18-D8 trained on all labels of the texture mosaics,
-# 64x64 crops, 240 iterations (about 2 minutes on 2 CPU cores).
+# Quick-start positive control: stock DeepLabV3-R18-D8 trained on all labels
+# of the texture mosaics (the supervised stand-in beside the self-supervised
+# method), 64x64 crops, 240 iterations (about 70 s on 2 CPU cores).
 _base_ = [
     'mmseg::_base_/models/deeplabv3_r50-d8.py',
     '../_base_/datasets/texture_mosaic.py',
