@@ -4,11 +4,14 @@ iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
 
     python benchmarks/pretrain_speed.py [--iters 12] [--skip 2]
         [--priors work_dirs/benchmark/voc12_mini/priors]
+        [--only mask_contrast supervised_resnet18 ...]
         [--out benchmarks/results/pretrain_speed.json]
 
 Each config trains ``--iters`` iterations from random init on the suite's
-priors (saliency masks, auxiliary labels, region trees); the median time of
-the iterations after the first ``--skip`` is reported.
+priors (saliency masks, auxiliary labels, region trees), the positive
+controls (``supervised_<arch>``: the evaluation segmentors) on the train
+labels; the median time of the iterations after the first ``--skip`` is
+reported.
 """
 import argparse
 import json
@@ -21,7 +24,7 @@ import tempfile
 
 from common import REPO
 
-from mmssl_seg.suite.suite import PRETRAIN_CONFIGS
+from mmssl_seg.suite.suite import EVAL_CONFIGS, PRETRAIN_CONFIGS
 from mmssl_seg.utils.io import write_json
 
 
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument('--skip', type=int, default=2)
     parser.add_argument('--priors',
                         default='work_dirs/benchmark/voc12_mini/priors')
+    parser.add_argument('--only', nargs='+', help='these configs only')
     parser.add_argument('--out',
                         default='benchmarks/results/pretrain_speed.json')
     args = parser.parse_args()
@@ -56,10 +60,15 @@ def main() -> None:
         'hier_grouping': {'HIERARCHY_DIR': f'{priors}/hierarchies'},
         'mix_match': {},
     }
+    configs = dict(PRETRAIN_CONFIGS, **{
+        f'supervised_{arch}': config for arch, config in EVAL_CONFIGS.items()})
     result = {}
-    for method, config in PRETRAIN_CONFIGS.items():
+    for method, config in configs.items():
+        if args.only and method not in args.only:
+            continue
         result[method] = round(
-            seconds_per_iter(config, envs[method], args.iters, args.skip), 2)
+            seconds_per_iter(config, envs.get(method, {}), args.iters,
+                             args.skip), 2)
         print(f'{method}: {result[method]:.2f} s/iteration', flush=True)
     write_json(osp.join(REPO, args.out), {
         'seconds_per_iter': result, 'iters': args.iters, 'skip': args.skip,

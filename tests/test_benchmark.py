@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os.path as osp
+import re
 import sys
 
+import numpy as np
 import pytest
 
 from mmssl_seg.engine.runner import load_config, rescale_schedule
@@ -13,7 +15,9 @@ from mmssl_seg.suite import ROWS, Stage, SuiteOptions, run_stages
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
 from mmssl_seg.suite.suite import (
     CONTOUR_CONFIG,
+    EVAL_CONFIGS,
     PRETRAIN_CONFIGS,
+    SECONDS_PER_ITER,
     voc12_mini_suite,
 )
 from mmssl_seg.suite.table import collect, render
@@ -123,12 +127,58 @@ def test_suite_inputs_come_from_earlier_stages():
                   if a.startswith(opts.work_dir)
                   and a not in stage.outputs
                   and not any(o.startswith(a) for o in stage.outputs)
-                  and not a.endswith(('/probe', '/eval', '/pretrain'))
+                  and not re.search(r'/(probe|pretrain)(_seed\d+)?$|'
+                                    r'/eval(/seed\d+)?$', a)
                   and '/finetune_' not in a]
         for path in inputs:
             assert any(o == path or o.startswith(path.rstrip('/') + '/')
                        or o.startswith(osp.dirname(path) + '/')
                        for o in produced), (stage.name, path)
+
+
+def test_controls_and_seeds_are_wired():
+    opts = SuiteOptions(work_dir='w')
+    by_name = {s.name: s for s in voc12_mini_suite(opts)}
+    rows = {r.name: r for r in ROWS}
+    for method in PRETRAIN_CONFIGS:
+        control = rows[f'shuffled_prior_{method}']
+        assert control.method == method and control.arch == rows[method].arch
+        assert control.in_index == rows[method].in_index
+        own = by_name[f'{method}.pretrain']
+        shuffled = by_name[f'shuffled_prior_{method}.pretrain']
+        # the same config and budget; only the prior folder differs
+        assert own.argv[1] == shuffled.argv[1]
+        at = own.argv.index('--max-iters') + 1
+        assert own.argv[at] == shuffled.argv[at]
+        reads = [*shuffled.env.values(), *shuffled.argv]
+        assert any('/priors/shuffled_' in a for a in reads), method
+        assert not any('/priors/shuffled_' in a
+                       for a in [*own.env.values(), *own.argv])
+    for folder in ('saliency', 'hierarchies', 'aux_labels'):
+        argv = by_name[f'prior.shuffled_{folder}'].argv
+        assert argv[1:3] == (f'w/priors/{folder}',
+                             f'w/priors/shuffled_{folder}')
+    # positive controls: the evaluation segmentor itself on the labels,
+    # under the methods' wall-clock budget
+    for arch, config in EVAL_CONFIGS.items():
+        argv = by_name[f'supervised_{arch}.pretrain'].argv
+        assert argv[1] == config
+        iters = int(argv[argv.index('--max-iters') + 1])
+        assert iters * SECONDS_PER_ITER[f'supervised_{arch}'] == \
+            pytest.approx(opts.pretrain_minutes * 60,
+                          abs=SECONDS_PER_ITER[f'supervised_{arch}'])
+    # every row's linear probe on every pretraining (or init) seed
+    for row in ROWS:
+        for seed in opts.pretrain_seeds:
+            suffix = '' if seed == opts.pretrain_seeds[0] else f'_seed{seed}'
+            argv = by_name[f'{row.name}.linear_probe{suffix}'].argv
+            assert argv[argv.index('--seed') + 1] == str(seed)
+            if row.pretrained:
+                assert argv[2].endswith(f'/backbone{suffix}.pth')
+                train = by_name[f'{row.checkpoints_of}.pretrain{suffix}']
+                assert f'randomness.seed={seed}' in train.argv
+    res4 = by_name['supervised_resnet18_res4.linear_probe'].argv
+    assert res4[2] == 'w/supervised_resnet18/backbone.pth'
 
 
 def test_same_budget_and_scale():
@@ -183,6 +233,51 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
     floor = result['priors']['floor']
     assert floor['images'] == 200 and 0.5 < floor['fraction'] < 0.9
     assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
+
+
+def test_controls_give_headroom_and_verdicts(tmp_path):
+    opts = SuiteOptions(work_dir=str(tmp_path), voc_root=str(tmp_path))
+    probes = {'random_resnet18': [3.0, 3.5, 4.0],
+              'supervised_resnet18': [15.0, 16.0, 14.0],
+              'mask_contrast': [6.0, 6.5, 5.5],
+              'shuffled_prior_mask_contrast': [5.5, 6.5, 6.0],
+              'aux_contrast': [4.0, 3.0, 3.5]}
+    for name, values in probes.items():
+        for seed, value in zip(opts.pretrain_seeds, values):
+            folder = tmp_path / name / 'eval'
+            if seed != opts.pretrain_seeds[0]:
+                folder = folder / f'seed{seed}'
+            folder.mkdir(parents=True, exist_ok=True)
+            json.dump({'val_mIoU': value}, open(folder / 'linear_probe.json',
+                                                'w'))
+    json.dump({'J': 40.0, 'F': 30.0}, open(
+        tmp_path / 'random_resnet18' / 'eval' / 'davis_propagation.json',
+        'w'))
+    json.dump({'J': 41.0, 'F': 36.0}, open(
+        tmp_path / 'supervised_resnet18' / 'eval' /
+        'davis_propagation.json', 'w'))
+    result = collect(opts, voc12_mini_suite(opts))
+    rows = {r['name']: r for r in result['rows']}
+    assert rows['mask_contrast']['linear_probe'] == pytest.approx(6.0)
+    assert rows['mask_contrast']['linear_probe_std'] == pytest.approx(
+        float(np.std([6.0, 6.5, 5.5])))
+    headroom = result['controls']['headroom']['resnet18']
+    assert headroom['linear_probe'] == {'headroom': pytest.approx(11.5),
+                                        'separates': True}
+    assert headroom['davis_J'] == {'headroom': 1.0, 'separates': False}
+    assert headroom['davis_F']['separates']
+    verdicts = result['controls']['linear_probe_verdicts']
+    # 6.0 vs 3.5: gap 2.5 > 2 x 0.41 (both stds); vs its control 6.0: 0
+    assert verdicts['mask_contrast']['beats_random']
+    assert verdicts['mask_contrast']['gap_to_negative'] == pytest.approx(0)
+    assert not verdicts['mask_contrast']['beats_negative']
+    assert not verdicts['aux_contrast']['beats_random']  # 3.5 vs 3.5
+    assert 'gap_to_negative' not in verdicts['aux_contrast']  # not run
+    text = render(result)
+    assert '| resnet18 | 11.50 |' in text
+    assert '1.00 (cannot separate)' in text
+    assert '| MaskContrast | +2.50 | yes | +0.00 | no |' in text
+    assert '6.00 ± 0.41 (3)' in text
 
 
 def test_cli_dry_run_and_report(tmp_path):

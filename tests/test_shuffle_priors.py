@@ -114,6 +114,16 @@ def test_label_maps_come_from_a_donor_resized(tmp_path):
     assert merged['complete']
     assert {s: e['donor'] for s, e in merged['entries'].items()} == donors
 
+    # --ids: those images only, donors among them; an unknown one is named
+    ids = tmp_path / 'ids.txt'
+    ids.write_text('\n'.join(stems[:3]))
+    some = shuffle_priors(str(src), str(tmp_path / 'some'), ids=str(ids))
+    assert sorted(some['entries']) == stems[:3]
+    assert {e['donor'] for e in some['entries'].values()} == set(stems[:3])
+    ids.write_text('not_an_image')
+    with pytest.raises(FileNotFoundError, match='not_an_image'):
+        shuffle_priors(str(src), str(tmp_path / 'none'), ids=str(ids))
+
 
 def test_shuffled_trees_and_masks_load_for_their_own_images(tmp_path):
     needs_voc12_mini()

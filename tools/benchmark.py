@@ -1,6 +1,10 @@
-"""Every method against random init under one budget, one command, one
-table: priors, pretraining and the shared evaluations on voc12_mini, BSDS500
-and DAVIS 2016, then docs/benchmarks.md and docs/benchmarks.json.
+"""Every method against random init and its controls under one budget, one
+command, one table: priors, pretraining and the shared evaluations on
+voc12_mini, BSDS500 and DAVIS 2016, then docs/benchmarks.md and
+docs/benchmarks.json. Controls: per architecture a supervised positive
+control (``supervised_*`` rows; with random init it gives each protocol's
+headroom), per method a negative control on another image's prior
+(``shuffled_prior_*``); the linear probe runs on 3 pretraining seeds.
 
     python tools/benchmark.py [--suite voc12_mini] [--scale 1]
         [--pretrain-minutes 6] [--finetune-iters 100] [--work-dir DIR]

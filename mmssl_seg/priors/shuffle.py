@@ -181,7 +181,7 @@ class _Shuffle:
 
 def shuffle_priors(src: str, dst: str, seed: int = 0,
                    shard_spec: tuple[int, int] = (1, 1),
-                   workers: int = 1) -> dict:
+                   workers: int = 1, ids: str | None = None) -> dict:
     """Write the negative control of the prior folder ``src`` to ``dst``.
 
     Args:
@@ -191,6 +191,9 @@ def shuffle_priors(src: str, dst: str, seed: int = 0,
         dst: The output folder (same layout; its list files, e.g.
             ``ids.txt`` and ``kept_train.txt``, are copied).
         seed: The derangement's seed.
+        ids: A file of image stems: only these images, and only among
+            themselves (e.g. the train split of a label folder that also
+            holds val).
         shard_spec: ``(K, N)``: this run does part K of N.
         workers: Processes.
 
@@ -200,12 +203,22 @@ def shuffle_priors(src: str, dst: str, seed: int = 0,
     """
     tool, kinds, record = _source_kinds(src)
     stems = _stems(src, kinds)
+    if ids is not None:
+        with open(ids) as f:
+            wanted = f.read().split()
+        missing = sorted(set(wanted) - set(stems))
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} image(s) of {ids} have no prior files of '
+                f'{list(kinds)} in {src}: {missing[:5]}')
+        stems = sorted(set(wanted))
     if not stems:
         raise FileNotFoundError(f'no prior files of {list(kinds)} in {src}')
     perm = derangement(len(stems), seed)
     donor = {stem: stems[perm[i]] for i, stem in enumerate(stems)}
     params = {'source': osp.abspath(src), 'source_tool': tool,
-              'source_params': record.get('params'), 'seed': seed}
+              'source_params': record.get('params'), 'seed': seed,
+              'images': len(stems)}
     manifest = Manifest(dst, TOOL, params, shard_spec)
     for pattern in ('*.txt', ):  # image lists the configs read
         for path in glob.glob(osp.join(src, pattern)):

@@ -8,6 +8,16 @@ own. Every pretraining gets the same wall-clock budget on the reference
 machine (2 CPU cores): iterations = budget / measured seconds per
 iteration (``SECONDS_PER_ITER``), schedules scaled to match
 (``rescale_schedule``).
+
+Controls make the table able to tell a working method from a broken one:
+per architecture a **positive control** (the evaluation segmentor itself
+trained on the voc12_mini train labels, same budget; its distance from
+random init is each protocol's headroom) and per method a **negative
+control** (the same pretraining on a prior folder in which every image
+carries another image's prior: ``tools/priors/shuffle_priors.py``; for
+Mix-and-Match another image's label map). The linear probe, the primary
+protocol, runs on every pretraining seed (``pretrain_seeds``); the other
+protocols read the first seed's checkpoint.
 """
 from __future__ import annotations
 
@@ -46,13 +56,32 @@ SECONDS_PER_ITER = {
     'aux_contrast': 2.4,
     'hier_grouping': 1.0,
     'mix_match': 1.7,
+    'supervised_resnet18': 1.5,
+    'supervised_vgg16': 2.0,
+}
+#: The prior folder (under ``priors/``) each method's config reads, and
+#: the environment variable that points it there.
+PRIOR_FOLDERS = {
+    'mask_contrast': ('saliency', 'SALIENCY_DIR'),
+    'aux_contrast': ('aux_labels', 'AUX_LABELS'),
+    'hier_grouping': ('hierarchies', 'HIERARCHY_DIR'),
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """A line of the table: a method (or random init) and the architecture
-    its backbone is evaluated in."""
+    """A line of the table: a method (or random init, or a control) and the
+    architecture its backbone is evaluated in.
+
+    Args:
+        method: The pretraining config (a key of ``PRETRAIN_CONFIGS``);
+            default: the row's name when it is one.
+        control: ``supervised`` (positive control: the evaluation
+            segmentor trained on the labels) or ``shuffled_prior``
+            (negative control: ``method`` on another image's priors).
+        source: The row whose pretraining this row evaluates (another
+            stage of the same checkpoints, e.g. Res4); default: itself.
+    """
     name: str
     title: str
     arch: str
@@ -63,10 +92,27 @@ class Row:
     # random init by the hand-off and allowed by the frozen protocols, which
     # read an earlier stage (``in_index``); stated, never silent
     allow_missing: tuple[str, ...] = ()
+    method: str = ''
+    control: str = ''
+    source: str = ''
+
+    @property
+    def budget_key(self) -> str | None:
+        """The key of ``SECONDS_PER_ITER`` of this row's pretraining, or
+        None for random init."""
+        if self.control == 'supervised':
+            return f'supervised_{self.arch}'
+        method = self.method or self.name
+        return method if method in PRETRAIN_CONFIGS else None
 
     @property
     def pretrained(self) -> bool:
-        return self.name in PRETRAIN_CONFIGS
+        return self.budget_key is not None
+
+    @property
+    def checkpoints_of(self) -> str:
+        """The row whose pretraining stages and folders this row reads."""
+        return self.source or self.name
 
     @property
     def features(self) -> str:
@@ -77,23 +123,48 @@ class Row:
         return f'{self.arch} (Res{self.in_index + 2})'
 
 
+NO_RES5 = (r'^backbone\.layer4\.', )
 ROWS = (
     Row('random_resnet18', 'random init', 'resnet18', '-'),
+    Row('supervised_resnet18', 'supervised (positive control)', 'resnet18',
+        'voc12_mini train labels', control='supervised'),
     Row('mask_contrast', 'MaskContrast', 'resnet18',
         'saliency (RBD, unsupervised)'),
+    Row('shuffled_prior_mask_contrast',
+        'MaskContrast, shuffled prior (negative control)', 'resnet18',
+        "another image's saliency", method='mask_contrast',
+        control='shuffled_prior'),
     Row('aux_contrast', 'Auxiliary-label contrast', 'resnet18',
         'aux labels (K-means of our MaskContrast decoder)'),
+    Row('shuffled_prior_aux_contrast',
+        'Auxiliary-label contrast, shuffled prior (negative control)',
+        'resnet18', "another image's aux labels", method='aux_contrast',
+        control='shuffled_prior'),
     # The hypercolumn never computes Res5 (sec. 4.2): its frozen features
     # are Res4's output, compared with random init's Res4; fine-tuning puts
     # a randomly initialised Res5 under the same DeepLabV3.
     Row('hier_grouping', 'Hierarchical grouping', 'resnet18',
         'region trees (our BSDS contour net + OWT-UCM)', in_index=2,
-        allow_missing=(r'^backbone\.layer4\.', )),
+        allow_missing=NO_RES5),
+    Row('shuffled_prior_hier_grouping',
+        'Hierarchical grouping, shuffled prior (negative control)',
+        'resnet18', "another image's region tree", in_index=2,
+        allow_missing=NO_RES5, method='hier_grouping',
+        control='shuffled_prior'),
     Row('random_resnet18_res4', 'random init', 'resnet18', '-', in_index=2,
         finetune=False),
+    Row('supervised_resnet18_res4', 'supervised (positive control)',
+        'resnet18', 'voc12_mini train labels', in_index=2, finetune=False,
+        control='supervised', source='supervised_resnet18'),
     Row('random_vgg16', 'random init', 'vgg16', '-'),
+    Row('supervised_vgg16', 'supervised (positive control)', 'vgg16',
+        'voc12_mini train labels', control='supervised'),
     Row('mix_match', 'Mix-and-Match', 'vgg16',
         'patches from the train labels (supervised)'),
+    Row('shuffled_prior_mix_match',
+        'Mix-and-Match, shuffled labels (negative control)', 'vgg16',
+        "another image's label map", method='mix_match',
+        control='shuffled_prior'),
 )
 
 
@@ -107,6 +178,8 @@ class SuiteOptions:
         contour_iters: Iterations of the BSDS contour detector.
         finetune_iters: Iterations of each fine-tuning run.
         finetune_seeds: Splits of the 10 % fine-tuning (100 % runs once).
+        pretrain_seeds: Seeds of every pretraining (and of random init),
+            each evaluated by the linear probe.
         kmeans_seeds: K-means restarts.
         bsds_images: BSDS test images in the boundary benchmark.
     """
@@ -116,6 +189,7 @@ class SuiteOptions:
     contour_iters: int = 1000
     finetune_iters: int = 100
     finetune_seeds: tuple[int, ...] = (0, 1)
+    pretrain_seeds: tuple[int, ...] = (0, 1, 2)
     kmeans_seeds: tuple[int, ...] = (0, 1, 2)
     probe_epochs: int = 5
     bsds_images: int = 30
@@ -126,9 +200,15 @@ class SuiteOptions:
     def iters(self, base: int) -> int:
         return max(1, round(base * self.scale))
 
-    def pretrain_iters(self, method: str) -> int:
+    def pretrain_iters(self, key: str) -> int:
+        """Iterations of a pretraining (a key of ``SECONDS_PER_ITER``)."""
         return self.iters(self.pretrain_minutes * 60 /
-                          SECONDS_PER_ITER[method])
+                          SECONDS_PER_ITER[key])
+
+    def seed_dir(self, seed: int) -> str:
+        """Suffix of a pretraining seed's folders and stage names: none for
+        the first seed (the checkpoint every protocol reads)."""
+        return '' if seed == self.pretrain_seeds[0] else f'_seed{seed}'
 
 
 def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
@@ -182,33 +262,65 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
                '--name', 'contour net + OWT-UCM', '--out-dir', bsds_trees),
               (f'{bsds_trees}/bsds_benchmark.json', ),
               deps=('prior.bsds_trees', ), kind='prior'),
+        shuffle_stage(opts, 'saliency', 'prior.saliency'),
+        shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        # Mix-and-Match's negative control: another image's label map
+        Stage('prior.shuffled_labels',
+              ('tools/priors/shuffle_priors.py', f'{opts.voc_root}/'
+               'SegmentationClass', f'{w}/priors/shuffled_labels', '--ids',
+               f'{opts.voc_root}/ImageSets/Segmentation/train.txt'),
+              (f'{w}/priors/shuffled_labels/manifest.json', ),
+              kind='prior'),
     ]
 
 
+def shuffle_stage(opts: SuiteOptions, folder: str, dep: str) -> Stage:
+    """The negative control's priors: ``priors/<folder>`` with every image
+    given another image's files."""
+    w = opts.work_dir
+    out = f'{w}/priors/shuffled_{folder}'
+    return Stage(f'prior.shuffled_{folder}',
+                 ('tools/priors/shuffle_priors.py', f'{w}/priors/{folder}',
+                  out), (f'{out}/manifest.json', ), deps=(dep, ),
+                 kind='prior')
+
+
 def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
+    """Every pretrained row's pretraining, once per seed, on its prior (the
+    shuffled copy for a negative control) or, for a positive control, on
+    the train labels."""
     w = opts.work_dir
     stages = []
-    for method in ('mask_contrast', 'aux_contrast', 'hier_grouping',
-                   'mix_match'):
-        iters = opts.pretrain_iters(method)
-        run = f'{w}/{method}/pretrain'
-        env, deps = {}, ()
-        if method == 'mask_contrast':
-            env = {'SALIENCY_DIR': f'{w}/priors/saliency'}
-            deps = ('prior.saliency', )
-        elif method == 'aux_contrast':
-            env = {'AUX_LABELS': f'{w}/priors/aux_labels'}
-            deps = ('prior.aux_labels', )
-            stages.append(aux_label_stage(opts))
-        elif method == 'hier_grouping':
-            env = {'HIERARCHY_DIR': f'{w}/priors/hierarchies'}
-            deps = ('prior.hierarchies', )
-        stages.append(
-            Stage(f'{method}.pretrain',
-                  ('tools/train.py', PRETRAIN_CONFIGS[method], '--work-dir',
-                   run, '--max-iters', str(iters)),
-                  (f'{run}/iter_{iters}.pth', ), deps=deps,
-                  env=_env(opts, **env), kind='pretrain'))
+    for row in ROWS:
+        if not row.pretrained or row.source:
+            continue
+        method = row.method or row.name
+        config = (EVAL_CONFIGS[row.arch] if row.control == 'supervised'
+                  else PRETRAIN_CONFIGS[method])
+        env, deps, options = {}, (), ()
+        if method in PRIOR_FOLDERS and row.control != 'supervised':
+            folder, variable = PRIOR_FOLDERS[method]
+            if row.control == 'shuffled_prior':
+                folder = f'shuffled_{folder}'
+            env = {variable: f'{w}/priors/{folder}'}
+            deps = (f'prior.{folder}', )
+        elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
+            options = ('train_dataloader.dataset.data_prefix.seg_map_path='
+                       f'{w}/priors/shuffled_labels', )
+            deps = ('prior.shuffled_labels', )
+        iters = opts.pretrain_iters(row.budget_key)
+        for seed in opts.pretrain_seeds:
+            run = f'{w}/{row.name}/pretrain{opts.seed_dir(seed)}'
+            stages.append(
+                Stage(f'{row.name}.pretrain{opts.seed_dir(seed)}',
+                      ('tools/train.py', config, '--work-dir', run,
+                       '--max-iters', str(iters), '--cfg-options',
+                       f'randomness.seed={seed}', *options),
+                      (f'{run}/iter_{iters}.pth', ), deps=deps,
+                      env=_env(opts, **env), kind='pretrain'))
+        if row.name == 'mask_contrast':  # the auxiliary labels' extractor
+            stages += [aux_label_stage(opts),
+                       shuffle_stage(opts, 'aux_labels', 'prior.aux_labels')]
     return stages
 
 
@@ -230,40 +342,60 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
 
 
 def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
-    """Hand-off (pretrained rows) and the shared protocols."""
+    """Hand-off (pretrained rows) and the shared protocols: the linear probe
+    on every pretraining seed (random init: every init seed), the others on
+    the first seed's checkpoint."""
     w = opts.work_dir
     base = f'{w}/{row.name}'
+    source = f'{w}/{row.checkpoints_of}'
     config = EVAL_CONFIGS[row.arch]
     out = f'{base}/eval'
     allow = (('--allow-missing', *row.allow_missing)
              if row.allow_missing else ())
-    stages, deps = [], ()
-    checkpoint = 'random'
-    if row.pretrained:
-        iters = opts.pretrain_iters(row.name)
-        checkpoint = f'{base}/backbone.pth'
+    stages = []
+    checkpoints, deps = {}, {}
+    for seed in opts.pretrain_seeds:
+        suffix = opts.seed_dir(seed)
+        checkpoints[seed], deps[seed] = 'random', ()
+        if not row.pretrained:
+            continue
+        checkpoints[seed] = f'{source}/backbone{suffix}.pth'
+        deps[seed] = (f'{row.checkpoints_of}.extract{suffix}', )
+        if row.source:  # the source row hands its checkpoints off
+            continue
+        iters = opts.pretrain_iters(row.budget_key)
         stages.append(
-            Stage(f'{row.name}.extract',
+            Stage(f'{row.name}.extract{suffix}',
                   ('tools/model_converters/extract_pretrained.py',
-                   f'{base}/pretrain/iter_{iters}.pth', checkpoint,
-                   '--target', config, '--parts', 'backbone',
-                   *allow),
-                  (checkpoint, ), deps=(f'{row.name}.pretrain', ),
+                   f'{base}/pretrain{suffix}/iter_{iters}.pth',
+                   checkpoints[seed], '--target', config, '--parts',
+                   'backbone', *allow),
+                  (checkpoints[seed], ),
+                  deps=(f'{row.name}.pretrain{suffix}', ), env=_env(opts)))
+    first = opts.pretrain_seeds[0]
+    for seed in opts.pretrain_seeds:
+        suffix = opts.seed_dir(seed)
+        frozen = (config, checkpoints[seed], '--feature', 'backbone')
+        if row.in_index != -1:
+            frozen += ('--in-index', str(row.in_index))
+        probe_out = out + (f'/seed{seed}' if suffix else '')
+        stages.append(
+            Stage(f'{row.name}.linear_probe{suffix}',
+                  ('tools/eval/linear_probe.py', *frozen, *allow,
+                   '--seed', str(seed), '--work-dir', f'{base}/probe{suffix}',
+                   '--out-dir', probe_out, '--cfg-options',
+                   f'train_cfg.max_epochs={opts.probe_epochs}',
+                   'param_scheduler.0.milestones='
+                   f'[{max(1, round(opts.probe_epochs * 0.7))}]'),
+                  (f'{probe_out}/linear_probe.json', ), deps=deps[seed],
                   env=_env(opts)))
-        deps = (f'{row.name}.extract', )
-    model = (config, checkpoint)
+    model = (config, checkpoints[first])
     frozen = (*model, '--feature', 'backbone')
     if row.in_index != -1:
         frozen += ('--in-index', str(row.in_index))
     frozen += allow
+    deps = deps[first]
     stages += [
-        Stage(f'{row.name}.linear_probe',
-              ('tools/eval/linear_probe.py', *frozen, '--work-dir',
-               f'{base}/probe', '--out-dir', out, '--cfg-options',
-               f'train_cfg.max_epochs={opts.probe_epochs}',
-               'param_scheduler.0.milestones='
-               f'[{max(1, round(opts.probe_epochs * 0.7))}]'),
-              (f'{out}/linear_probe.json', ), deps=deps, env=_env(opts)),
         Stage(f'{row.name}.kmeans',
               ('tools/eval/kmeans.py', *frozen, '--ks', '21', '100',
                '--seeds', *[str(s) for s in opts.kmeans_seeds], '--out-dir',

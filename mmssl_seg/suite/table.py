@@ -9,6 +9,8 @@ import os.path as osp
 import platform
 from typing import Any, Sequence
 
+import numpy as np
+
 from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.suite.stages import Stage, read_record
 from mmssl_seg.suite.suite import ROWS, SuiteOptions
@@ -66,15 +68,25 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         ft10 = _load(f'{out}/finetune_10/label_fraction.json')
         ft100 = _load(f'{out}/finetune_100/label_fraction.json')
         davis = _load(f'{out}/davis_propagation.json')
-        pre = read_record(w, f'{row.name}.pretrain')
+        pre = read_record(w, f'{row.checkpoints_of}.pretrain')
+        probes = {}
+        for seed in opts.pretrain_seeds:
+            where = out + (f'/seed{seed}' if opts.seed_dir(seed) else '')
+            value = _get(_load(f'{where}/linear_probe.json'), 'val_mIoU')
+            if value is not None:
+                probes[str(seed)] = value
         rows.append({
             'name': row.name, 'title': row.title, 'arch': row.arch,
             'features': row.features, 'prior': row.prior,
-            'pretrain_iters': (opts.pretrain_iters(row.name)
+            'control': row.control,
+            'pretrain_iters': (opts.pretrain_iters(row.budget_key)
                                if row.pretrained else 0),
             'pretrain_seconds': _get(pre, 'wall_seconds'),
-            'linear_probe': _get(_load(f'{out}/linear_probe.json'),
-                                 'val_mIoU'),
+            'linear_probe': (float(np.mean(list(probes.values())))
+                             if probes else None),
+            'linear_probe_std': (float(np.std(list(probes.values())))
+                                 if probes else None),
+            'linear_probe_seeds': probes,
             'kmeans_21': _get(kmeans, 'K', '21', 'mIoU'),
             'kmeans_100': _get(kmeans, 'K', '100', 'mIoU'),
             'finetune_10': _get(ft10, 'mIoU_per_fraction', '10'),
@@ -85,6 +97,7 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         })
     records = {s.name: read_record(w, s.name) for s in stages}
     return {
+        'controls': controls(rows),
         'suite': 'voc12_mini',
         'date': datetime.datetime.now().isoformat(timespec='seconds'),
         'hardware': hardware(),
@@ -101,6 +114,74 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
     }
 
 
+#: (column title, row key) of every protocol whose headroom is reported
+PROTOCOLS = (
+    ('linear probe', 'linear_probe'), ('K-means K=21', 'kmeans_21'),
+    ('K-means K=100', 'kmeans_100'), ('fine-tune 10 %', 'finetune_10'),
+    ('fine-tune 100 %', 'finetune_100'), ('retrieval', 'retrieval'),
+    ('DAVIS J', 'davis_J'), ('DAVIS F', 'davis_F'))
+#: Headroom (positive control - random init) under which a protocol
+#: cannot separate methods.
+MIN_HEADROOM = 3.0
+
+
+def _value(row: dict, key: str) -> float | None:
+    value = row.get(key)
+    return value['mean'] if isinstance(value, dict) else value
+
+
+def _separates(a: dict, b: dict) -> tuple[float, bool] | None:
+    """Linear-probe gap ``a - b`` and whether it exceeds twice the larger
+    std over pretraining seeds (both rows need two seeds or more)."""
+    if a['linear_probe'] is None or b['linear_probe'] is None:
+        return None
+    gap = a['linear_probe'] - b['linear_probe']
+    seeded = min(len(a['linear_probe_seeds']),
+                 len(b['linear_probe_seeds'])) >= 2
+    noise = 2 * max(a['linear_probe_std'], b['linear_probe_std'])
+    return gap, seeded and gap > noise
+
+
+def controls(rows: Sequence[dict]) -> dict:
+    """Headroom of every protocol per evaluated feature (positive control
+    minus random init; ``separates`` where it is at least
+    :data:`MIN_HEADROOM` points) and each method's linear-probe verdicts
+    against random init and its negative control."""
+    def find(features: str, control: str, pretrained: bool) -> dict | None:
+        return next((r for r in rows if r['features'] == features
+                     and r['control'] == control
+                     and bool(r['pretrain_iters']) == pretrained), None)
+
+    headroom = {}
+    for features in dict.fromkeys(r['features'] for r in rows):
+        random, positive = (find(features, '', False),
+                            find(features, 'supervised', True))
+        if random is None or positive is None:
+            continue
+        for title, key in PROTOCOLS:
+            low, high = _value(random, key), _value(positive, key)
+            if low is not None and high is not None:
+                headroom.setdefault(features, {})[key] = {
+                    'headroom': high - low,
+                    'separates': high - low >= MIN_HEADROOM}
+    verdicts = {}
+    for row in rows:
+        if row['control'] or not row['pretrain_iters']:
+            continue
+        random = find(row['features'], '', False)
+        negative = next((r for r in rows if r['control'] == 'shuffled_prior'
+                         and r['name'] == f'shuffled_prior_{row["name"]}'),
+                        None)
+        verdict = {}
+        for name, other in (('random', random), ('negative', negative)):
+            result = other and _separates(row, other)
+            if result:
+                verdict[f'gap_to_{name}'], verdict[f'beats_{name}'] = result
+        verdicts[row['name']] = verdict
+    return {'min_headroom': MIN_HEADROOM, 'headroom': headroom,
+            'linear_probe_verdicts': verdicts}
+
+
 def _num(value: Any, digits: int = 2) -> str:
     return '-' if value is None else f'{value:.{digits}f}'
 
@@ -111,6 +192,53 @@ def _pm(stats: dict | None) -> str:
     if len(stats.get('runs', [])) < 2:
         return f'{stats["mean"]:.2f}'
     return f'{stats["mean"]:.2f} ± {stats["std"]:.2f}'
+
+
+def _probe(row: dict) -> str:
+    """Linear probe: mean +- std over the pretraining seeds (their count)."""
+    if row['linear_probe'] is None:
+        return '-'
+    seeds = len(row['linear_probe_seeds'])
+    if seeds < 2:
+        return f'{row["linear_probe"]:.2f}'
+    return (f'{row["linear_probe"]:.2f} ± {row["linear_probe_std"]:.2f} '
+            f'({seeds})')
+
+
+def render_controls(result: dict) -> list[str]:
+    """The headroom table and the methods' verdicts."""
+    data = result.get('controls') or {}
+    titles = {r['name']: r['title'] for r in result['rows']}
+    lines = ['## Controls', '',
+             'Headroom = positive control (the evaluation segmentor trained '
+             'on the train labels, same budget) minus random init, in '
+             f'points; a protocol with less than {data["min_headroom"]:g} '
+             'cannot separate methods.', '',
+             '| features | ' + ' | '.join(t for t, _ in PROTOCOLS) + ' |',
+             '|' + '---|' * (len(PROTOCOLS) + 1)]
+    for features, cells in data['headroom'].items():
+        lines.append(f'| {features} | ' + ' | '.join(
+            '-' if key not in cells else
+            f'{cells[key]["headroom"]:.2f}' +
+            ('' if cells[key]['separates'] else ' (cannot separate)')
+            for _, key in PROTOCOLS) + ' |')
+    lines += ['', 'Linear probe over the pretraining seeds '
+              f'{" ".join(map(str, result["options"]["pretrain_seeds"]))}: '
+              'a method beats random init (or its negative control: the same '
+              "pretraining on another image's prior) only when the gap "
+              'exceeds twice the larger std.', '',
+              '| method | gap to random init | beats random init '
+              '| gap to negative control | beats negative control |',
+              '|---|---|---|---|---|']
+    for name, verdict in data['linear_probe_verdicts'].items():
+        cells = []
+        for other in ('random', 'negative'):
+            gap = verdict.get(f'gap_to_{other}')
+            cells += (['-', '-'] if gap is None else
+                      [f'{gap:+.2f}',
+                       'yes' if verdict[f'beats_{other}'] else 'no'])
+        lines.append(f'| {titles[name]} | ' + ' | '.join(cells) + ' |')
+    return lines
 
 
 def _minutes(seconds: float | None) -> str:
@@ -131,7 +259,8 @@ def render(result: dict, notes: str = '') -> str:
                           if bsds else '-'),
     }
     lines = [
-        '# Benchmark: every method against random init (voc12_mini)', '',
+        '# Benchmark: every method against random init and its controls '
+        '(voc12_mini)', '',
         '<!-- written by tools/benchmark.py; the notes come from '
         'docs/benchmarks_notes.md -->', '',
         f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
@@ -169,7 +298,7 @@ def render(result: dict, notes: str = '') -> str:
         lines.append('| ' + ' | '.join([
             row['title'], row['features'], row['prior'],
             quality.get(row['name'], '-'), iters,
-            _num(row['linear_probe']), _pm(row['kmeans_21']),
+            _probe(row), _pm(row['kmeans_21']),
             _pm(row['kmeans_100']), _pm(row['finetune_10']),
             _pm(row['finetune_100']), _num(row['retrieval']),
             _num(row['davis_J']), _num(row['davis_F'])
@@ -184,6 +313,7 @@ def render(result: dict, notes: str = '') -> str:
             f'{bsds["reference"]["ODS"]:.3f} / {bsds["reference"]["OIS"]:.3f}'
             f' / {bsds["reference"]["AP"]:.3f}.'
         ]
+    lines += [''] + render_controls(result)
     if notes:
         lines += ['', notes.strip()]
     stages = result['stages']
