@@ -177,6 +177,10 @@ def test_controls_and_seeds_are_wired():
                 assert argv[2].endswith(f'/backbone{suffix}.pth')
                 train = by_name[f'{row.checkpoints_of}.pretrain{suffix}']
                 assert f'randomness.seed={seed}' in train.argv
+    # auxiliary labels from the extractor that has learned something
+    aux = by_name['prior.aux_labels'].argv
+    assert aux[2] == PRETRAIN_CONFIGS['hier_grouping']
+    assert aux[3].startswith('w/hier_grouping/pretrain/iter_')
     res4 = by_name['supervised_resnet18_res4.linear_probe'].argv
     assert res4[2] == 'w/supervised_resnet18/backbone.pth'
 
