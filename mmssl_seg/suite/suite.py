@@ -262,7 +262,9 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
                '--name', 'contour net + OWT-UCM', '--out-dir', bsds_trees),
               (f'{bsds_trees}/bsds_benchmark.json', ),
               deps=('prior.bsds_trees', ), kind='prior'),
-        shuffle_stage(opts, 'saliency', 'prior.saliency'),
+        # donors among the kept train images only (the folder has val too)
+        shuffle_stage(opts, 'saliency', 'prior.saliency',
+                      ('--ids', f'{saliency}/kept_train.txt')),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
         # Mix-and-Match's negative control: another image's label map
         Stage('prior.shuffled_labels',
@@ -274,14 +276,15 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
     ]
 
 
-def shuffle_stage(opts: SuiteOptions, folder: str, dep: str) -> Stage:
+def shuffle_stage(opts: SuiteOptions, folder: str, dep: str,
+                  extra: tuple[str, ...] = ()) -> Stage:
     """The negative control's priors: ``priors/<folder>`` with every image
     given another image's files."""
     w = opts.work_dir
     out = f'{w}/priors/shuffled_{folder}'
     return Stage(f'prior.shuffled_{folder}',
                  ('tools/priors/shuffle_priors.py', f'{w}/priors/{folder}',
-                  out), (f'{out}/manifest.json', ), deps=(dep, ),
+                  out, *extra), (f'{out}/manifest.json', ), deps=(dep, ),
                  kind='prior')
 
 
