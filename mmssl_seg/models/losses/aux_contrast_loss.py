@@ -66,6 +66,19 @@ def _chunk_terms(anchors: torch.Tensor, candidates: torch.Tensor,
     return (per_pair * w).sum(), w.sum(), counts
 
 
+def _same_pixel(a_pix: torch.Tensor, sorted_pix: torch.Tensor,
+                order: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (anchor, candidate) index pair with the same pixel id, given
+    the candidates' ids sorted (``sorted_pix = c_pix[order]``)."""
+    left = torch.searchsorted(sorted_pix, a_pix)
+    matches = torch.searchsorted(sorted_pix, a_pix, right=True) - left
+    rows = torch.repeat_interleave(
+        torch.arange(len(a_pix), device=a_pix.device), matches)
+    first = torch.cumsum(matches, 0) - matches  # rows' first match
+    offset = torch.arange(len(rows), device=a_pix.device) - first[rows]
+    return rows, order[left[rows] + offset]
+
+
 class _ChunkedContrast(torch.autograd.Function):
     """Eqs. 1-2 over anchor chunks with the gradients computed in the same
     pass, in closed form (no second pass, no stored logits).
@@ -75,35 +88,64 @@ class _ChunkedContrast(torch.autograd.Function):
     has ``dL/dz_ij = -w_ij sigmoid(lse_i - z_ij) / W`` for a positive pair
     and ``e^{z_in - lse_i} sum_{k in P(i)} w_ik sigmoid(lse_i - z_ik) / W``
     for a negative one; then ``dL/da = G c / tau`` and ``dL/dc = G^T a /
-    tau``. Positive pairs are handled as a list (a few % of the pairs), the
-    negatives as one masked array; only the ``N x C`` and ``M x C``
-    gradients are kept.
+    tau``. Positive pairs and the anchor's own pixel are handled as lists
+    (a few % of the pairs), the negatives as one masked array: a chunk
+    holds one float and one boolean ``chunk x M`` array (about 8 bytes per
+    pair with the lists); only the ``N x C`` and ``M x C`` gradients are
+    kept.
     """
 
     @staticmethod
     def forward(ctx, anchors, candidates, temperature, weights, chunk_size,
                 *meta):
         a_label, a_sp, a_img, a_pix = meta[:4]
-        c_label, c_sp, c_img, c_pix = meta[4:]
         need_a, need_c = ctx.needs_input_grad[:2]
         grad_a = torch.zeros_like(anchors)
-        grad_c = torch.zeros_like(candidates)
         loss_sum = anchors.new_zeros(())
         weight_sum = anchors.new_zeros(())
         counts = torch.zeros(5, dtype=torch.long, device=anchors.device)
-        c_ok = c_label >= 0
+        # unlabelled candidates take part in no pair: drop their columns
+        # once, so that one chunk x candidates boolean (same label) is the
+        # only mask a chunk needs
+        c_ok = meta[4] >= 0
+        every = bool(c_ok.all())
+        cands = candidates if every else candidates[c_ok]
+        c_label, c_sp, c_img, c_pix = (m if every else m[c_ok]
+                                       for m in meta[4:])
+        grad_c = torch.zeros_like(cands)
+        c_pix_sorted, c_pix_order = torch.sort(c_pix)
         for start in range(0, len(anchors), chunk_size):
             part = slice(start, start + chunk_size)
             a = anchors[part]
-            valid = ((a_label[part] >= 0)[:, None] & c_ok[None]) & (
-                a_pix[part][:, None] != c_pix[None])
+            a_ok = a_label[part] >= 0
             same = a_label[part][:, None] == c_label[None]
-            negative = valid & ~same
-            same &= valid  # the positives
-            has_pos, has_neg = same.any(1), negative.any(1)
-            same &= (has_pos & has_neg)[:, None]
+            same &= a_ok[:, None]
+            # an anchor is never paired with its own pixel: those few
+            # (anchor, candidate) pairs as a list, from the sorted pixel ids
+            self_rows, self_cols = _same_pixel(a_pix[part], c_pix_sorted,
+                                               c_pix_order)
             rows, cols = same.nonzero(as_tuple=True)
-            del same, valid
+            # negatives: the other-label candidates of a labelled anchor
+            # (counted from the lists: a sum over the boolean array would
+            # make an int64 copy of it)
+            other_self = a_ok[self_rows] & (
+                a_label[part][self_rows] != c_label[self_cols])
+            has_neg = a_ok & (
+                len(cands) - torch.bincount(rows, minlength=len(a_ok)) >
+                torch.bincount(self_rows[other_self], minlength=len(a_ok)))
+            # positives: same label, not the anchor's own pixel, of anchors
+            # with a positive and a negative (one filter of the lists)
+            keep = a_pix[part][rows] != c_pix[cols]
+            has_pos = torch.zeros_like(a_ok).index_fill_(0, rows[keep], True)
+            keep &= (has_pos & has_neg)[rows]
+            rows, cols = rows[keep], cols[keep]
+            del keep
+            z = (a / temperature) @ cands.T  # no second chunk-sized array
+            margin = -z[rows, cols]
+            z.masked_fill_(same, -float('inf'))
+            del same
+            z[~a_ok] = -float('inf')  # unlabelled anchors: no negatives
+            z[self_rows, self_cols] = -float('inf')
             same_image = a_img[part][rows] == c_img[cols]
             same_sp = same_image & (a_sp[part][rows] == c_sp[cols])
             w = torch.where(same_sp, weights[0], torch.where(
@@ -112,25 +154,31 @@ class _ChunkedContrast(torch.autograd.Function):
                 same_sp.sum(), (same_image & ~same_sp).sum(),
                 (~same_image).sum(), (~has_pos).sum(),
                 (has_pos & ~has_neg).sum()])
-            z = a @ candidates.T / temperature
-            margin = -z[rows, cols]
-            z.masked_fill_(~negative, -float('inf'))
-            del negative
-            lse = torch.logsumexp(z, dim=1)
-            lse = torch.where(has_neg, lse, torch.zeros_like(lse))
+            # log-sum-exp over the negatives in place (no second chunk x
+            # candidates array): rows without a negative get lse = 0
+            top = z.new_zeros(len(z))
+            if z.shape[1]:  # no candidate at all: no negative either
+                top = torch.where(has_neg, z.max(1).values, top)
+            grad = z.sub_(top[:, None]).exp_()  # e^{z - top}, 0 elsewhere
+            total = grad.sum(1)
+            lse = torch.where(has_neg, top + total.log(),
+                              torch.zeros_like(top))
             margin += lse[rows]
             loss_sum += (F.softplus(margin) * w).sum()
             weight_sum += w.sum()
             pull = torch.sigmoid(margin) * w  # -W dL/dz of the positives
-            grad = z.sub_(lse[:, None]).exp_()  # e^{z - lse}, 0 elsewhere
+            grad.div_(total.clamp(min=torch.finfo(total.dtype).tiny)[:, None])
             grad.mul_(torch.zeros_like(lse).index_add_(0, rows, pull)[:,
                                                                       None])
             grad.index_put_((rows, cols), -pull, accumulate=True)
             if need_a:
-                grad_a[part] = grad @ candidates
+                grad_a[part] = grad @ cands
             if need_c:  # bank candidates need none
                 grad_c.addmm_(grad.T, a)
             del z, grad
+        if not every:
+            grad_c = candidates.new_zeros(candidates.shape).index_copy_(
+                0, c_ok.nonzero()[:, 0], grad_c)
         scale = 1.0 / (temperature * weight_sum.clamp(min=1e-12))
         ctx.save_for_backward(grad_a * scale, grad_c * scale)
         loss = loss_sum / weight_sum.clamp(min=1e-12)
