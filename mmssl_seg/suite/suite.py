@@ -49,15 +49,15 @@ PRETRAIN_CONFIGS = {
 CONTOUR_CONFIG = \
     'configs/hier_grouping/contour-net_r18_1xb4-2k_bsds500-256x256.py'
 # Seconds per iteration of each pretraining config on 2 idle CPU cores
-# (benchmarks/pretrain_speed.py; the numbers are in docs/benchmarks.md).
+# (benchmarks/pretrain_speed.py; the numbers are in benchmarks/README.md).
 # On a GPU keep these and train longer with --scale.
 SECONDS_PER_ITER = {
     'mask_contrast': 2.5,
     'aux_contrast': 2.4,
     'hier_grouping': 1.0,
     'mix_match': 1.7,
-    'supervised_resnet18': 1.5,
-    'supervised_vgg16': 2.0,
+    'supervised_resnet18': 1.0,
+    'supervised_vgg16': 1.6,
 }
 #: The prior folder (under ``priors/``) each method's config reads, and
 #: the environment variable that points it there.
