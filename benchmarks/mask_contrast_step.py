@@ -18,6 +18,7 @@ import time
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from common import DATA, REPO, write_result
 from mmengine.config import Config
 from mmengine.dataset import default_collate
@@ -26,7 +27,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from mmssl_seg.models.builder import build_model
-from mmssl_seg.models.losses import mask_prototypes
+from mmssl_seg.models.losses import pixel_prototypes, upsampled_pixels
 
 VOC = osp.join(DATA, 'voc12_mini/VOCdevkit/VOC2012')
 SCALES = {
@@ -112,14 +113,18 @@ def main():
     t_key, key_out = timed(key_forward, args.repeats, args.device)
     query_out = model._head(model, x_q).detach().requires_grad_()
 
-    def method():
-        query, saliency = model._split(query_out, up)
+    def method():  # what MaskContrast.loss does after the two networks
+        d = model.embed_dim
+        saliency = F.interpolate(query_out[:, d:], size=up, mode='bilinear',
+                                 align_corners=False)
+        query = upsampled_pixels(query_out[:, :d], masks[:, 0])
         with torch.no_grad():
-            key, _ = model._split(key_out, up)
-            prototypes, valid = mask_prototypes(key, masks[:, 1])
-        loss, _ = model.loss_contrast(query, masks[:, 0], prototypes, valid,
-                                      model.queue.get('prototypes'))
-        loss = loss + model.loss_saliency(saliency[:, 0], masks[:, 0])
+            prototypes, valid = pixel_prototypes(
+                *upsampled_pixels(key_out[:, :d], masks[:, 1]), len(key_out))
+        losses = model.head.loss(query, saliency[:, 0], masks[:, 0],
+                                 prototypes, valid,
+                                 model.queue.get('prototypes'))
+        loss = losses['loss_contrast'] + losses['loss_saliency']
         loss.backward()
         model.queue.push(prototypes=prototypes)
         return loss

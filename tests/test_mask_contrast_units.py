@@ -11,6 +11,8 @@ from mmssl_seg.models.losses import (
     MaskContrastLoss,
     SaliencyBCELoss,
     mask_prototypes,
+    pixel_prototypes,
+    upsampled_pixels,
 )
 from mmssl_seg.models.utils import FeatureQueue
 
@@ -291,3 +293,40 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
                                        prefix='backbone.')
     problems = pretrained_gaps(build_model(v1c))
     assert problems and '7x7-stem' in problems[0] and 'stem.0' in problems[0]
+
+
+@pytest.mark.parametrize('small,big', [((7, 9), (61, 83)), ((4, 4), (32, 32)),
+                                       ((12, 12), (96, 96))])
+def test_salient_pixels_only_equal_the_full_resolution_path(small, big):
+    """The sparse bilinear gather gives the values and gradients of
+    upsampling the whole map, normalising, then selecting the salient
+    pixels (the authors' order); prototypes and loss alike."""
+    g = torch.Generator().manual_seed(0)
+    maps = torch.randn(3, 5, *small, generator=g, dtype=torch.float64)
+    masks = (torch.rand(3, *big, generator=g) > 0.6).long()
+    masks[2] = 0  # an image without a salient pixel
+    sparse_in = maps.clone().requires_grad_()
+    dense_in = maps.clone().requires_grad_()
+    pixels, ids = upsampled_pixels(sparse_in, masks)
+    dense = F.normalize(F.interpolate(dense_in, size=big, mode='bilinear',
+                                      align_corners=False), dim=1)
+    salient = masks.bool()
+    torch.testing.assert_close(pixels, dense.permute(0, 2, 3, 1)[salient])
+    assert torch.equal(ids, salient.nonzero()[:, 0])
+    prototypes, valid = pixel_prototypes(pixels, ids, 3)
+    reference, reference_valid = mask_prototypes(dense, masks)
+    torch.testing.assert_close(prototypes, reference)
+    assert torch.equal(valid, reference_valid) and valid.tolist() == [
+        True, True, False]
+    loss_fn = MaskContrastLoss(temperature=0.5)
+    negatives = F.normalize(torch.randn(4, 5, generator=g,
+                                        dtype=torch.float64), dim=1)
+    keys = prototypes.detach()
+    sparse_loss, stats = loss_fn.from_pixels(pixels, ids, keys, valid,
+                                             negatives)
+    dense_loss, dense_stats = loss_fn(dense, masks, keys, valid, negatives)
+    torch.testing.assert_close(sparse_loss, dense_loss)
+    assert stats == dense_stats
+    sparse_loss.backward()
+    dense_loss.backward()
+    torch.testing.assert_close(sparse_in.grad, dense_in.grad)

@@ -10,7 +10,11 @@ from mmssl_seg.models.algorithms.base import (
     MomentumEncoderMixin,
     check_num_classes,
 )
-from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
+from mmssl_seg.models.losses.mask_contrast_loss import (
+    mask_prototypes,
+    pixel_prototypes,
+    upsampled_pixels,
+)
 from mmssl_seg.models.utils.queue import FeatureQueue
 from mmssl_seg.models.utils.seeding import step_randomness
 
@@ -30,6 +34,7 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
 
         q, sal = split(decode_head(backbone(x_q)))         # N x D x H x W
         k, _ = split(key_encoder(x_k))                     # no gradient
+        (q and k upsampled to the input and normalised at salient pixels)
         p = normalize(sum_{s_k} k)                         # eq. 2, N x D
         losses = head(q, sal, s_q, p, queue)               # eq. 3 + BCE
         queue <- p                                         # all ranks
@@ -43,8 +48,11 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
         queue_size: K (128 in the paper).
         momentum: m of the key encoder (0.999).
         upsample: Compute the losses at the input resolution (bilinear
-            upsampling of the head's output, as the authors' code); ``False``
-            at the head's resolution with masks downsampled (cheaper).
+            upsampling of the head's output, as the authors' code; the
+            embeddings are upsampled at the salient pixels only, the ones
+            the losses read: the same values and gradients, a fraction of
+            the work); ``False`` at the head's resolution with masks
+            downsampled (cheaper).
         seed: Base seed of the forward passes' dropout (with the ``step``
             buffer: a resumed run draws the masks the unbroken run drew).
         data_preprocessor: Must accept a list of views
@@ -95,11 +103,8 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
     def _head(encoder: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
         return encoder.decode_head(encoder.backbone(inputs))
 
-    def _split(self, out: torch.Tensor, size) -> tuple[torch.Tensor,
-                                                       torch.Tensor]:
-        if size is not None:
-            out = F.interpolate(out, size=size, mode='bilinear',
-                                align_corners=False)
+    def _split(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The head's output as (L2-normalised embedding, saliency logit)."""
         embedding = F.normalize(out[:, :self.embed_dim], dim=1)
         return embedding, out[:, self.embed_dim:]
 
@@ -109,26 +114,39 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
         head's resolution."""
         if kind == 'decoder':
             return self.decode_head._forward_feature(feats)
-        embedding, saliency = self._split(self.decode_head(feats), None)
+        embedding, saliency = self._split(self.decode_head(feats))
         return embedding if kind == 'embedding' else saliency.sigmoid()
 
     def loss(self, inputs: list, data_samples: list) -> dict:
         x_q, x_k = inputs
         masks = torch.stack([s.gt_saliency.data for s in data_samples]).to(
             x_q.device)  # N x 2 x H x W
-        size = x_q.shape[2:] if self.upsample else None
-        with step_randomness(self.seed, self.step):
-            query, saliency_logits = self._split(self._head(self, x_q), size)
         mask_q, mask_k = masks[:, 0], masks[:, 1]
-        if not self.upsample:  # masks to the head's resolution
+        d = self.embed_dim
+        with step_randomness(self.seed, self.step):
+            out = self._head(self, x_q)
+        with torch.no_grad(), step_randomness(self.seed + 1, self.step):
+            out_k = self._head(self.momentum_encoder.module, x_k)
+        if self.upsample:
+            # the embeddings at the input resolution, computed at the
+            # salient pixels only (the others enter no loss); the saliency
+            # logit everywhere
+            saliency_logits = F.interpolate(
+                out[:, d:], size=x_q.shape[2:], mode='bilinear',
+                align_corners=False)
+            query = upsampled_pixels(out[:, :d], mask_q)
+            with torch.no_grad():
+                prototypes, valid = pixel_prototypes(
+                    *upsampled_pixels(out_k[:, :d], mask_k), len(out_k))
+        else:  # masks to the head's resolution
+            query, saliency_logits = self._split(out)
             mask_q, mask_k = (F.interpolate(m[:, None].float(),
                                             size=query.shape[2:],
                                             mode='nearest')[:, 0]
                               for m in (mask_q, mask_k))
-        with torch.no_grad(), step_randomness(self.seed + 1, self.step):
-            key, _ = self._split(self._head(self.momentum_encoder.module,
-                                            x_k), size)
-            prototypes, valid = mask_prototypes(key, mask_k)
+            with torch.no_grad():
+                prototypes, valid = mask_prototypes(
+                    self._split(out_k)[0], mask_k)
         losses = self.head.loss(query, saliency_logits[:, 0], mask_q,
                                 prototypes, valid, self.queue.get(
                                     'prototypes'))

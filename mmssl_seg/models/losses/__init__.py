@@ -5,11 +5,14 @@ from .mask_contrast_loss import (
                                  MaskContrastLoss,
                                  SaliencyBCELoss,
                                  mask_prototypes,
+                                 pixel_prototypes,
+                                 upsampled_pixels,
 )
 from .triplet_loss import TripletRankingLoss
 
 __all__ = [
     'AuxLabelContrastLoss', 'ClassBalancedBoundaryLoss',
     'GroupingContrastLoss', 'MaskContrastLoss', 'PixelMeta',
-    'SaliencyBCELoss', 'TripletRankingLoss', 'mask_prototypes'
+    'SaliencyBCELoss', 'TripletRankingLoss', 'mask_prototypes',
+    'pixel_prototypes', 'upsampled_pixels'
 ]

@@ -24,6 +24,48 @@ def mask_prototypes(embeddings: torch.Tensor,
     return F.normalize(summed, dim=1), masks.flatten(1).sum(1) > 0
 
 
+def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``maps`` upsampled bilinearly to the masks' size and L2-normalised,
+    computed at the masks' nonzero pixels only: the same values as
+    ``F.normalize(F.interpolate(maps, size, mode='bilinear',
+    align_corners=False), dim=1)`` there, without the full-resolution map.
+
+    Args:
+        maps: ``N x D x h x w``.
+        masks: ``N x H x W`` (0/1).
+
+    Returns:
+        ``P x D`` pixel values in ``masks.nonzero()`` order and their image
+        indices (``P``).
+    """
+    n, y, x = masks.nonzero(as_tuple=True)
+    (h, w), (big_h, big_w) = maps.shape[2:], masks.shape[1:]
+
+    def source(dst: torch.Tensor, size: int, big: int) -> tuple:
+        # PyTorch's source index for align_corners=False
+        pos = ((dst.to(maps.dtype) + 0.5) * (size / big) - 0.5).clamp(min=0)
+        low = pos.floor().long().clamp(max=size - 1)
+        return low, (low + 1).clamp(max=size - 1), (pos - low)[:, None]
+
+    y0, y1, ly = source(y, h, big_h)
+    x0, x1, lx = source(x, w, big_w)
+    flat = maps.permute(0, 2, 3, 1)  # N x h x w x D
+    value = ((1 - ly) * ((1 - lx) * flat[n, y0, x0] + lx * flat[n, y0, x1])
+             + ly * ((1 - lx) * flat[n, y1, x0] + lx * flat[n, y1, x1]))
+    return F.normalize(value, dim=1), n
+
+
+def pixel_prototypes(pixels: torch.Tensor, image_ids: torch.Tensor,
+                     num_images: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`mask_prototypes` from the salient pixels' embeddings
+    (:func:`upsampled_pixels`) instead of whole maps."""
+    summed = pixels.new_zeros(num_images, pixels.shape[1]).index_add_(
+        0, image_ids, pixels)
+    return F.normalize(summed, dim=1), torch.bincount(
+        image_ids, minlength=num_images) > 0
+
+
 @MODELS.register_module()
 class MaskContrastLoss(nn.Module):
     """MaskContrast's pixel-to-prototype contrastive loss (Van Gansbeke et
@@ -83,12 +125,26 @@ class MaskContrastLoss(nn.Module):
         salient = query_masks.bool()
         image_ids = torch.arange(n, device=query.device).view(n, 1, 1)
         image_ids = image_ids.expand_as(salient)[salient]
+        return self.from_pixels(query.permute(0, 2, 3, 1)[salient],
+                                image_ids, prototypes, prototype_valid,
+                                negatives, anchor=query)
+
+    def from_pixels(self, pixels: torch.Tensor, image_ids: torch.Tensor,
+                    prototypes: torch.Tensor, prototype_valid: torch.Tensor,
+                    negatives: torch.Tensor,
+                    anchor: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, dict]:
+        """:meth:`forward` from the salient query pixels (``P x D``) and
+        their image indices (:func:`upsampled_pixels`); ``anchor``: the
+        tensor the zero loss of an empty selection hangs on (default
+        ``pixels``)."""
+        n = len(prototypes)
         keep = prototype_valid[image_ids]
-        pixels = query.permute(0, 2, 3, 1)[salient][keep]  # P x D
         targets = image_ids[keep]
         stats = {'pixels': int(keep.sum()), 'dropped': int((~keep).sum())}
+        pixels = pixels[keep]
         if len(pixels) == 0:
-            return query.sum() * 0.0, stats
+            return (pixels if anchor is None else anchor).sum() * 0.0, stats
         keys = torch.cat([prototypes, negatives]).detach()
         logits = pixels @ keys.T / self.temperature
         losses = F.cross_entropy(logits, targets, reduction='none')
