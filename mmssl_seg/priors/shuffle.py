@@ -220,12 +220,11 @@ def shuffle_priors(src: str, dst: str, seed: int = 0,
               'source_params': record.get('params'), 'seed': seed,
               'images': len(stems)}
     manifest = Manifest(dst, TOOL, params, shard_spec)
-    for pattern in ('*.txt', ):  # image lists the configs read
-        for path in glob.glob(osp.join(src, pattern)):
-            target = osp.join(dst, osp.basename(path))
-            if not osp.isfile(target):
-                with atomic_path(target) as tmp:
-                    shutil.copyfile(path, tmp)
+    for path in glob.glob(osp.join(src, '*.txt')):  # the configs' lists
+        target = osp.join(dst, osp.basename(path))
+        if not osp.isfile(target):
+            with atomic_path(target) as tmp:
+                shutil.copyfile(path, tmp)
     todo = shard(stems, *shard_spec)
     work = _Shuffle(src, dst, kinds, donor)
     for stem, failed in parallel_map(work, todo, workers,

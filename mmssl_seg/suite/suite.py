@@ -210,6 +210,11 @@ class SuiteOptions:
         the first seed (the checkpoint every protocol reads)."""
         return '' if seed == self.pretrain_seeds[0] else f'_seed{seed}'
 
+    def probe_dir(self, out: str, seed: int) -> str:
+        """Where a row's linear probe on a pretraining seed writes, under
+        the row's ``eval`` folder ``out``."""
+        return out + (f'/seed{seed}' if self.seed_dir(seed) else '')
+
 
 def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
     env = dict(extra)
@@ -379,16 +384,18 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                    'backbone', *allow),
                   (checkpoints[seed], ),
                   deps=(f'{row.name}.pretrain{suffix}', ), env=_env(opts)))
-    first = opts.pretrain_seeds[0]
+    def frozen(checkpoint: str) -> tuple[str, ...]:
+        """The frozen protocols' model arguments."""
+        index = (('--in-index', str(row.in_index))
+                 if row.in_index != -1 else ())
+        return (config, checkpoint, '--feature', 'backbone', *index, *allow)
+
     for seed in opts.pretrain_seeds:
         suffix = opts.seed_dir(seed)
-        frozen = (config, checkpoints[seed], '--feature', 'backbone')
-        if row.in_index != -1:
-            frozen += ('--in-index', str(row.in_index))
-        probe_out = out + (f'/seed{seed}' if suffix else '')
+        probe_out = opts.probe_dir(out, seed)
         stages.append(
             Stage(f'{row.name}.linear_probe{suffix}',
-                  ('tools/eval/linear_probe.py', *frozen, *allow,
+                  ('tools/eval/linear_probe.py', *frozen(checkpoints[seed]),
                    '--seed', str(seed), '--work-dir', f'{base}/probe{suffix}',
                    '--out-dir', probe_out, '--cfg-options',
                    f'train_cfg.max_epochs={opts.probe_epochs}',
@@ -396,24 +403,21 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                    f'[{max(1, round(opts.probe_epochs * 0.7))}]'),
                   (f'{probe_out}/linear_probe.json', ), deps=deps[seed],
                   env=_env(opts)))
+    first = opts.pretrain_seeds[0]
     model = (config, checkpoints[first])
-    frozen = (*model, '--feature', 'backbone')
-    if row.in_index != -1:
-        frozen += ('--in-index', str(row.in_index))
-    frozen += allow
-    deps = deps[first]
+    deps, first_frozen = deps[first], frozen(checkpoints[first])
     stages += [
         Stage(f'{row.name}.kmeans',
-              ('tools/eval/kmeans.py', *frozen, '--ks', '21', '100',
+              ('tools/eval/kmeans.py', *first_frozen, '--ks', '21', '100',
                '--seeds', *[str(s) for s in opts.kmeans_seeds], '--out-dir',
                out),
               (f'{out}/kmeans_pixel.json', ), deps=deps, env=_env(opts)),
         Stage(f'{row.name}.retrieval',
-              ('tools/eval/retrieval.py', *frozen, '--segments', '15',
+              ('tools/eval/retrieval.py', *first_frozen, '--segments', '15',
                '--out-dir', out),
               (f'{out}/retrieval.json', ), deps=deps, env=_env(opts)),
         Stage(f'{row.name}.davis',
-              ('tools/eval/propagate_davis.py', *frozen, '--davis',
+              ('tools/eval/propagate_davis.py', *first_frozen, '--davis',
                opts.davis_root, '--out-dir', out),
               (f'{out}/davis_propagation.json', ), deps=deps),
     ]

@@ -71,8 +71,8 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         pre = read_record(w, f'{row.checkpoints_of}.pretrain')
         probes = {}
         for seed in opts.pretrain_seeds:
-            where = out + (f'/seed{seed}' if opts.seed_dir(seed) else '')
-            value = _get(_load(f'{where}/linear_probe.json'), 'val_mIoU')
+            value = _get(_load(f'{opts.probe_dir(out, seed)}/'
+                               'linear_probe.json'), 'val_mIoU')
             if value is not None:
                 probes[str(seed)] = value
         rows.append({

@@ -167,8 +167,9 @@ class _ChunkedContrast(torch.autograd.Function):
             loss_sum += (F.softplus(margin) * w).sum()
             weight_sum += w.sum()
             pull = torch.sigmoid(margin) * w  # -W dL/dz of the positives
-            grad.div_(total.clamp(min=torch.finfo(total.dtype).tiny)[:, None])
-            grad.mul_(torch.zeros_like(lse).index_add_(0, rows, pull)[:,
+            # negatives: e^{z - lse} x the row's total pull, one pass
+            grad.mul_((torch.zeros_like(lse).index_add_(0, rows, pull) /
+                       total.clamp(min=torch.finfo(total.dtype).tiny))[:,
                                                                       None])
             grad.index_put_((rows, cols), -pull, accumulate=True)
             if need_a:

@@ -19,9 +19,9 @@ def mask_prototypes(embeddings: torch.Tensor,
         ``N x D`` prototypes and an ``N`` bool tensor: True where the image
         has at least one salient pixel (the others are zero vectors).
     """
-    masks = masks.to(embeddings.dtype)
-    summed = torch.einsum('ndhw,nhw->nd', embeddings, masks)
-    return F.normalize(summed, dim=1), masks.flatten(1).sum(1) > 0
+    salient = masks.bool()
+    return pixel_prototypes(embeddings.permute(0, 2, 3, 1)[salient],
+                            salient.nonzero()[:, 0], len(embeddings))
 
 
 def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor
@@ -127,24 +127,21 @@ class MaskContrastLoss(nn.Module):
         image_ids = image_ids.expand_as(salient)[salient]
         return self.from_pixels(query.permute(0, 2, 3, 1)[salient],
                                 image_ids, prototypes, prototype_valid,
-                                negatives, anchor=query)
+                                negatives)
 
     def from_pixels(self, pixels: torch.Tensor, image_ids: torch.Tensor,
                     prototypes: torch.Tensor, prototype_valid: torch.Tensor,
-                    negatives: torch.Tensor,
-                    anchor: torch.Tensor | None = None
-                    ) -> tuple[torch.Tensor, dict]:
-        """:meth:`forward` from the salient query pixels (``P x D``) and
-        their image indices (:func:`upsampled_pixels`); ``anchor``: the
-        tensor the zero loss of an empty selection hangs on (default
-        ``pixels``)."""
+                    negatives: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """:meth:`forward` from the salient query pixels (``P x D``, selected
+        from the query, so that an empty selection still carries its graph)
+        and their image indices (:func:`upsampled_pixels`)."""
         n = len(prototypes)
         keep = prototype_valid[image_ids]
         targets = image_ids[keep]
         stats = {'pixels': int(keep.sum()), 'dropped': int((~keep).sum())}
         pixels = pixels[keep]
         if len(pixels) == 0:
-            return (pixels if anchor is None else anchor).sum() * 0.0, stats
+            return pixels.sum() * 0.0, stats
         keys = torch.cat([prototypes, negatives]).detach()
         logits = pixels @ keys.T / self.temperature
         losses = F.cross_entropy(logits, targets, reduction='none')
