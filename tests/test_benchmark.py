@@ -1,5 +1,6 @@
-"""tools/benchmark.py: cached stages, the voc12_mini suite's wiring, the
-schedule scaling that gives methods one budget, and the table."""
+"""tools/benchmark.py: cached stages, the suites' wiring (voc12_mini and
+mosaic), the schedule scaling that gives methods one budget, and the
+table."""
 from __future__ import annotations
 
 import json
@@ -9,18 +10,23 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mmssl_seg.engine.runner import load_config, rescale_schedule
-from mmssl_seg.suite import ROWS, Stage, SuiteOptions, run_stages
+from mmssl_seg.suite import (
+    REGIMES,
+    ROWS,
+    Stage,
+    SuiteOptions,
+    run_stages,
+    suite_stages,
+)
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
 from mmssl_seg.suite.suite import (
     CONTOUR_CONFIG,
-    EVAL_CONFIGS,
     PRETRAIN_CONFIGS,
-    SECONDS_PER_ITER,
-    voc12_mini_suite,
 )
-from mmssl_seg.suite.table import collect, render
+from mmssl_seg.suite.table import collect, majority_floor, render
 
 from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
@@ -91,34 +97,47 @@ def _dependencies(stages, name):
     return [by_name[d] for d in seen]
 
 
-def test_suite_inputs_come_from_earlier_stages():
-    opts = SuiteOptions(work_dir='work_dirs/bench')
-    stages = voc12_mini_suite(opts)
+@pytest.mark.parametrize('suite', sorted(REGIMES))
+def test_suite_inputs_come_from_earlier_stages(suite):
+    opts = SuiteOptions(suite=suite, work_dir='work_dirs/bench')
+    regime = opts.regime
+    stages = suite_stages(opts)
     check_stages(stages)
     by_name = {s.name: s for s in stages}
-    for row in ROWS:
-        steps = ['linear_probe', 'kmeans', 'retrieval', 'davis']
-        steps += ['finetune_10', 'finetune_100'] if row.finetune else []
+    frozen = ['linear_probe', 'kmeans', *regime.protocols]
+    for row in regime.rows:
+        steps = frozen + ([f'finetune_{f}' for f in regime.fractions]
+                          if row.finetune else [])
         for step in steps:
             assert f'{row.name}.{step}' in by_name
         if row.in_index != -1:  # a random row reads the same stage
             assert any(r.in_index == row.in_index and not r.pretrained
-                       and r.arch == row.arch for r in ROWS), row
+                       and r.arch == row.arch for r in regime.rows), row
+    # nothing of another regime's protocols runs
+    assert {s.name.split('.')[1].split('_seed')[0] for s in stages
+            if s.name.startswith('random_resnet18.')} == set(
+                frozen + [f'finetune_{f}' for f in regime.fractions])
     # the hypercolumn has no Res5: its hand-off and frozen protocols say so,
     # the fine-tuning starts Res5 from random init
     allow = ('--allow-missing', r'^backbone\.layer4\.')
-    for step in ('extract', 'linear_probe', 'kmeans', 'retrieval', 'davis'):
+    for step in ['extract'] + frozen:
         argv = by_name[f'hier_grouping.{step}'].argv
         assert ' '.join(allow) in ' '.join(argv), step
         if step != 'extract':
             assert argv[argv.index('--in-index') + 1] == '2'
-    assert '--allow-missing' not in by_name['mask_contrast.extract'].argv
+    assert '--allow-missing' not in by_name['aux_contrast.extract'].argv
     for stage in stages:
         tool = stage.argv[0]
         assert osp.isfile(osp.join(REPO, tool)), tool
         for arg in stage.argv[1:]:
             if arg.startswith('configs/'):
                 assert osp.isfile(osp.join(REPO, arg)), arg
+        # the mosaic configs read their folders from the environment
+        if suite == 'mosaic' and stage.name != 'data.mosaics':
+            assert stage.env.get('MOSAIC_ROOT', opts.mosaic_root) == \
+                opts.mosaic_root
+            if any('mosaic-64x64' in a for a in stage.argv):
+                assert stage.env['MOSAIC_ROOT'] == opts.mosaic_root
         # every file or folder of the suite a stage reads was written by
         # one of its (transitive) dependencies
         produced = [o for d in _dependencies(stages, stage.name)
@@ -136,11 +155,13 @@ def test_suite_inputs_come_from_earlier_stages():
                        for o in produced), (stage.name, path)
 
 
-def test_controls_and_seeds_are_wired():
-    opts = SuiteOptions(work_dir='w')
-    by_name = {s.name: s for s in voc12_mini_suite(opts)}
-    rows = {r.name: r for r in ROWS}
-    for method in PRETRAIN_CONFIGS:
+@pytest.mark.parametrize('suite', sorted(REGIMES))
+def test_controls_and_seeds_are_wired(suite):
+    opts = SuiteOptions(suite=suite, work_dir='w')
+    regime = opts.regime
+    by_name = {s.name: s for s in suite_stages(opts)}
+    rows = {r.name: r for r in regime.rows}
+    for method in regime.pretrain_configs:
         control = rows[f'shuffled_prior_{method}']
         assert control.method == method and control.arch == rows[method].arch
         assert control.in_index == rows[method].in_index
@@ -154,32 +175,38 @@ def test_controls_and_seeds_are_wired():
         assert any('/priors/shuffled_' in a for a in reads), method
         assert not any('/priors/shuffled_' in a
                        for a in [*own.env.values(), *own.argv])
-    for folder in ('saliency', 'hierarchies', 'aux_labels'):
+    folders = ['hierarchies', 'aux_labels']
+    folders += ['saliency'] if 'mask_contrast' in regime.pretrain_configs \
+        else []
+    for folder in folders:
         argv = by_name[f'prior.shuffled_{folder}'].argv
         assert argv[1:3] == (f'w/priors/{folder}',
                              f'w/priors/shuffled_{folder}')
     # positive controls: the evaluation segmentor itself on the labels,
     # under the methods' wall-clock budget
-    for arch, config in EVAL_CONFIGS.items():
+    for arch, config in regime.eval_configs.items():
         argv = by_name[f'supervised_{arch}.pretrain'].argv
         assert argv[1] == config
         iters = int(argv[argv.index('--max-iters') + 1])
-        assert iters * SECONDS_PER_ITER[f'supervised_{arch}'] == \
-            pytest.approx(opts.pretrain_minutes * 60,
-                          abs=SECONDS_PER_ITER[f'supervised_{arch}'])
-    # every row's linear probe on every pretraining (or init) seed
-    for row in ROWS:
+        seconds = regime.seconds_per_iter[f'supervised_{arch}']
+        assert iters * seconds == pytest.approx(opts.pretrain_minutes * 60,
+                                                abs=seconds)
+    # every row's linear probe on every pretraining (or init) seed, with
+    # the regime's probe config
+    for row in regime.rows:
         for seed in opts.pretrain_seeds:
             suffix = '' if seed == opts.pretrain_seeds[0] else f'_seed{seed}'
             argv = by_name[f'{row.name}.linear_probe{suffix}'].argv
             assert argv[argv.index('--seed') + 1] == str(seed)
+            assert argv[argv.index('--probe-config') + 1] == \
+                regime.probe_config
             if row.pretrained:
                 assert argv[2].endswith(f'/backbone{suffix}.pth')
                 train = by_name[f'{row.checkpoints_of}.pretrain{suffix}']
                 assert f'randomness.seed={seed}' in train.argv
     # auxiliary labels from the extractor that has learned something
     aux = by_name['prior.aux_labels'].argv
-    assert aux[2] == PRETRAIN_CONFIGS['hier_grouping']
+    assert aux[2] == regime.pretrain_configs['hier_grouping']
     assert aux[3].startswith('w/hier_grouping/pretrain/iter_')
     res4 = by_name['supervised_resnet18_res4.linear_probe'].argv
     assert res4[2] == 'w/supervised_resnet18/backbone.pth'
@@ -190,7 +217,7 @@ def test_same_budget_and_scale():
     for method in PRETRAIN_CONFIGS:
         assert two.pretrain_iters(method) == pytest.approx(
             2 * one.pretrain_iters(method), abs=1)
-    by_name = {s.name: s for s in voc12_mini_suite(two)}
+    by_name = {s.name: s for s in suite_stages(two)}
     assert by_name['prior.contour_net'].argv[-1] == str(
         2 * one.contour_iters)
     ft = by_name['mask_contrast.finetune_10'].argv
@@ -214,7 +241,7 @@ def test_rescale_schedule_keeps_the_shape_of_real_configs():
 def test_table_reads_what_the_stages_wrote(tmp_path):
     needs_voc12_mini()
     opts = SuiteOptions(work_dir=str(tmp_path), voc_root=VOC12_MINI)
-    stages = voc12_mini_suite(opts)
+    stages = suite_stages(opts)
     ev = tmp_path / 'mask_contrast' / 'eval'
     (ev / 'finetune_10').mkdir(parents=True)
     json.dump({'val_mIoU': 7.25}, open(ev / 'linear_probe.json', 'w'))
@@ -260,7 +287,7 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     json.dump({'J': 41.0, 'F': 36.0}, open(
         tmp_path / 'supervised_resnet18' / 'eval' /
         'davis_propagation.json', 'w'))
-    result = collect(opts, voc12_mini_suite(opts))
+    result = collect(opts, suite_stages(opts))
     rows = {r['name']: r for r in result['rows']}
     assert rows['mask_contrast']['linear_probe'] == pytest.approx(6.0)
     assert rows['mask_contrast']['linear_probe_std'] == pytest.approx(
@@ -289,7 +316,7 @@ def test_cli_dry_run_and_report(tmp_path):
     result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
                       str(tmp_path), '--dry-run')
     assert result.returncode == 0, result.stdout[-3000:]
-    assert result.stdout.count('[to run]') == len(voc12_mini_suite(
+    assert result.stdout.count('[to run]') == len(suite_stages(
         SuiteOptions()))
     result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
                       str(tmp_path), '--report-only', '--out', str(out))
@@ -309,3 +336,36 @@ def test_only_runs_the_selected_stages(tmp_path):
     assert status == {'prior': 'done', 'row': 'not selected'}
     assert run_stages(stages, work, str(tmp_path), only=['row'])['row'] \
         == 'done'
+
+
+def test_mosaic_regime_builds_its_data_and_reports_its_floor(tmp_path):
+    """The mosaic suite's data stage (tools/make_texture_mosaics.py) on a
+    few real mosaics, the floor of its table computed independently, and
+    the table's regime-specific columns."""
+    opts = SuiteOptions(suite='mosaic', work_dir=str(tmp_path))
+    assert (opts.pretrain_minutes, opts.finetune_iters) == (2.0, 120)
+    assert SuiteOptions(suite='mosaic').work_dir == \
+        'work_dirs/benchmark/mosaic'
+    root = opts.mosaic_root
+    argv = ('tools/make_texture_mosaics.py', root, '--num-train', '2',
+            '--num-val', '4', '--size', '48')
+    result = run_tool(sys.executable, *argv)
+    assert result.returncode == 0, result.stdout[-3000:]
+    ids = open(osp.join(root, 'val.txt')).read().split()
+    labels = np.stack([np.array(Image.open(
+        osp.join(root, 'annotations', 'val', f'{i}.png'))) for i in ids])
+    counts = np.bincount(labels.ravel(), minlength=6)
+    # constant prediction of class k: IoU_k = n_k / n, the other present
+    # classes 0; the floor is the best k
+    floor = majority_floor(root, 6)
+    assert floor['label'] == int(counts.argmax())
+    assert floor['mIoU'] == pytest.approx(
+        100 * counts.max() / counts.sum() / (counts > 0).sum(), abs=1e-6)
+    # a rerun with other parameters is refused, the data kept
+    result = run_tool(sys.executable, *argv[:-1], '64')
+    assert result.returncode != 0 and 'other parameters' in result.stdout
+    text = render(collect(opts, suite_stages(opts)))
+    assert '| K-means K=6 (Hungarian) | K-means K=24 (majority) |' in text
+    assert 'DAVIS' not in text.split('## Controls')[0]
+    assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
+    assert 'MaskContrast' not in text

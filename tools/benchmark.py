@@ -1,20 +1,24 @@
 """Every method against random init and its controls under one budget, one
-command, one table: priors, pretraining and the shared evaluations on
-voc12_mini, BSDS500 and DAVIS 2016, then docs/benchmarks.md and
-docs/benchmarks.json. Controls: per architecture a supervised positive
+command, one table: priors, pretraining and the shared evaluations, then the
+table in Markdown and JSON. Two regimes: ``voc12_mini`` (voc12_mini,
+BSDS500 and DAVIS 2016; docs/benchmarks.md) and ``mosaic`` (the
+quick-start's texture mosaics, built by the suite;
+docs/benchmarks_mosaic.md). Controls: per architecture a supervised positive
 control (``supervised_*`` rows; with random init it gives each protocol's
 headroom), per method a negative control on another image's prior
 (``shuffled_prior_*``); the linear probe runs on 3 pretraining seeds.
 
-    python tools/benchmark.py [--suite voc12_mini] [--scale 1]
-        [--pretrain-minutes 6] [--finetune-iters 100] [--work-dir DIR]
+    python tools/benchmark.py [--suite voc12_mini|mosaic] [--scale 1]
+        [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only]
 
 Stages are cached: a rerun skips what is done and retries what failed
 (records and logs under WORK_DIR/stages and WORK_DIR/logs). --scale N
 multiplies every training length (pretraining, contour detector,
-fine-tuning), e.g. on a GPU. The table's notes come from
-docs/benchmarks_notes.md.
+fine-tuning), e.g. on a GPU. Budget defaults are the regime's (voc12_mini:
+6 min per pretraining, 100 fine-tuning iterations; mosaic: 2 min, 120). The
+table's notes come from docs/benchmarks_notes.md
+(docs/benchmarks_mosaic_notes.md).
 """
 import argparse
 import os
@@ -30,20 +34,22 @@ def main(argv=None) -> int:
         SuiteOptions,
         collect,
         run_stages,
+        suite_stages,
         write_table,
     )
     defaults = SuiteOptions()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--suite', choices=sorted(SUITES),
                         default='voc12_mini')
-    parser.add_argument('--work-dir', default=defaults.work_dir)
+    parser.add_argument('--work-dir',
+                        help='default: work_dirs/benchmark/SUITE')
     parser.add_argument('--scale', type=float, default=defaults.scale)
     parser.add_argument('--pretrain-minutes', type=float,
-                        default=defaults.pretrain_minutes)
+                        help="default: the suite's")
     parser.add_argument('--contour-iters', type=int,
                         default=defaults.contour_iters)
     parser.add_argument('--finetune-iters', type=int,
-                        default=defaults.finetune_iters)
+                        help="default: the suite's")
     parser.add_argument('--voc-root', default=defaults.voc_root)
     parser.add_argument('--bsds-root', default=defaults.bsds_root)
     parser.add_argument('--davis-root', default=defaults.davis_root)
@@ -53,17 +59,23 @@ def main(argv=None) -> int:
                         help='print the commands and their state')
     parser.add_argument('--report-only', action='store_true',
                         help='write the table from what is done')
-    parser.add_argument('--out', default='docs/benchmarks.md')
-    parser.add_argument('--notes', default='docs/benchmarks_notes.md')
+    parser.add_argument('--out', help='default: docs/benchmarks.md '
+                        '(voc12_mini), docs/benchmarks_SUITE.md (others)')
+    parser.add_argument('--notes', help='default: beside --out, '
+                        '<name>_notes.md')
     args = parser.parse_args(argv)
     os.chdir(REPO)  # commands and paths are relative to the repository
+    page = ('benchmarks' if args.suite == 'voc12_mini' else
+            f'benchmarks_{args.suite}')
+    args.out = args.out or f'docs/{page}.md'
+    args.notes = args.notes or osp.splitext(args.out)[0] + '_notes.md'
     opts = SuiteOptions(
-        work_dir=args.work_dir, scale=args.scale,
+        suite=args.suite, work_dir=args.work_dir, scale=args.scale,
         pretrain_minutes=args.pretrain_minutes,
         contour_iters=args.contour_iters, finetune_iters=args.finetune_iters,
         voc_root=args.voc_root, bsds_root=args.bsds_root,
         davis_root=args.davis_root)
-    stages = SUITES[args.suite](opts)
+    stages = suite_stages(opts)
     if args.dry_run:
         from mmssl_seg.suite.stages import is_done
         for stage in stages:

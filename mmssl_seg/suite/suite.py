@@ -1,5 +1,8 @@
-"""The ``voc12_mini`` suite: every method's prior, pretraining and the
-shared evaluations, as stages of this project's own command-line tools.
+"""The suites: every method's prior, pretraining and the shared evaluations,
+as stages of this project's own command-line tools, in two regimes
+(:class:`Regime`): ``voc12_mini`` (real photographs, the papers' protocols)
+and ``mosaic`` (the quick-start's texture mosaics, where 2 CPU cores can
+learn: supervised pretraining is 20 points above random init there).
 
 Rows share an evaluation architecture so that their numbers compare:
 ResNet rows hand their backbone to stock DeepLabV3 R18-D8, VGG rows to the
@@ -168,26 +171,109 @@ ROWS = (
 )
 
 
+# The second regime: the quick-start's texture mosaics (6 classes, 240 train
+# / 60 val, 128x128), where 2 CPU cores learn in minutes. ResNet rows only:
+# MaskContrast's prior (a salient object) does not exist in a mosaic, and
+# Mix-and-Match's VGG16 would double the regime's time.
+MOSAIC_EVAL_CONFIGS = {
+    'resnet18': 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py',
+}
+MOSAIC_PRETRAIN_CONFIGS = {
+    'aux_contrast':
+    'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py',
+    'hier_grouping':
+    'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py',
+}
+# measured like SECONDS_PER_ITER (2 idle CPU cores, 64x64 crops)
+MOSAIC_SECONDS_PER_ITER = {
+    'aux_contrast': 0.62,
+    'hier_grouping': 0.34,
+    'supervised_resnet18': 0.28,
+}
+MOSAIC_ROWS = tuple(
+    dataclasses.replace(row, prior=prior)
+    for row, prior in zip([r for r in ROWS if r.arch == 'resnet18'
+                           and 'mask_contrast' not in r.name], (
+        '-', 'mosaic train labels',
+        'aux labels (K-means of our hierarchical-grouping features)',
+        "another image's aux labels",
+        'region trees (colour gradient + OWT-UCM)',
+        "another image's region tree", '-', 'mosaic train labels')))
+
+
+@dataclasses.dataclass(frozen=True)
+class Regime:
+    """A data set, its configs and its budget; the stages and the table are
+    the same for every regime.
+
+    Args:
+        eval_configs: The evaluation segmentor per architecture (also the
+            positive control's training config).
+        pretrain_configs: Each method's pretraining config.
+        seconds_per_iter: Measured seconds per iteration of each pretraining
+            (and ``supervised_<arch>``) on the reference machine.
+        probe_config: The linear probe's config.
+        kmeans_ks: K-means Ks: the class count (Hungarian) and an
+            overclustering (majority vote).
+        fractions: Label fractions (%) of the fine-tuning protocol.
+        protocols: Which of ``retrieval`` and ``davis`` the regime runs.
+        pretrain_minutes / finetune_iters: Default budget.
+    """
+    name: str
+    rows: tuple[Row, ...]
+    eval_configs: dict[str, str]
+    pretrain_configs: dict[str, str]
+    seconds_per_iter: dict[str, float]
+    probe_config: str
+    num_classes: int
+    kmeans_ks: tuple[int, int]
+    fractions: tuple[str, ...]
+    protocols: tuple[str, ...]
+    pretrain_minutes: float
+    finetune_iters: int
+    description: str
+
+
+REGIMES = {
+    'voc12_mini': Regime(
+        'voc12_mini', ROWS, EVAL_CONFIGS, PRETRAIN_CONFIGS, SECONDS_PER_ITER,
+        'configs/eval/linear_probe/linear-probe_1xb16-10e_voc12mini-128x128.py',
+        21, (21, 100), ('10', '100'), ('retrieval', 'davis'), 6.0, 100,
+        'voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016'),
+    'mosaic': Regime(
+        'mosaic', MOSAIC_ROWS, MOSAIC_EVAL_CONFIGS, MOSAIC_PRETRAIN_CONFIGS,
+        MOSAIC_SECONDS_PER_ITER,
+        'configs/eval/linear_probe/linear-probe_1xb16-10e_mosaic-64x64.py',
+        6, (6, 24), ('10', ), (), 2.0, 120,
+        'texture mosaics of the quick-start (6 textures, 240 train / 60 val '
+        'images of 128x128, tools/make_texture_mosaics.py)'),
+}
+
+
 @dataclasses.dataclass
 class SuiteOptions:
     """Sizes of the suite; ``scale`` multiplies every training length.
 
     Args:
+        suite: The regime (a key of ``REGIMES``).
+        work_dir: Default: ``work_dirs/benchmark/<suite>``.
         pretrain_minutes: Wall-clock budget of each pretraining on the
-            reference machine.
+            reference machine (default: the regime's).
         contour_iters: Iterations of the BSDS contour detector.
-        finetune_iters: Iterations of each fine-tuning run.
+        finetune_iters: Iterations of each fine-tuning run (default: the
+            regime's).
         finetune_seeds: Splits of the 10 % fine-tuning (100 % runs once).
         pretrain_seeds: Seeds of every pretraining (and of random init),
             each evaluated by the linear probe.
         kmeans_seeds: K-means restarts.
         bsds_images: BSDS test images in the boundary benchmark.
     """
-    work_dir: str = 'work_dirs/benchmark/voc12_mini'
+    suite: str = 'voc12_mini'
+    work_dir: str | None = None
     scale: float = 1.0
-    pretrain_minutes: float = 6.0
+    pretrain_minutes: float | None = None
     contour_iters: int = 1000
-    finetune_iters: int = 100
+    finetune_iters: int | None = None
     finetune_seeds: tuple[int, ...] = (0, 1)
     pretrain_seeds: tuple[int, ...] = (0, 1, 2)
     kmeans_seeds: tuple[int, ...] = (0, 1, 2)
@@ -197,13 +283,34 @@ class SuiteOptions:
     bsds_root: str = BSDS_ROOT
     davis_root: str = DAVIS_ROOT
 
+    def __post_init__(self) -> None:
+        if self.suite not in REGIMES:
+            raise ValueError(f'unknown suite {self.suite!r}; choose from '
+                             f'{sorted(REGIMES)}')
+        if self.work_dir is None:
+            self.work_dir = f'work_dirs/benchmark/{self.suite}'
+        if self.pretrain_minutes is None:
+            self.pretrain_minutes = self.regime.pretrain_minutes
+        if self.finetune_iters is None:
+            self.finetune_iters = self.regime.finetune_iters
+
+    @property
+    def regime(self) -> Regime:
+        return REGIMES[self.suite]
+
+    @property
+    def mosaic_root(self) -> str:
+        """Where the mosaic regime builds its data."""
+        return f'{self.work_dir}/data/texture_mosaics'
+
     def iters(self, base: int) -> int:
         return max(1, round(base * self.scale))
 
     def pretrain_iters(self, key: str) -> int:
-        """Iterations of a pretraining (a key of ``SECONDS_PER_ITER``)."""
+        """Iterations of a pretraining (a key of the regime's
+        ``seconds_per_iter``)."""
         return self.iters(self.pretrain_minutes * 60 /
-                          SECONDS_PER_ITER[key])
+                          self.regime.seconds_per_iter[key])
 
     def seed_dir(self, seed: int) -> str:
         """Suffix of a pretraining seed's folders and stage names: none for
@@ -218,6 +325,8 @@ class SuiteOptions:
 
 def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
     env = dict(extra)
+    if opts.suite == 'mosaic':  # every mosaic config reads MOSAIC_ROOT
+        env['MOSAIC_ROOT'] = opts.mosaic_root
     if opts.voc_root != VOC_ROOT:
         env['VOC12_MINI_ROOT'] = opts.voc_root
     if opts.bsds_root != BSDS_ROOT:
@@ -293,19 +402,40 @@ def shuffle_stage(opts: SuiteOptions, folder: str, dep: str,
                  kind='prior')
 
 
+def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
+    """The mosaics themselves and their region trees (colour-gradient edges
+    follow the texture boundaries: the quick-start's prior)."""
+    w, root = opts.work_dir, opts.mosaic_root
+    trees = f'{w}/priors/hierarchies'
+    return [
+        Stage('data.mosaics', ('tools/make_texture_mosaics.py', root),
+              tuple(f'{root}/{part}/{split}'
+                    for part in ('images', 'annotations')
+                    for split in ('train', 'val')) +
+              (f'{root}/train.txt', f'{root}/val.txt'), kind='prior'),
+        Stage('prior.hierarchies',
+              ('tools/priors/make_hierarchies.py', trees, '--images',
+               f'{root}/images/train', '--ids', f'{root}/train.txt'),
+              (f'{trees}/ids.txt', ), deps=('data.mosaics', ),
+              kind='prior'),
+        shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+    ]
+
+
 def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
     """Every pretrained row's pretraining, once per seed, on its prior (the
     shuffled copy for a negative control) or, for a positive control, on
     the train labels."""
-    w = opts.work_dir
+    w, regime = opts.work_dir, opts.regime
     stages = []
     # hierarchical grouping first: its checkpoint makes the auxiliary labels
-    for row in sorted(ROWS, key=lambda r: r.name != 'hier_grouping'):
+    for row in sorted(regime.rows, key=lambda r: r.name != 'hier_grouping'):
         if not row.pretrained or row.source:
             continue
         method = row.method or row.name
-        config = (EVAL_CONFIGS[row.arch] if row.control == 'supervised'
-                  else PRETRAIN_CONFIGS[method])
+        config = (regime.eval_configs[row.arch]
+                  if row.control == 'supervised'
+                  else regime.pretrain_configs[method])
         env, deps, options = {}, (), ()
         if method in PRIOR_FOLDERS and row.control != 'supervised':
             folder, variable = PRIOR_FOLDERS[method]
@@ -313,6 +443,8 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
                 folder = f'shuffled_{folder}'
             env = {variable: f'{w}/priors/{folder}'}
             deps = (f'prior.{folder}', )
+        elif opts.suite == 'mosaic':
+            deps = ('data.mosaics', )
         elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
             options = ('train_dataloader.dataset.data_prefix.seg_map_path='
                        f'{w}/priors/shuffled_labels', )
@@ -341,14 +473,20 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     w = opts.work_dir
     out = f'{w}/priors/aux_labels'
     iters = opts.pretrain_iters('hier_grouping')
+    if opts.suite == 'mosaic':
+        root = opts.mosaic_root
+        data = ('--images', f'{root}/images/train', '--ids',
+                f'{root}/train.txt', '--num-classes', '6', '--gt-dir',
+                f'{root}/annotations/train')
+    else:
+        data = ('--data', DATA_CONFIG, '--splits', 'train', '--gt-dir',
+                f'{opts.voc_root}/SegmentationClass')
     return Stage(
         'prior.aux_labels',
         ('tools/priors/make_aux_labels.py', out,
-         PRETRAIN_CONFIGS['hier_grouping'],
-         f'{w}/hier_grouping/pretrain/iter_{iters}.pth', '--data',
-         DATA_CONFIG, '--splits', 'train', '--feature', 'decoder',
-         '--scales', '0.5', '1', '--gt-dir',
-         f'{opts.voc_root}/SegmentationClass'),
+         opts.regime.pretrain_configs['hier_grouping'],
+         f'{w}/hier_grouping/pretrain/iter_{iters}.pth', *data, '--feature',
+         'decoder', '--scales', '0.5', '1'),
         (f'{out}/aux_label_quality.json', f'{out}/manifest.json'),
         deps=('hier_grouping.pretrain', ), env=_env(opts), kind='prior')
 
@@ -357,10 +495,10 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     """Hand-off (pretrained rows) and the shared protocols: the linear probe
     on every pretraining seed (random init: every init seed), the others on
     the first seed's checkpoint."""
-    w = opts.work_dir
+    w, regime = opts.work_dir, opts.regime
     base = f'{w}/{row.name}'
     source = f'{w}/{row.checkpoints_of}'
-    config = EVAL_CONFIGS[row.arch]
+    config = regime.eval_configs[row.arch]
     out = f'{base}/eval'
     allow = (('--allow-missing', *row.allow_missing)
              if row.allow_missing else ())
@@ -368,7 +506,9 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     checkpoints, deps = {}, {}
     for seed in opts.pretrain_seeds:
         suffix = opts.seed_dir(seed)
-        checkpoints[seed], deps[seed] = 'random', ()
+        # random init reads the data only: the mosaics are built by a stage
+        checkpoints[seed], deps[seed] = 'random', (
+            ('data.mosaics', ) if opts.suite == 'mosaic' else ())
         if not row.pretrained:
             continue
         checkpoints[seed] = f'{source}/backbone{suffix}.pth'
@@ -396,7 +536,8 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
         stages.append(
             Stage(f'{row.name}.linear_probe{suffix}',
                   ('tools/eval/linear_probe.py', *frozen(checkpoints[seed]),
-                   '--seed', str(seed), '--work-dir', f'{base}/probe{suffix}',
+                   '--probe-config', regime.probe_config, '--seed',
+                   str(seed), '--work-dir', f'{base}/probe{suffix}',
                    '--out-dir', probe_out, '--cfg-options',
                    f'train_cfg.max_epochs={opts.probe_epochs}',
                    'param_scheduler.0.milestones='
@@ -406,12 +547,13 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     first = opts.pretrain_seeds[0]
     model = (config, checkpoints[first])
     deps, first_frozen = deps[first], frozen(checkpoints[first])
-    stages += [
+    stages.append(
         Stage(f'{row.name}.kmeans',
-              ('tools/eval/kmeans.py', *first_frozen, '--ks', '21', '100',
-               '--seeds', *[str(s) for s in opts.kmeans_seeds], '--out-dir',
-               out),
-              (f'{out}/kmeans_pixel.json', ), deps=deps, env=_env(opts)),
+              ('tools/eval/kmeans.py', *first_frozen, '--ks',
+               *[str(k) for k in regime.kmeans_ks], '--seeds',
+               *[str(s) for s in opts.kmeans_seeds], '--out-dir', out),
+              (f'{out}/kmeans_pixel.json', ), deps=deps, env=_env(opts)))
+    others = [
         Stage(f'{row.name}.retrieval',
               ('tools/eval/retrieval.py', *first_frozen, '--segments', '15',
                '--out-dir', out),
@@ -421,11 +563,13 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                opts.davis_root, '--out-dir', out),
               (f'{out}/davis_propagation.json', ), deps=deps),
     ]
+    stages += [s for s in others if s.name.split('.')[-1] in regime.protocols]
     if not row.finetune:
         return stages
     seeds = [str(s) for s in opts.finetune_seeds]
     ft_iters = str(opts.iters(opts.finetune_iters))
-    for fraction, split_seeds in (('10', seeds), ('100', ['0'])):
+    for fraction in regime.fractions:
+        split_seeds = ['0'] if fraction == '100' else seeds
         ft = f'{base}/finetune_{fraction}'
         stages.append(
             Stage(f'{row.name}.finetune_{fraction}',
@@ -438,12 +582,14 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     return stages
 
 
-def voc12_mini_suite(opts: SuiteOptions) -> list[Stage]:
-    """All stages in an order that respects their dependencies."""
-    stages = prior_stages(opts) + pretrain_stages(opts)
-    for row in ROWS:
+def suite_stages(opts: SuiteOptions) -> list[Stage]:
+    """All stages of ``opts.suite`` in an order that respects their
+    dependencies."""
+    stages = (mosaic_prior_stages(opts) if opts.suite == 'mosaic' else
+              prior_stages(opts)) + pretrain_stages(opts)
+    for row in opts.regime.rows:
         stages += eval_stages(opts, row)
     return stages
 
 
-SUITES = {'voc12_mini': voc12_mini_suite}
+SUITES = tuple(REGIMES)

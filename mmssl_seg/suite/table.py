@@ -13,7 +13,7 @@ import numpy as np
 
 from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.suite.stages import Stage, read_record
-from mmssl_seg.suite.suite import ROWS, SuiteOptions
+from mmssl_seg.suite.suite import SuiteOptions
 from mmssl_seg.utils.io import atomic_path, write_json
 
 
@@ -52,6 +52,40 @@ def background_floor(voc_root: str) -> dict | None:
         num_classes=21)
 
 
+def majority_floor(root: str, num_classes: int) -> dict | None:
+    """val mIoU of predicting the commonest val class everywhere, for a
+    data set without a background class (the mosaics)."""
+    ids_file = osp.join(root, 'val.txt')
+    if not osp.isfile(ids_file):
+        return None
+    with open(ids_file) as f:
+        files = [osp.join(root, 'annotations', 'val', f'{i}.png')
+                 for i in f.read().split()]
+    floors = [dict(constant_prediction_miou(files, num_classes, label=k),
+                   label=k) for k in range(num_classes)]
+    return max(floors, key=lambda f: f['mIoU'])
+
+
+def kmeans_keys(opts: SuiteOptions) -> tuple[str, str]:
+    """Row keys of the K-means protocol: K = classes (Hungarian) and the
+    overclustering (majority)."""
+    return tuple(f'kmeans_{k}' for k in opts.regime.kmeans_ks)
+
+
+def protocols(opts: SuiteOptions) -> tuple[tuple[str, str], ...]:
+    """(column title, row key) of every protocol the suite runs."""
+    (k, over), keys = opts.regime.kmeans_ks, kmeans_keys(opts)
+    cols = [('linear probe', 'linear_probe'), (f'K-means K={k}', keys[0]),
+            (f'K-means K={over}', keys[1])]
+    cols += [(f'fine-tune {f} %', f'finetune_{f}')
+             for f in opts.regime.fractions]
+    if 'retrieval' in opts.regime.protocols:
+        cols.append(('retrieval', 'retrieval'))
+    if 'davis' in opts.regime.protocols:
+        cols += [('DAVIS J', 'davis_J'), ('DAVIS F', 'davis_F')]
+    return tuple(cols)
+
+
 def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
     """Every number of the table, plus stage wall times and commands."""
     w = opts.work_dir
@@ -59,14 +93,14 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         'saliency': _load(f'{w}/priors/saliency/saliency_quality.json'),
         'aux_labels': _load(f'{w}/priors/aux_labels/aux_label_quality.json'),
         'bsds': _load(f'{w}/priors/bsds_test/bsds_benchmark.json'),
-        'floor': background_floor(opts.voc_root),
+        'floor': (majority_floor(opts.mosaic_root, opts.regime.num_classes)
+                  if opts.suite == 'mosaic' else
+                  background_floor(opts.voc_root)),
     }
     rows = []
-    for row in ROWS:
+    for row in opts.regime.rows:
         out = f'{w}/{row.name}/eval'
         kmeans = _load(f'{out}/kmeans_pixel.json')
-        ft10 = _load(f'{out}/finetune_10/label_fraction.json')
-        ft100 = _load(f'{out}/finetune_100/label_fraction.json')
         davis = _load(f'{out}/davis_propagation.json')
         pre = read_record(w, f'{row.checkpoints_of}.pretrain')
         probes = {}
@@ -75,6 +109,11 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
                                'linear_probe.json'), 'val_mIoU')
             if value is not None:
                 probes[str(seed)] = value
+        fine_tunes = {
+            f'finetune_{f}': _get(_load(f'{out}/finetune_{f}/'
+                                        'label_fraction.json'),
+                                  'mIoU_per_fraction', f)
+            for f in opts.regime.fractions}
         rows.append({
             'name': row.name, 'title': row.title, 'arch': row.arch,
             'features': row.features, 'prior': row.prior,
@@ -87,18 +126,19 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
             'linear_probe_std': (float(np.std(list(probes.values())))
                                  if probes else None),
             'linear_probe_seeds': probes,
-            'kmeans_21': _get(kmeans, 'K', '21', 'mIoU'),
-            'kmeans_100': _get(kmeans, 'K', '100', 'mIoU'),
-            'finetune_10': _get(ft10, 'mIoU_per_fraction', '10'),
-            'finetune_100': _get(ft100, 'mIoU_per_fraction', '100'),
+            **{key: _get(kmeans, 'K', str(k), 'mIoU') for k, key in zip(
+                opts.regime.kmeans_ks, kmeans_keys(opts))},
+            **fine_tunes,
             'retrieval': _get(_load(f'{out}/retrieval.json'), 'mIoU'),
             'davis_J': _get(davis, 'J'),
             'davis_F': _get(davis, 'F'),
         })
     records = {s.name: read_record(w, s.name) for s in stages}
     return {
-        'controls': controls(rows),
-        'suite': 'voc12_mini',
+        'controls': controls(rows, protocols(opts)),
+        'protocols': [list(p) for p in protocols(opts)],
+        'suite': opts.suite,
+        'data': opts.regime.description,
         'date': datetime.datetime.now().isoformat(timespec='seconds'),
         'hardware': hardware(),
         'options': {k: (list(v) if isinstance(v, tuple) else v)
@@ -114,12 +154,6 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
     }
 
 
-#: (column title, row key) of every protocol whose headroom is reported
-PROTOCOLS = (
-    ('linear probe', 'linear_probe'), ('K-means K=21', 'kmeans_21'),
-    ('K-means K=100', 'kmeans_100'), ('fine-tune 10 %', 'finetune_10'),
-    ('fine-tune 100 %', 'finetune_100'), ('retrieval', 'retrieval'),
-    ('DAVIS J', 'davis_J'), ('DAVIS F', 'davis_F'))
 #: Headroom (positive control - random init) under which a protocol
 #: cannot separate methods.
 MIN_HEADROOM = 3.0
@@ -142,7 +176,8 @@ def _separates(a: dict, b: dict) -> tuple[float, bool] | None:
     return gap, seeded and gap > noise
 
 
-def controls(rows: Sequence[dict]) -> dict:
+def controls(rows: Sequence[dict],
+             columns: Sequence[tuple[str, str]]) -> dict:
     """Headroom of every protocol per evaluated feature (positive control
     minus random init; ``separates`` where it is at least
     :data:`MIN_HEADROOM` points) and each method's linear-probe verdicts
@@ -158,7 +193,7 @@ def controls(rows: Sequence[dict]) -> dict:
                             find(features, 'supervised', True))
         if random is None or positive is None:
             continue
-        for title, key in PROTOCOLS:
+        for title, key in columns:
             low, high = _value(random, key), _value(positive, key)
             if low is not None and high is not None:
                 headroom.setdefault(features, {})[key] = {
@@ -208,20 +243,21 @@ def _probe(row: dict) -> str:
 def render_controls(result: dict) -> list[str]:
     """The headroom table and the methods' verdicts."""
     data = result.get('controls') or {}
+    columns = result['protocols']
     titles = {r['name']: r['title'] for r in result['rows']}
     lines = ['## Controls', '',
              'Headroom = positive control (the evaluation segmentor trained '
              'on the train labels, same budget) minus random init, in '
              f'points; a protocol with less than {data["min_headroom"]:g} '
              'cannot separate methods.', '',
-             '| features | ' + ' | '.join(t for t, _ in PROTOCOLS) + ' |',
-             '|' + '---|' * (len(PROTOCOLS) + 1)]
+             '| features | ' + ' | '.join(t for t, _ in columns) + ' |',
+             '|' + '---|' * (len(columns) + 1)]
     for features, cells in data['headroom'].items():
         lines.append(f'| {features} | ' + ' | '.join(
             '-' if key not in cells else
             f'{cells[key]["headroom"]:.2f}' +
             ('' if cells[key]['separates'] else ' (cannot separate)')
-            for _, key in PROTOCOLS) + ' |')
+            for _, key in columns) + ' |')
     lines += ['', 'Linear probe over the pretraining seeds '
               f'{" ".join(map(str, result["options"]["pretrain_seeds"]))}: '
               'a method beats random init (or its negative control: the same '
@@ -260,7 +296,7 @@ def render(result: dict, notes: str = '') -> str:
     }
     lines = [
         '# Benchmark: every method against random init and its controls '
-        '(voc12_mini)', '',
+        f'({result["suite"]})', '',
         '<!-- written by tools/benchmark.py; the notes come from '
         'docs/benchmarks_notes.md -->', '',
         f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
@@ -270,12 +306,18 @@ def render(result: dict, notes: str = '') -> str:
         f'iterations x {opts["scale"]:g}, 10 % splits (seeds) '
         f'{" ".join(map(str, opts["finetune_seeds"]))}, K-means seeds '
         f'{" ".join(map(str, opts["kmeans_seeds"]))}. '
-        'Data: voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016. '
-        'All numbers in % (val mIoU; DAVIS J and F mean over sequences).',
+        f'Data: {result["data"]}. All numbers in % (val mIoU' +
+        ('; DAVIS J and F mean over sequences).'
+         if ['DAVIS J', 'davis_J'] in result['protocols'] else ').'),
         '',
     ]
     floor = priors.get('floor')
-    if floor:
+    if floor and 'label' in floor:  # no background class: the commonest
+        lines += [
+            f'**Floor**: predicting the commonest val class (class '
+            f'{floor["label"]}, {floor["fraction"] * 100:.1f} % of the val '
+            f'pixels) everywhere scores {floor["mIoU"]:.2f} val mIoU.', '']
+    elif floor:
         lines += [
             f'**Floor**: predicting background everywhere scores '
             f'{floor["mIoU"]:.2f} val mIoU ({floor["fraction"] * 100:.1f} % '
@@ -284,25 +326,28 @@ def render(result: dict, notes: str = '') -> str:
             'fine-tuning number at this value is a model that has learned '
             'nothing about the classes.', ''
         ]
+    titles = {'linear_probe': 'linear probe', 'retrieval': 'retrieval K=15'}
+    for key, suffix in zip([k for _, k in result['protocols']
+                            if k.startswith('kmeans_')],
+                           (' (Hungarian)', ' (majority)')):
+        titles[key] = f'K-means K={key[7:]}{suffix}'
+    columns = [(titles.get(key, title), key)
+               for title, key in result['protocols']]
     lines += [
         '| method | backbone (frozen features) | prior | prior quality '
-        '| pretrain iters (min) | linear probe | K-means K=21 (Hungarian) '
-        '| K=100 (majority) | fine-tune 10 % | fine-tune 100 % '
-        '| retrieval K=15 | DAVIS J | DAVIS F |',
-        '|' + '---|' * 13,
+        '| pretrain iters (min) | ' + ' | '.join(t for t, _ in columns) +
+        ' |', '|' + '---|' * (5 + len(columns)),
     ]
     for row in result['rows']:
         iters = (f'{row["pretrain_iters"]} '
                  f'({_minutes(row["pretrain_seconds"])})'
                  if row['pretrain_iters'] else '-')
+        cells = [_probe(row) if key == 'linear_probe' else
+                 _pm(row[key]) if key.startswith(('kmeans', 'finetune')) else
+                 _num(row[key]) for _, key in columns]
         lines.append('| ' + ' | '.join([
             row['title'], row['features'], row['prior'],
-            quality.get(row['name'], '-'), iters,
-            _probe(row), _pm(row['kmeans_21']),
-            _pm(row['kmeans_100']), _pm(row['finetune_10']),
-            _pm(row['finetune_100']), _num(row['retrieval']),
-            _num(row['davis_J']), _num(row['davis_F'])
-        ]) + ' |')
+            quality.get(row['name'], '-'), iters, *cells]) + ' |')
     if bsds:
         lines += [
             '', f'Region trees on BSDS500 test (first {bsds["images"]} '
