@@ -26,7 +26,13 @@ from mmssl_seg.suite.suite import (
     CONTOUR_CONFIG,
     PRETRAIN_CONFIGS,
 )
-from mmssl_seg.suite.table import collect, majority_floor, render
+from mmssl_seg.suite.table import (
+    collect,
+    majority_floor,
+    render,
+    write_table,
+)
+from mmssl_seg.visualization.benchmark import plot_linear_probe
 
 from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
@@ -309,6 +315,16 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     assert '1.00 (cannot separate)' in text
     assert '| MaskContrast | +2.50 | yes | +0.00 | no |' in text
     assert '6.00 ± 0.41 (3)' in text
+    # the picture: the rows with a probe, in table order, their means
+    md = tmp_path / 'page.md'
+    write_table(result, str(md), str(tmp_path / 'page.json'))
+    assert '![linear probe of every row](page_linear_probe.png)' in \
+        md.read_text()
+    assert Image.open(tmp_path / 'page_linear_probe.png').size[0] > 100
+    drawn = plot_linear_probe(result['rows'], str(tmp_path / 'p.png'))
+    assert [(label.split('\n')[0], mean) for label, mean, _ in drawn] == [
+        (r['title'], r['linear_probe']) for r in result['rows']
+        if r['name'] in probes]
 
 
 def test_cli_dry_run_and_report(tmp_path):

@@ -15,6 +15,7 @@ from mmssl_seg.evaluation.functional import constant_prediction_miou
 from mmssl_seg.suite.stages import Stage, read_record
 from mmssl_seg.suite.suite import SuiteOptions
 from mmssl_seg.utils.io import atomic_path, write_json
+from mmssl_seg.visualization.benchmark import plot_linear_probe
 
 
 def _load(path: str) -> dict | None:
@@ -358,6 +359,8 @@ def render(result: dict, notes: str = '') -> str:
             f'{bsds["reference"]["ODS"]:.3f} / {bsds["reference"]["OIS"]:.3f}'
             f' / {bsds["reference"]["AP"]:.3f}.'
         ]
+    if result.get('picture'):
+        lines += ['', f'![linear probe of every row]({result["picture"]})']
     lines += [''] + render_controls(result)
     if notes:
         lines += ['', notes.strip()]
@@ -379,7 +382,14 @@ def render(result: dict, notes: str = '') -> str:
 
 def write_table(result: dict, md_path: str, json_path: str,
                 notes: str = '') -> None:
+    """The JSON, the linear probe's picture beside the page (when a row has
+    one) and the Markdown page, which shows the picture."""
     write_json(json_path, result)
+    picture = osp.splitext(md_path)[0] + '_linear_probe.png'
+    if any(r['linear_probe'] is not None for r in result['rows']):
+        plot_linear_probe(result['rows'], picture,
+                          f'{result["suite"]}: linear probe, every row')
+        result = dict(result, picture=osp.basename(picture))
     with atomic_path(md_path) as tmp:
         with open(tmp, 'w') as f:
             f.write(render(result, notes))
