@@ -549,6 +549,14 @@ def test_cli_linear_probe_picks_on_heldout_not_val(tmp_path):
     expected = _miou(np.concatenate(preds), np.concatenate(gts), 21)
     # MMSeg's IoUMetric reports 2 decimals
     assert report['val_mIoU'] == pytest.approx(round(expected, 2), abs=1e-4)
+    # the same probe folder with another schedule is refused, not reused
+    options[0] = 'train_cfg.max_epochs=2'
+    result = _tool('tools/eval/linear_probe.py', MINI_DEEPLAB, 'random',
+                   '--lrs', '0.1', '0.01', '--heldout', '0.05', '--work-dir',
+                   str(tmp_path / 'probe'), '--out-dir',
+                   str(tmp_path / 'again'), '--cfg-options', *options)
+    assert result.returncode != 0
+    assert 'holds a probe trained with other settings' in result.stdout
 
 
 def random_model_preprocess(image: torch.Tensor) -> torch.Tensor:

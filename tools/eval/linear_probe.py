@@ -43,7 +43,7 @@ def main(argv=None) -> None:
             args.work_dir, feature=args.feature, in_index=args.in_index,
             lrs=args.lrs, heldout_fraction=args.heldout, seed=args.seed,
             cfg_options=args.cfg_options, allow_missing=args.allow_missing)
-    except IncompleteWeightsError as error:
+    except (IncompleteWeightsError, FileExistsError) as error:
         raise SystemExit(f'error: {error}') from None
     result['seeds'] = [args.seed]
     finish(args, 'linear_probe', result,

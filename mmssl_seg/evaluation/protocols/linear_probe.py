@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import hashlib
 import json
 import os.path as osp
 import re
@@ -74,6 +75,20 @@ def _best(work_dir: str) -> tuple[str, int] | None:
     return path, int(re.search(r'epoch_(\d+)', path).group(1))
 
 
+def _fingerprint(cfg: Config, checkpoint: str | None) -> str:
+    """What a cached probe was trained from: the settings (the work dir
+    aside: a relative and an absolute path are the same folder) and the
+    frozen weights' bytes."""
+    settings = {k: v for k, v in cfg.to_dict().items() if k != 'work_dir'}
+    digest = hashlib.sha256(
+        json.dumps(settings, sort_keys=True, default=str).encode())
+    if checkpoint is not None:
+        with open(checkpoint, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def run_linear_probe(model_config: str,
                      checkpoint: str | None,
                      probe_config: str,
@@ -86,8 +101,9 @@ def run_linear_probe(model_config: str,
                      cfg_options: dict | None = None,
                      allow_missing: Sequence[str] = ()) -> dict:
     """Run the protocol; each lr's training is skipped when its best
-    checkpoint and score exist already (resumable). Ties on the held-out
-    score go to the lr listed first."""
+    checkpoint and score exist already from the same settings and weights
+    (resumable; a folder trained otherwise is refused, never reused). Ties
+    on the held-out score go to the lr listed first."""
     if checkpoint is not None:  # refuse a checkpoint that does not fit now
         from mmssl_seg.models.builder import load_model
         load_model(model_config, checkpoint, kind=feature,
@@ -118,15 +134,22 @@ def run_linear_probe(model_config: str,
         cfg.optim_wrapper.optimizer.lr = lr
         cfg.work_dir = osp.join(work_dir, f'lr_{lr:g}')
         score_file = osp.join(cfg.work_dir, 'heldout.json')
+        fingerprint = _fingerprint(cfg, checkpoint)
         if _best(cfg.work_dir) is None or not osp.isfile(score_file):
             runner = build_runner(cfg)
             runner.train()
             write_json(score_file, {
                 'heldout_mIoU': float(
-                    runner.message_hub.get_info('best_score'))})
+                    runner.message_hub.get_info('best_score')),
+                'fingerprint': fingerprint})
         best_path, best_epoch = _best(cfg.work_dir)
         with open(score_file) as f:
-            score = float(json.load(f)['heldout_mIoU'])
+            cached = json.load(f)
+        if cached.get('fingerprint') != fingerprint:
+            raise FileExistsError(
+                f'{cfg.work_dir} holds a probe trained with other settings '
+                'or weights; delete it or choose another --work-dir')
+        score = float(cached['heldout_mIoU'])
         sweep[lr] = {'heldout_mIoU': score, 'best_epoch': best_epoch,
                      'checkpoint': best_path, 'config': cfg}
 
