@@ -214,6 +214,16 @@ def test_controls_and_seeds_are_wired(suite):
     aux = by_name['prior.aux_labels'].argv
     assert aux[2] == regime.pretrain_configs['hier_grouping']
     assert aux[3].startswith('w/hier_grouping/pretrain/iter_')
+    # K-means on the regime's own val images (the tool's default data set
+    # is voc12_mini: a mosaic model clustered there scored VOC's floor)
+    for row in regime.rows:
+        argv = by_name[f'{row.name}.kmeans'].argv
+        ks = argv[argv.index('--ks') + 1:argv.index('--seeds')]
+        assert ks == tuple(str(k) for k in regime.kmeans_ks)
+        if regime.data_config:
+            assert argv[argv.index('--data') + 1] == regime.data_config
+        else:
+            assert '--data' not in argv
     res4 = by_name['supervised_resnet18_res4.linear_probe'].argv
     assert res4[2] == 'w/supervised_resnet18/backbone.pth'
 

@@ -213,6 +213,8 @@ class Regime:
         seconds_per_iter: Measured seconds per iteration of each pretraining
             (and ``supervised_<arch>``) on the reference machine.
         probe_config: The linear probe's config.
+        data_config: The data set config of the frozen protocols' val
+            images (``--data``; None: the tools' default, voc12_mini).
         kmeans_ks: K-means Ks: the class count (Hungarian) and an
             overclustering (majority vote).
         fractions: Label fractions (%) of the fine-tuning protocol.
@@ -225,6 +227,7 @@ class Regime:
     pretrain_configs: dict[str, str]
     seconds_per_iter: dict[str, float]
     probe_config: str
+    data_config: str | None
     num_classes: int
     kmeans_ks: tuple[int, int]
     fractions: tuple[str, ...]
@@ -239,12 +242,14 @@ REGIMES = {
     'voc12_mini': Regime(
         'voc12_mini', ROWS, EVAL_CONFIGS, PRETRAIN_CONFIGS, SECONDS_PER_ITER,
         'configs/eval/linear_probe/linear-probe_1xb16-10e_voc12mini-128x128.py',
-        21, (21, 100), ('10', '100'), ('retrieval', 'davis'), 6.0, 100, 5,
+        None, 21, (21, 100), ('10', '100'), ('retrieval', 'davis'), 6.0,
+        100, 5,
         'voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016'),
     'mosaic': Regime(
         'mosaic', MOSAIC_ROWS, MOSAIC_EVAL_CONFIGS, MOSAIC_PRETRAIN_CONFIGS,
         MOSAIC_SECONDS_PER_ITER,
         'configs/eval/linear_probe/linear-probe_1xb16-10e_mosaic-64x64.py',
+        'configs/_base_/datasets/texture_mosaic.py',
         # 10 probe epochs (the config's): with 5, random init's probe
         # scattered over 34-48 across seeds (undertrained, 14 iters/epoch)
         6, (6, 24), ('10', ), (), 2.0, 120, 10,
@@ -551,13 +556,15 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                   (f'{probe_out}/linear_probe.json', ), deps=deps[seed],
                   env=_env(opts)))
     first = opts.pretrain_seeds[0]
+    data = ('--data', regime.data_config) if regime.data_config else ()
     model = (config, checkpoints[first])
     deps, first_frozen = deps[first], frozen(checkpoints[first])
     stages.append(
         Stage(f'{row.name}.kmeans',
               ('tools/eval/kmeans.py', *first_frozen, '--ks',
                *[str(k) for k in regime.kmeans_ks], '--seeds',
-               *[str(s) for s in opts.kmeans_seeds], '--out-dir', out),
+               *[str(s) for s in opts.kmeans_seeds], *data, '--out-dir',
+               out),
               (f'{out}/kmeans_pixel.json', ), deps=deps, env=_env(opts)))
     others = [
         Stage(f'{row.name}.retrieval',
