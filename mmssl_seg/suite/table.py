@@ -298,8 +298,8 @@ def render(result: dict, notes: str = '') -> str:
     lines = [
         '# Benchmark: every method against random init and its controls '
         f'({result["suite"]})', '',
-        '<!-- written by tools/benchmark.py; the notes come from '
-        'docs/benchmarks_notes.md -->', '',
+        '<!-- written by tools/benchmark.py; the notes come from the '
+        '<page>_notes.md beside this page -->', '',
         f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
         f'Scale {opts["scale"]}: each pretraining '
         f'{opts["pretrain_minutes"] * opts["scale"]:g} min of the reference '
