@@ -2,6 +2,7 @@
 gets another image's prior, resized to its own size; trees stay trees."""
 from __future__ import annotations
 
+import json
 import os.path as osp
 import shutil
 import sys
@@ -163,3 +164,57 @@ def test_a_folder_of_another_tool_is_named(tmp_path):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='no prior files'):
         shuffle_priors(str(empty), str(tmp_path / 'out2'))
+
+
+def test_region_purity_by_hand_and_brute_force():
+    from mmssl_seg.evaluation.functional import grid_segments, region_purity
+    segments = np.array([[0, 0, 1], [1, 1, -1]])
+    labels = np.array([[2, 2, 2], [3, 3, 255]])
+    # segment 0: {2, 2} -> 2 pure; segment 1: {2, 3, 3} -> 2; the last
+    # pixel has neither a segment nor a label
+    assert region_purity(segments, labels) == (4, 5)
+    rng = np.random.default_rng(0)
+    segments = rng.integers(-1, 7, (20, 30))
+    labels = rng.integers(0, 4, (20, 30))
+    labels[rng.random((20, 30)) < 0.1] = 255
+    pure = sum(
+        max(np.sum((segments == s) & (labels == c)) for c in range(4))
+        for s in range(7))
+    counted = np.sum((segments >= 0) & (labels != 255))
+    assert region_purity(segments, labels) == (pure, counted)
+    grid = grid_segments(5, 7, 2)
+    assert grid.tolist()[0] == [0, 0, 0, 0, 1, 1, 1]
+    assert grid.tolist()[4] == [2, 2, 2, 2, 3, 3, 3]
+
+
+def test_prior_purity_cli_on_real_mosaics(tmp_path):
+    """Own labels are pure, another image's are not, and a 1x1 grid is each
+    image's commonest texture: pooled over real mosaics."""
+    root = tmp_path / 'mosaics'
+    result = run_tool(sys.executable, 'tools/make_texture_mosaics.py',
+                      str(root), '--num-train', '3', '--num-val', '1',
+                      '--size', '64')
+    assert result.returncode == 0, result.stdout[-2000:]
+    gt_dir = root / 'annotations' / 'train'
+    ids = (root / 'train.txt').read_text().split()
+    gts = [np.array(Image.open(gt_dir / f'{i}.png')) for i in ids]
+    shuffled = tmp_path / 'shuffled'
+    shuffled.mkdir()
+    for i, gt in zip(ids, gts[1:] + gts[:1]):
+        Image.fromarray(gt).save(shuffled / f'{i}.png')
+    result = run_tool(sys.executable, 'tools/analysis/prior_purity.py',
+                      str(gt_dir), '--ids', str(root / 'train.txt'),
+                      '--labels', f'own={gt_dir}', f'other={shuffled}',
+                      '--grid', '1')
+    assert result.returncode == 0, result.stdout[-2000:]
+    purity = json.loads(result.stdout[result.stdout.index('{'):])['purity']
+    assert purity['own'] == 1.0
+    majority = sum(np.bincount(g.ravel()).max() for g in gts)
+    assert purity['grid_1x1'] == round(majority / sum(g.size for g in gts),
+                                       4)
+    pure = 0
+    for gt, other in zip(gts, gts[1:] + gts[:1]):
+        for s in np.unique(other):
+            pure += np.bincount(gt[other == s]).max()
+    assert purity['other'] == round(pure / sum(g.size for g in gts), 4)
+    assert purity['other'] < 1.0

@@ -1,0 +1,86 @@
+"""How much priors agree with the ground truth: the texture / class purity
+of region-tree leaves, of label maps (auxiliary labels, saliency masks, a
+shuffled copy of either) and of fixed grids (what position alone says).
+One JSON object: purity per source, pooled over the images' pixels.
+
+    python tools/analysis/prior_purity.py GT_DIR [--ids FILE]
+        [--trees NAME=DIR ...] [--labels NAME=DIR ...] [--grid N ...]
+
+GT_DIR holds ``<id>.png`` class-index maps (255 ignored); a trees DIR is a
+make_hierarchies.py / shuffle_priors.py folder (``trees/<id>.npz``); a
+labels DIR holds ``<id>.png`` (or ``labels/<id>.png``), 255 = no region.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+import numpy as np
+from PIL import Image
+
+from mmssl_seg.evaluation.functional import grid_segments, region_purity
+from mmssl_seg.structures import RegionTree
+
+
+def _named(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, path = value.partition('=')
+        if not sep:
+            raise SystemExit(f'error: {value!r} is not NAME=DIR')
+        out[name] = path
+    return out
+
+
+def _label_file(folder: str, stem: str) -> str:
+    for path in (osp.join(folder, 'labels', f'{stem}.png'),
+                 osp.join(folder, f'{stem}.png')):
+        if osp.isfile(path):
+            return path
+    raise SystemExit(f'error: no label map for {stem} in {folder}')
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('gt_dir')
+    parser.add_argument('--ids', help='file of image stems (default: all)')
+    parser.add_argument('--trees', nargs='+', default=[])
+    parser.add_argument('--labels', nargs='+', default=[])
+    parser.add_argument('--grid', type=int, nargs='+', default=[])
+    args = parser.parse_args(argv)
+    if args.ids:
+        ids = open(args.ids).read().split()
+    else:
+        ids = sorted(osp.splitext(f)[0] for f in os.listdir(args.gt_dir)
+                     if f.endswith('.png'))
+    trees, labels = _named(args.trees), _named(args.labels)
+    totals = {name: [0, 0] for name in
+              [*trees, *labels, *[f'grid_{n}x{n}' for n in args.grid]]}
+    for stem in ids:
+        gt = np.array(Image.open(osp.join(args.gt_dir, f'{stem}.png')))
+        segments = {f'grid_{n}x{n}': grid_segments(*gt.shape, n)
+                    for n in args.grid}
+        for name, folder in trees.items():
+            path = osp.join(folder, 'trees', f'{stem}.npz')
+            if not osp.isfile(path):
+                raise SystemExit(f'error: no tree for {stem}: {path}')
+            segments[name] = RegionTree.load(path).leaves
+        for name, folder in labels.items():
+            region = np.array(Image.open(_label_file(folder, stem)),
+                              dtype=np.int64)
+            region[region == 255] = -1
+            segments[name] = region
+        for name, seg in segments.items():
+            if seg.shape != gt.shape:
+                raise SystemExit(f'error: {name} of {stem} is {seg.shape}, '
+                                 f'its ground truth {gt.shape}')
+            pure, pixels = region_purity(seg, gt)
+            totals[name][0] += pure
+            totals[name][1] += pixels
+    print(json.dumps({'images': len(ids), 'purity': {
+        name: round(pure / max(pixels, 1), 4)
+        for name, (pure, pixels) in totals.items()}}, indent=1))
+
+
+if __name__ == '__main__':
+    main()
