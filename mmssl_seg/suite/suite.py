@@ -215,8 +215,8 @@ class Regime:
         probe_config: The linear probe's config.
         data_config: The data set config of the frozen protocols' val
             images (``--data``; None: the tools' default, voc12_mini).
-        kmeans_ks: K-means Ks: the class count (Hungarian) and an
-            overclustering (majority vote).
+        kmeans_over: The overclustering K of K-means (majority vote),
+            beside K = ``num_classes`` (Hungarian).
         fractions: Label fractions (%) of the fine-tuning protocol.
         protocols: Which of ``retrieval`` and ``davis`` the regime runs.
         pretrain_minutes / finetune_iters / probe_epochs: Default budget.
@@ -229,7 +229,7 @@ class Regime:
     probe_config: str
     data_config: str | None
     num_classes: int
-    kmeans_ks: tuple[int, int]
+    kmeans_over: int
     fractions: tuple[str, ...]
     protocols: tuple[str, ...]
     pretrain_minutes: float
@@ -237,12 +237,17 @@ class Regime:
     probe_epochs: int
     description: str
 
+    @property
+    def kmeans_ks(self) -> tuple[int, int]:
+        """K-means Ks: the class count (Hungarian), the overclustering."""
+        return self.num_classes, self.kmeans_over
+
 
 REGIMES = {
     'voc12_mini': Regime(
         'voc12_mini', ROWS, EVAL_CONFIGS, PRETRAIN_CONFIGS, SECONDS_PER_ITER,
         'configs/eval/linear_probe/linear-probe_1xb16-10e_voc12mini-128x128.py',
-        None, 21, (21, 100), ('10', '100'), ('retrieval', 'davis'), 6.0,
+        None, 21, 100, ('10', '100'), ('retrieval', 'davis'), 6.0,
         100, 5,
         'voc12_mini (330 train / 200 val), BSDS500, DAVIS 2016'),
     'mosaic': Regime(
@@ -252,7 +257,7 @@ REGIMES = {
         'configs/_base_/datasets/texture_mosaic.py',
         # 10 probe epochs (the config's): with 5, random init's probe
         # scattered over 34-48 across seeds (undertrained, 14 iters/epoch)
-        6, (6, 24), ('10', ), (), 2.0, 120, 10,
+        6, 24, ('10', ), (), 2.0, 120, 10,
         'texture mosaics of the quick-start (6 textures, 240 train / 60 val '
         'images of 128x128, tools/make_texture_mosaics.py)'),
 }
@@ -487,7 +492,8 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     if opts.suite == 'mosaic':
         root = opts.mosaic_root
         data = ('--images', f'{root}/images/train', '--ids',
-                f'{root}/train.txt', '--num-classes', '6', '--gt-dir',
+                f'{root}/train.txt', '--num-classes',
+                str(opts.regime.num_classes), '--gt-dir',
                 f'{root}/annotations/train')
     else:
         data = ('--data', DATA_CONFIG, '--splits', 'train', '--gt-dir',

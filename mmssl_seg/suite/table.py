@@ -327,12 +327,10 @@ def render(result: dict, notes: str = '') -> str:
             'fine-tuning number at this value is a model that has learned '
             'nothing about the classes.', ''
         ]
-    titles = {'linear_probe': 'linear probe', 'retrieval': 'retrieval K=15'}
-    for key, suffix in zip([k for _, k in result['protocols']
-                            if k.startswith('kmeans_')],
-                           (' (Hungarian)', ' (majority)')):
-        titles[key] = f'K-means K={key[7:]}{suffix}'
-    columns = [(titles.get(key, title), key)
+    kmeans = [k for _, k in result['protocols'] if k.startswith('kmeans_')]
+    suffix = dict(zip(kmeans, (' (Hungarian)', ' (majority)')),
+                  retrieval=' K=15')
+    columns = [(title + suffix.get(key, ''), key)
                for title, key in result['protocols']]
     lines += [
         '| method | backbone (frozen features) | prior | prior quality '

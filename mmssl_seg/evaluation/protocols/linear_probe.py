@@ -75,17 +75,25 @@ def _best(work_dir: str) -> tuple[str, int] | None:
     return path, int(re.search(r'epoch_(\d+)', path).group(1))
 
 
-def _fingerprint(cfg: Config, checkpoint: str | None) -> str:
+def _weights_digest(checkpoint: str | None) -> str:
+    """sha256 of the frozen weights' bytes ('' for random init)."""
+    if checkpoint is None:
+        return ''
+    digest = hashlib.sha256()
+    with open(checkpoint, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fingerprint(cfg: Config, weights: str) -> str:
     """What a cached probe was trained from: the settings (the work dir
     aside: a relative and an absolute path are the same folder) and the
-    frozen weights' bytes."""
+    frozen weights' digest."""
     settings = {k: v for k, v in cfg.to_dict().items() if k != 'work_dir'}
     digest = hashlib.sha256(
         json.dumps(settings, sort_keys=True, default=str).encode())
-    if checkpoint is not None:
-        with open(checkpoint, 'rb') as f:
-            for block in iter(lambda: f.read(1 << 20), b''):
-                digest.update(block)
+    digest.update(weights.encode())
     return digest.hexdigest()
 
 
@@ -128,13 +136,14 @@ def run_linear_probe(model_config: str,
     base.val_dataloader.dataset = heldout_set
     base.randomness = dict(seed=seed)
 
+    weights = _weights_digest(checkpoint)  # read once, not per lr
     sweep = {}
     for lr in lrs:
         cfg = copy.deepcopy(base)
         cfg.optim_wrapper.optimizer.lr = lr
         cfg.work_dir = osp.join(work_dir, f'lr_{lr:g}')
         score_file = osp.join(cfg.work_dir, 'heldout.json')
-        fingerprint = _fingerprint(cfg, checkpoint)
+        fingerprint = _fingerprint(cfg, weights)
         if _best(cfg.work_dir) is None or not osp.isfile(score_file):
             runner = build_runner(cfg)
             runner.train()
