@@ -580,6 +580,52 @@ def test_exact_matcher_finds_the_maximum_one_to_one_matching():
     assert match_p.sum() == match_g.sum() == 1  # one to one
 
 
+def test_compiled_matching_is_maximum_on_random_graphs():
+    """Hopcroft-Karp against scipy's maximum_bipartite_matching (an
+    independent implementation) on random bipartite graphs: same size, a
+    valid one-to-one matching along the graph's edges."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    from mmssl_seg.evaluation.functional.boundary_matching import hopcroft_karp
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        left, right = rng.integers(1, 40, 2)
+        adjacency = rng.random((left, right)) < rng.uniform(0.02, 0.3)
+        graph = csr_matrix(adjacency.astype(np.int8))
+        size = (maximum_bipartite_matching(graph, perm_type='column')
+                >= 0).sum()
+        partner = hopcroft_karp(graph.indptr.astype(np.int64),
+                                graph.indices.astype(np.int64), right)
+        matched = np.flatnonzero(partner >= 0)
+        assert len(matched) == size
+        assert len(set(partner[matched])) == len(matched)
+        assert adjacency[matched, partner[matched]].all()
+
+
+def test_exact_matcher_equals_brute_force_on_boundary_maps():
+    """On small random boundary maps the matched count is the largest any
+    one-to-one assignment within the radius reaches (brute force over the
+    graph with scipy), and matched pixels lie on their own maps."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    from mmssl_seg.evaluation.functional.bsds import exact_match
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        pred = rng.random((24, 30)) < 0.15
+        gt = rng.random((24, 30)) < 0.15
+        max_dist = 2.5 / np.hypot(24, 30)
+        py, px = np.nonzero(pred)
+        gy, gx = np.nonzero(gt)
+        near = np.hypot(py[:, None] - gy[None], px[:, None] - gx[None]) <= 2.5
+        size = (maximum_bipartite_matching(csr_matrix(near.astype(np.int8)),
+                                           perm_type='column') >= 0).sum()
+        match_p, match_g = exact_match(pred, gt, max_dist)
+        assert match_p.sum() == match_g.sum() == size
+        assert not (match_p & ~pred).any() and not (match_g & ~gt).any()
+
+
 def test_thresholds_with_the_same_map_are_scored_once_and_alike():
     from mmssl_seg.evaluation.functional.bsds import boundary_counts
     from mmssl_seg.evaluation.protocols.bsds import read_bsds_ground_truth

@@ -40,9 +40,10 @@ def main(argv=None) -> None:
     parser.add_argument('--limit', type=int)
     parser.add_argument('--matcher', choices=['official', 'exact'],
                         default='official',
-                        help="official: the benchmark's correspondPixels; "
-                        'exact: maximum matching, usually faster, rare slow '
-                        'cases')
+                        help="official: the benchmark's correspondPixels "
+                        '(compare with published numbers); exact: maximum '
+                        'matching, about 12x faster, ODS/OIS/AP about 0.001 '
+                        'higher')
     parser.add_argument('--name', help='row name (default: UCM_DIR)')
     parser.add_argument('--out-dir')
     args = parser.parse_args(argv)
