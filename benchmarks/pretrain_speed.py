@@ -2,16 +2,17 @@
 machine: what ``mmssl_seg/suite/suite.py`` turns a wall-clock budget into
 iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
 
-    python benchmarks/pretrain_speed.py [--iters 12] [--skip 2]
-        [--priors work_dirs/benchmark/voc12_mini/priors]
+    python benchmarks/pretrain_speed.py [--suite voc12_mini|mosaic]
+        [--iters 12] [--skip 2] [--priors work_dirs/benchmark/SUITE/priors]
         [--only mask_contrast supervised_resnet18 ...]
         [--out benchmarks/results/pretrain_speed.json]
 
-Each config trains ``--iters`` iterations from random init on the suite's
-priors (saliency masks, auxiliary labels, region trees), the positive
-controls (``supervised_<arch>``: the evaluation segmentors) on the train
-labels; the median time of the iterations after the first ``--skip`` is
-reported.
+Each config of the suite's regime (``REGIMES``; the mosaic regime reads
+its mosaics where the suite built them) trains ``--iters`` iterations from
+random init on the suite's priors (saliency masks, auxiliary labels, region
+trees), the positive controls (``supervised_<arch>``: the evaluation
+segmentors) on the train labels; the median time of the iterations after
+the first ``--skip`` is reported.
 """
 import argparse
 import json
@@ -24,7 +25,7 @@ import tempfile
 
 from common import REPO
 
-from mmssl_seg.suite.suite import EVAL_CONFIGS, PRETRAIN_CONFIGS
+from mmssl_seg.suite.suite import REGIMES, SuiteOptions
 from mmssl_seg.utils.io import write_json
 
 
@@ -47,32 +48,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--iters', type=int, default=12)
     parser.add_argument('--skip', type=int, default=2)
+    parser.add_argument('--suite', choices=sorted(REGIMES),
+                        default='voc12_mini')
     parser.add_argument('--priors',
-                        default='work_dirs/benchmark/voc12_mini/priors')
+                        help='default: work_dirs/benchmark/SUITE/priors')
     parser.add_argument('--only', nargs='+', help='these configs only')
     parser.add_argument('--out',
                         default='benchmarks/results/pretrain_speed.json')
     args = parser.parse_args()
-    priors = osp.abspath(args.priors)
+    opts = SuiteOptions(suite=args.suite)
+    priors = osp.join(REPO, args.priors or f'{opts.work_dir}/priors')
+    data = ({'MOSAIC_ROOT': osp.join(REPO, opts.mosaic_root)}
+            if args.suite == 'mosaic' else {})
     envs = {
         'mask_contrast': {'SALIENCY_DIR': f'{priors}/saliency'},
         'aux_contrast': {'AUX_LABELS': f'{priors}/aux_labels'},
         'hier_grouping': {'HIERARCHY_DIR': f'{priors}/hierarchies'},
         'mix_match': {},
     }
-    configs = dict(PRETRAIN_CONFIGS, **{
-        f'supervised_{arch}': config for arch, config in EVAL_CONFIGS.items()})
+    regime = opts.regime
+    configs = dict(regime.pretrain_configs, **{
+        f'supervised_{arch}': config
+        for arch, config in regime.eval_configs.items()})
     result = {}
     for method, config in configs.items():
         if args.only and method not in args.only:
             continue
         result[method] = round(
-            seconds_per_iter(config, envs.get(method, {}), args.iters,
-                             args.skip), 2)
+            seconds_per_iter(config, {**data, **envs.get(method, {})},
+                             args.iters, args.skip), 2)
         print(f'{method}: {result[method]:.2f} s/iteration', flush=True)
     write_json(osp.join(REPO, args.out), {
-        'seconds_per_iter': result, 'iters': args.iters, 'skip': args.skip,
-        'cpus': os.cpu_count()})
+        'suite': args.suite, 'seconds_per_iter': result,
+        'iters': args.iters, 'skip': args.skip, 'cpus': os.cpu_count()})
 
 
 if __name__ == '__main__':

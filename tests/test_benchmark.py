@@ -24,6 +24,7 @@ from mmssl_seg.suite import (
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
 from mmssl_seg.suite.suite import (
     CONTOUR_CONFIG,
+    MMPRETRAIN_CONFIGS,
     PRETRAIN_CONFIGS,
 )
 from mmssl_seg.suite.table import (
@@ -167,7 +168,21 @@ def test_controls_and_seeds_are_wired(suite):
     regime = opts.regime
     by_name = {s.name: s for s in suite_stages(opts)}
     rows = {r.name: r for r in regime.rows}
-    for method in regime.pretrain_configs:
+    peers = [m for m in regime.pretrain_configs if m in MMPRETRAIN_CONFIGS]
+    for method in peers:
+        # MMPretrain's peers: their own config, no prior (so no negative
+        # control), judged against random init of their backbone variant
+        assert f'shuffled_prior_{method}' not in rows
+        assert by_name[f'{method}.pretrain'].argv[1] == \
+            MMPRETRAIN_CONFIGS[method]
+        assert any(r.arch == rows[method].arch and not r.pretrained
+                   for r in regime.rows)
+        assert by_name[f'{method}.extract'].argv[
+            by_name[f'{method}.extract'].argv.index('--target') + 1] == \
+            regime.eval_configs[rows[method].arch] == \
+            'configs/demo/deeplabv3_r18-v1b-d8_1xb8-240_mosaic-64x64.py'
+    assert bool(peers) == (suite == 'mosaic')
+    for method in set(regime.pretrain_configs) - set(peers):
         control = rows[f'shuffled_prior_{method}']
         assert control.method == method and control.arch == rows[method].arch
         assert control.in_index == rows[method].in_index
@@ -271,8 +286,9 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
     row = next(line for line in text.splitlines()
                if line.startswith('| MaskContrast'))
     cells = [c.strip() for c in row.strip('|').split('|')]
-    assert cells[5] == '7.25' and cells[8] == '5.50 ± 0.25'
-    assert cells[11:] == ['40.00', '30.00']
+    # the only row with numbers is the best of every protocol: bold
+    assert cells[5] == '**7.25**' and cells[8] == '**5.50 ± 0.25**'
+    assert cells[11:] == ['**40.00**', '**30.00**']
     assert cells[6] == '-'  # not measured is not zero
     assert 'Why: a note.' in text
     assert all(s['status'] == 'not run' for s in result['stages'].values())
@@ -324,7 +340,14 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     assert '| resnet18 | 11.50 |' in text
     assert '1.00 (cannot separate)' in text
     assert '| MaskContrast | +2.50 | yes | +0.00 | no |' in text
-    assert '6.00 ± 0.41 (3)' in text
+    # the best row without labels per protocol, bold; a tie goes to the
+    # first row (mask_contrast 6.0 = its negative control 6.0)
+    best = result['controls']['best']
+    assert best == {'linear_probe': 'mask_contrast',
+                    'davis_J': 'random_resnet18',
+                    'davis_F': 'random_resnet18'}
+    assert '**6.00 ± 0.41 (3)**' in text and '**40.00**' in text
+    assert 'linear probe: MaskContrast, resnet18 (6.00)' in text
     # the picture: the rows with a probe, in table order, their means
     md = tmp_path / 'page.md'
     write_table(result, str(md), str(tmp_path / 'page.json'))

@@ -106,7 +106,8 @@ class Row:
         if self.control == 'supervised':
             return f'supervised_{self.arch}'
         method = self.method or self.name
-        return method if method in PRETRAIN_CONFIGS else None
+        return (method if method in PRETRAIN_CONFIGS
+                or method in MMPRETRAIN_CONFIGS else None)
 
     @property
     def pretrained(self) -> bool:
@@ -177,18 +178,34 @@ ROWS = (
 # Mix-and-Match's VGG16 would double the regime's time.
 MOSAIC_EVAL_CONFIGS = {
     'resnet18': 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py',
+    # the 7x7 stem of MMPretrain's ResNet: the peers' evaluation segmentor
+    'resnet18_v1b':
+    'configs/demo/deeplabv3_r18-v1b-d8_1xb8-240_mosaic-64x64.py',
+}
+#: The alternatives a user of OpenMMLab would pick: MMPretrain's registered
+#: algorithms, inherited from MMPretrain's own configs, on the same images.
+MMPRETRAIN_CONFIGS = {
+    'mmpretrain_densecl':
+    'configs/mmpretrain/densecl_r18_1xb16-300_mosaic-64x64.py',
+    'mmpretrain_mocov2':
+    'configs/mmpretrain/mocov2_r18_1xb16-300_mosaic-64x64.py',
 }
 MOSAIC_PRETRAIN_CONFIGS = {
     'aux_contrast':
     'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py',
     'hier_grouping':
     'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py',
+    **MMPRETRAIN_CONFIGS,
 }
-# measured like SECONDS_PER_ITER (2 idle CPU cores, 64x64 crops)
+# measured like SECONDS_PER_ITER (2 idle CPU cores, 64x64 crops;
+# benchmarks/pretrain_speed.py --suite mosaic)
 MOSAIC_SECONDS_PER_ITER = {
     'aux_contrast': 0.62,
     'hier_grouping': 0.34,
     'supervised_resnet18': 0.28,
+    'mmpretrain_densecl': 0.21,
+    'mmpretrain_mocov2': 0.19,
+    'supervised_resnet18_v1b': 0.28,
 }
 MOSAIC_ROWS = tuple(
     dataclasses.replace(row, prior=prior)
@@ -198,7 +215,17 @@ MOSAIC_ROWS = tuple(
         'aux labels (K-means of our hierarchical-grouping features)',
         "another image's aux labels",
         'region trees (colour gradient + OWT-UCM)',
-        "another image's region tree", '-', 'mosaic train labels')))
+        "another image's region tree", '-', 'mosaic train labels'))) + (
+    # MMPretrain's peers (no prior: two augmented views of each image; no
+    # negative control) against random init of their own backbone variant
+    Row('random_resnet18_v1b', 'random init', 'resnet18_v1b', '-'),
+    Row('supervised_resnet18_v1b', 'supervised (positive control)',
+        'resnet18_v1b', 'mosaic train labels', control='supervised'),
+    Row('mmpretrain_densecl', 'MMPretrain DenseCL (stock)', 'resnet18_v1b',
+        'none (two views of each image)'),
+    Row('mmpretrain_mocov2', 'MMPretrain MoCo v2 (stock)', 'resnet18_v1b',
+        'none (two views of each image)'),
+)
 
 
 @dataclasses.dataclass(frozen=True)

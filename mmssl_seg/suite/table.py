@@ -214,8 +214,16 @@ def controls(rows: Sequence[dict],
             if result:
                 verdict[f'gap_to_{name}'], verdict[f'beats_{name}'] = result
         verdicts[row['name']] = verdict
+    # the best row without labels (the positive controls use them)
+    best = {}
+    for _, key in columns:
+        scored = [(_value(r, key), r['name']) for r in rows
+                  if r['control'] != 'supervised'
+                  and _value(r, key) is not None]
+        if scored:  # a tie goes to the first row of the table
+            best[key] = max(scored, key=lambda vn: vn[0])[1]
     return {'min_headroom': MIN_HEADROOM, 'headroom': headroom,
-            'linear_probe_verdicts': verdicts}
+            'linear_probe_verdicts': verdicts, 'best': best}
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -275,6 +283,15 @@ def render_controls(result: dict) -> list[str]:
                       [f'{gap:+.2f}',
                        'yes' if verdict[f'beats_{other}'] else 'no'])
         lines.append(f'| {titles[name]} | ' + ' | '.join(cells) + ' |')
+    rows = {r['name']: r for r in result['rows']}
+    best = data.get('best') or {}
+    if best:
+        lines += ['', 'Best row without labels (positive controls aside; '
+                  'bold in the table), per protocol: ' + '; '.join(
+                      f'{title}: {titles[best[key]]}, '
+                      f'{rows[best[key]]["features"]} '
+                      f'({_value(rows[best[key]], key):.2f})'
+                      for title, key in columns if key in best) + '.']
     return lines
 
 
@@ -337,6 +354,7 @@ def render(result: dict, notes: str = '') -> str:
         '| pretrain iters (min) | ' + ' | '.join(t for t, _ in columns) +
         ' |', '|' + '---|' * (5 + len(columns)),
     ]
+    best = (result.get('controls') or {}).get('best') or {}
     for row in result['rows']:
         iters = (f'{row["pretrain_iters"]} '
                  f'({_minutes(row["pretrain_seconds"])})'
@@ -344,6 +362,8 @@ def render(result: dict, notes: str = '') -> str:
         cells = [_probe(row) if key == 'linear_probe' else
                  _pm(row[key]) if key.startswith(('kmeans', 'finetune')) else
                  _num(row[key]) for _, key in columns]
+        cells = [f'**{c}**' if best.get(key) == row['name'] else c
+                 for c, (_, key) in zip(cells, columns)]
         lines.append('| ' + ' | '.join([
             row['title'], row['features'], row['prior'],
             quality.get(row['name'], '-'), iters, *cells]) + ' |')

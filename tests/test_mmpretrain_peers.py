@@ -1,0 +1,95 @@
+"""MMPretrain's DenseCL and MoCo v2 as the benchmark's peer rows: the
+configs build MMPretrain's own registered algorithms, a DenseCL run on real
+mosaic images reads our unlabelled-image dataset through MMPretrain's
+pipeline, and its checkpoint (MMPretrain's exact key layout: momentum
+encoder, queues, neck) hands its online backbone to the 7x7-stem DeepLabV3
+with no key left at random init - and is refused by the deep-stem one."""
+from __future__ import annotations
+
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from mmssl_seg.suite.suite import MMPRETRAIN_CONFIGS, MOSAIC_EVAL_CONFIGS
+from mmssl_seg.utils.checkpoint import KeyMismatchError
+
+from .conftest import REPO, run_tool
+
+V1B = MOSAIC_EVAL_CONFIGS['resnet18_v1b']
+V1C = MOSAIC_EVAL_CONFIGS['resnet18']
+
+
+def _build(config: str):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, config))
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        return MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('method,algorithm', [
+    ('mmpretrain_densecl', 'DenseCL'), ('mmpretrain_mocov2', 'MoCo')])
+def test_peer_configs_build_mmpretrain_stock_algorithms(method, algorithm):
+    import mmpretrain.models as stock
+    model = _build(MMPRETRAIN_CONFIGS[method])
+    assert type(model) is getattr(stock, algorithm)  # theirs, not a copy
+    assert type(model.backbone) is stock.ResNet
+    assert model.backbone.conv1.weight.shape == (64, 3, 7, 7)  # 7x7 stem
+    assert model.queue.shape == (128, 224)
+
+
+@pytest.mark.parametrize('method', sorted(MMPRETRAIN_CONFIGS))
+def test_peer_checkpoint_layout_fits_the_v1b_segmentor_only(method,
+                                                            tmp_path):
+    from mmssl_seg.models.converter import extract_pretrained
+    model = _build(MMPRETRAIN_CONFIGS[method])
+    src = str(tmp_path / 'peer.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
+    out = str(tmp_path / 'backbone.pth')
+    extract_pretrained(src, out, osp.join(REPO, V1B), ['backbone'])
+    weights = torch.load(out, weights_only=True)['state_dict']
+    online = {k: v for k, v in model.state_dict().items()
+              if k.startswith('backbone.')}
+    assert weights.keys() == online.keys()
+    for key, value in online.items():
+        assert torch.equal(weights[key], value), key
+    with pytest.raises(KeyMismatchError):  # the deep stem has other keys
+        extract_pretrained(src, str(tmp_path / 'v1c.pth'),
+                           osp.join(REPO, V1C), ['backbone'])
+
+
+def test_densecl_trains_on_mosaics_and_hands_off(tmp_path):
+    root = str(tmp_path / 'mosaics')
+    result = run_tool(sys.executable, 'tools/make_texture_mosaics.py', root,
+                      '--num-train', '4', '--num-val', '1', '--size', '64')
+    assert result.returncode == 0, result.stdout[-3000:]
+    work = str(tmp_path / 'run')
+    result = run_tool(
+        sys.executable, 'tools/train.py',
+        MMPRETRAIN_CONFIGS['mmpretrain_densecl'], '--work-dir', work,
+        '--max-iters', '2', '--cfg-options',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        env={'MOSAIC_ROOT': root})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'loss_dense' in result.stdout
+    ckpt = torch.load(osp.join(work, 'iter_2.pth'), map_location='cpu',
+                      weights_only=False)['state_dict']
+    # MMPretrain's layout: the momentum encoder and both queues beside it
+    assert {'queue', 'queue2',
+            'encoder_k.module.0.conv1.weight'} <= ckpt.keys()
+    out = str(tmp_path / 'backbone.pth')
+    result = run_tool(sys.executable,
+                      'tools/model_converters/extract_pretrained.py',
+                      osp.join(work, 'iter_2.pth'), out, '--target', V1B,
+                      '--parts', 'backbone')
+    assert result.returncode == 0, result.stdout[-3000:]
+    weights = torch.load(out, weights_only=True)['state_dict']
+    # the online encoder, which the optimiser trained, not the momentum one
+    assert torch.equal(weights['backbone.layer4.1.conv2.weight'],
+                       ckpt['backbone.layer4.1.conv2.weight'])
+    assert not torch.equal(ckpt['backbone.layer4.1.conv2.weight'],
+                           ckpt['encoder_k.module.0.layer4.1.conv2.weight'])
