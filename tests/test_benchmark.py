@@ -168,20 +168,25 @@ def test_controls_and_seeds_are_wired(suite):
     regime = opts.regime
     by_name = {s.name: s for s in suite_stages(opts)}
     rows = {r.name: r for r in regime.rows}
-    peers = [m for m in regime.pretrain_configs if m in MMPRETRAIN_CONFIGS]
+    peers = [m for m in regime.pretrain_configs if m.startswith('mmpr')]
+    assert sorted(peers) == ['mmpretrain_densecl', 'mmpretrain_mocov2']
     for method in peers:
-        # MMPretrain's peers: their own config, no prior (so no negative
-        # control), judged against random init of their backbone variant
+        # MMPretrain's peers: configs inheriting MMPretrain's own, no prior
+        # (so no negative control), judged against random init and the
+        # positive control of their backbone variant (the 7x7 stem)
         assert f'shuffled_prior_{method}' not in rows
-        assert by_name[f'{method}.pretrain'].argv[1] == \
-            MMPRETRAIN_CONFIGS[method]
-        assert any(r.arch == rows[method].arch and not r.pretrained
-                   for r in regime.rows)
-        assert by_name[f'{method}.extract'].argv[
-            by_name[f'{method}.extract'].argv.index('--target') + 1] == \
-            regime.eval_configs[rows[method].arch] == \
-            'configs/demo/deeplabv3_r18-v1b-d8_1xb8-240_mosaic-64x64.py'
-    assert bool(peers) == (suite == 'mosaic')
+        config = by_name[f'{method}.pretrain'].argv[1]
+        assert config == regime.pretrain_configs[method]
+        assert 'mmpretrain::' in open(osp.join(REPO, config)).read() or \
+            'mmpretrain::' in open(osp.join(
+                REPO, MMPRETRAIN_CONFIGS[method])).read()
+        arch = rows[method].arch
+        assert arch == 'resnet18_v1b'
+        assert {f'random_{arch}', f'supervised_{arch}'} <= rows.keys()
+        argv = by_name[f'{method}.extract'].argv
+        target = argv[argv.index('--target') + 1]
+        assert target == regime.eval_configs[arch]
+        assert 'r18-v1b-d8' in target
     for method in set(regime.pretrain_configs) - set(peers):
         control = rows[f'shuffled_prior_{method}']
         assert control.method == method and control.arch == rows[method].arch

@@ -12,7 +12,11 @@ import sys
 import pytest
 import torch
 
-from mmssl_seg.suite.suite import MMPRETRAIN_CONFIGS, MOSAIC_EVAL_CONFIGS
+from mmssl_seg.suite.suite import (
+    MMPRETRAIN_CONFIGS,
+    MOSAIC_EVAL_CONFIGS,
+    PRETRAIN_CONFIGS,
+)
 from mmssl_seg.utils.checkpoint import KeyMismatchError
 
 from .conftest import REPO, run_tool
@@ -30,15 +34,19 @@ def _build(config: str):
         return MODELS.build(cfg.model)
 
 
-@pytest.mark.parametrize('method,algorithm', [
-    ('mmpretrain_densecl', 'DenseCL'), ('mmpretrain_mocov2', 'MoCo')])
-def test_peer_configs_build_mmpretrain_stock_algorithms(method, algorithm):
+@pytest.mark.parametrize('config,algorithm,queue', [
+    (MMPRETRAIN_CONFIGS['mmpretrain_densecl'], 'DenseCL', 224),
+    (MMPRETRAIN_CONFIGS['mmpretrain_mocov2'], 'MoCo', 224),
+    (PRETRAIN_CONFIGS['mmpretrain_densecl'], 'DenseCL', 320),
+    (PRETRAIN_CONFIGS['mmpretrain_mocov2'], 'MoCo', 320)])
+def test_peer_configs_build_mmpretrain_stock_algorithms(config, algorithm,
+                                                        queue):
     import mmpretrain.models as stock
-    model = _build(MMPRETRAIN_CONFIGS[method])
+    model = _build(config)
     assert type(model) is getattr(stock, algorithm)  # theirs, not a copy
     assert type(model.backbone) is stock.ResNet
     assert model.backbone.conv1.weight.shape == (64, 3, 7, 7)  # 7x7 stem
-    assert model.queue.shape == (128, 224)
+    assert model.queue.shape == (128, queue)  # one pass over the images
 
 
 @pytest.mark.parametrize('method', sorted(MMPRETRAIN_CONFIGS))
@@ -93,3 +101,22 @@ def test_densecl_trains_on_mosaics_and_hands_off(tmp_path):
                        ckpt['backbone.layer4.1.conv2.weight'])
     assert not torch.equal(ckpt['backbone.layer4.1.conv2.weight'],
                            ckpt['encoder_k.module.0.layer4.1.conv2.weight'])
+
+
+def test_building_a_peer_leaves_the_default_scope_alone():
+    """Building an MMPretrain model must not leave ``mmpretrain`` as the
+    process's default scope: a later bare ``type`` (our dataset) would be
+    looked up in MMPretrain's registry (it was, in the full test run)."""
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import DATASETS
+
+    from mmssl_seg.models.builder import build_model
+    def current() -> str | None:
+        scope = DefaultScope.get_current_instance()
+        return scope and scope.scope_name
+
+    before = current()
+    assert before != 'mmpretrain'
+    build_model(osp.join(REPO, MMPRETRAIN_CONFIGS['mmpretrain_mocov2']))
+    assert current() == before
+    assert DATASETS.get('UnlabelledImageDataset') is not None

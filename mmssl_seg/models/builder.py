@@ -24,15 +24,20 @@ def build_model(config) -> nn.Module:
         config: A config path or a loaded ``Config``.
     """
     from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.registry import MODELS, DefaultScope, init_default_scope
 
     import mmssl_seg.models  # noqa: F401  (registers our modules)
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     scope = cfg.get('default_scope', 'mmseg')
     importlib.import_module(f'{scope}.models')  # fill the scope's registry
-    init_default_scope(scope)
     model_cfg = cfg.model.copy()
     model_cfg.pop('pretrained', None)
+    if scope != 'mmseg':
+        # another toolbox's model (MMPretrain): its scope only while it is
+        # built, or every later build in the process would look there
+        with DefaultScope.overwrite_default_scope(scope):
+            return MODELS.build(model_cfg)
+    init_default_scope(scope)
     return MODELS.build(model_cfg)
 
 

@@ -36,6 +36,9 @@ DATA_CONFIG = 'configs/_base_/datasets/voc12_mini.py'
 EVAL_CONFIGS = {
     'resnet18':
     'configs/finetune/deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py',
+    # the 7x7 stem of MMPretrain's ResNet: the peers' evaluation segmentor
+    'resnet18_v1b':
+    'configs/finetune/deeplabv3_r18-v1b-d8_1xb8-400_voc12mini-128x128.py',
     'vgg16':
     'configs/mix_match/hypercolumn_vgg16-bn_1xb8-200_voc12mini-128x128.py',
 }
@@ -48,6 +51,12 @@ PRETRAIN_CONFIGS = {
     'configs/hier_grouping/hier-grouping_r18_1xb16-400_voc12mini-112x112.py',
     'mix_match':
     'configs/mix_match/mix-match_vgg16-bn_1xb4-200_voc12mini-128x128.py',
+    # the alternatives a user of OpenMMLab would pick: MMPretrain's
+    # registered algorithms, inherited from MMPretrain's own configs
+    'mmpretrain_densecl':
+    'configs/mmpretrain/densecl_r18_1xb16-400_voc12mini-128x128.py',
+    'mmpretrain_mocov2':
+    'configs/mmpretrain/mocov2_r18_1xb16-400_voc12mini-128x128.py',
 }
 CONTOUR_CONFIG = \
     'configs/hier_grouping/contour-net_r18_1xb4-2k_bsds500-256x256.py'
@@ -59,7 +68,10 @@ SECONDS_PER_ITER = {
     'aux_contrast': 2.4,
     'hier_grouping': 1.0,
     'mix_match': 1.7,
+    'mmpretrain_densecl': 0.6,
+    'mmpretrain_mocov2': 0.59,
     'supervised_resnet18': 1.0,
+    'supervised_resnet18_v1b': 1.04,
     'supervised_vgg16': 1.6,
 }
 #: The prior folder (under ``priors/``) each method's config reads, and
@@ -107,7 +119,7 @@ class Row:
             return f'supervised_{self.arch}'
         method = self.method or self.name
         return (method if method in PRETRAIN_CONFIGS
-                or method in MMPRETRAIN_CONFIGS else None)
+                or method in MOSAIC_PRETRAIN_CONFIGS else None)
 
     @property
     def pretrained(self) -> bool:
@@ -160,6 +172,16 @@ ROWS = (
     Row('supervised_resnet18_res4', 'supervised (positive control)',
         'resnet18', 'voc12_mini train labels', in_index=2, finetune=False,
         control='supervised', source='supervised_resnet18'),
+    # MMPretrain's peers (no prior: two augmented views of each image; no
+    # negative control) against random init and the positive control of
+    # their own backbone variant
+    Row('random_resnet18_v1b', 'random init', 'resnet18_v1b', '-'),
+    Row('supervised_resnet18_v1b', 'supervised (positive control)',
+        'resnet18_v1b', 'voc12_mini train labels', control='supervised'),
+    Row('mmpretrain_densecl', 'MMPretrain DenseCL (stock)', 'resnet18_v1b',
+        'none (two views of each image)'),
+    Row('mmpretrain_mocov2', 'MMPretrain MoCo v2 (stock)', 'resnet18_v1b',
+        'none (two views of each image)'),
     Row('random_vgg16', 'random init', 'vgg16', '-'),
     Row('supervised_vgg16', 'supervised (positive control)', 'vgg16',
         'voc12_mini train labels', control='supervised'),
@@ -182,8 +204,8 @@ MOSAIC_EVAL_CONFIGS = {
     'resnet18_v1b':
     'configs/demo/deeplabv3_r18-v1b-d8_1xb8-240_mosaic-64x64.py',
 }
-#: The alternatives a user of OpenMMLab would pick: MMPretrain's registered
-#: algorithms, inherited from MMPretrain's own configs, on the same images.
+#: MMPretrain's peers in the mosaic regime (the voc12_mini ones are in
+#: ``PRETRAIN_CONFIGS``).
 MMPRETRAIN_CONFIGS = {
     'mmpretrain_densecl':
     'configs/mmpretrain/densecl_r18_1xb16-300_mosaic-64x64.py',
@@ -215,17 +237,10 @@ MOSAIC_ROWS = tuple(
         'aux labels (K-means of our hierarchical-grouping features)',
         "another image's aux labels",
         'region trees (colour gradient + OWT-UCM)',
-        "another image's region tree", '-', 'mosaic train labels'))) + (
-    # MMPretrain's peers (no prior: two augmented views of each image; no
-    # negative control) against random init of their own backbone variant
-    Row('random_resnet18_v1b', 'random init', 'resnet18_v1b', '-'),
-    Row('supervised_resnet18_v1b', 'supervised (positive control)',
-        'resnet18_v1b', 'mosaic train labels', control='supervised'),
-    Row('mmpretrain_densecl', 'MMPretrain DenseCL (stock)', 'resnet18_v1b',
-        'none (two views of each image)'),
-    Row('mmpretrain_mocov2', 'MMPretrain MoCo v2 (stock)', 'resnet18_v1b',
-        'none (two views of each image)'),
-)
+        "another image's region tree", '-', 'mosaic train labels'))) + tuple(
+    dataclasses.replace(row, prior='mosaic train labels')
+    if row.control == 'supervised' else row
+    for row in ROWS if row.arch == 'resnet18_v1b')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,6 @@
+# The voc12_mini DeepLabV3-R18-D8 with the 7x7 stem of torchvision /
+# MMPretrain ResNets (MMSeg `ResNet`, i.e. ResNetV1b, instead of the
+# deep-stem ResNetV1c): the evaluation segmentor of the MMPretrain peer rows
+# (DenseCL, MoCo v2) and of the random-init row they are compared with.
+_base_ = ['./deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py']
+model = dict(backbone=dict(type='ResNet'))
