@@ -24,7 +24,7 @@ from mmssl_seg.suite import (
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
 from mmssl_seg.suite.suite import (
     CONTOUR_CONFIG,
-    MMPRETRAIN_CONFIGS,
+    MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
 )
 from mmssl_seg.suite.table import (
@@ -179,7 +179,7 @@ def test_controls_and_seeds_are_wired(suite):
         assert config == regime.pretrain_configs[method]
         assert 'mmpretrain::' in open(osp.join(REPO, config)).read() or \
             'mmpretrain::' in open(osp.join(
-                REPO, MMPRETRAIN_CONFIGS[method])).read()
+                REPO, MOSAIC_PEER_CONFIGS[method])).read()
         arch = rows[method].arch
         assert arch == 'resnet18_v1b'
         assert {f'random_{arch}', f'supervised_{arch}'} <= rows.keys()

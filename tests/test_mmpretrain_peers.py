@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from mmssl_seg.suite.suite import (
-    MMPRETRAIN_CONFIGS,
     MOSAIC_EVAL_CONFIGS,
+    MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
 )
 from mmssl_seg.utils.checkpoint import KeyMismatchError
@@ -35,8 +35,8 @@ def _build(config: str):
 
 
 @pytest.mark.parametrize('config,algorithm,queue', [
-    (MMPRETRAIN_CONFIGS['mmpretrain_densecl'], 'DenseCL', 224),
-    (MMPRETRAIN_CONFIGS['mmpretrain_mocov2'], 'MoCo', 224),
+    (MOSAIC_PEER_CONFIGS['mmpretrain_densecl'], 'DenseCL', 224),
+    (MOSAIC_PEER_CONFIGS['mmpretrain_mocov2'], 'MoCo', 224),
     (PRETRAIN_CONFIGS['mmpretrain_densecl'], 'DenseCL', 320),
     (PRETRAIN_CONFIGS['mmpretrain_mocov2'], 'MoCo', 320)])
 def test_peer_configs_build_mmpretrain_stock_algorithms(config, algorithm,
@@ -49,11 +49,11 @@ def test_peer_configs_build_mmpretrain_stock_algorithms(config, algorithm,
     assert model.queue.shape == (128, queue)  # one pass over the images
 
 
-@pytest.mark.parametrize('method', sorted(MMPRETRAIN_CONFIGS))
+@pytest.mark.parametrize('method', sorted(MOSAIC_PEER_CONFIGS))
 def test_peer_checkpoint_layout_fits_the_v1b_segmentor_only(method,
                                                             tmp_path):
     from mmssl_seg.models.converter import extract_pretrained
-    model = _build(MMPRETRAIN_CONFIGS[method])
+    model = _build(MOSAIC_PEER_CONFIGS[method])
     src = str(tmp_path / 'peer.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
     out = str(tmp_path / 'backbone.pth')
@@ -77,7 +77,7 @@ def test_densecl_trains_on_mosaics_and_hands_off(tmp_path):
     work = str(tmp_path / 'run')
     result = run_tool(
         sys.executable, 'tools/train.py',
-        MMPRETRAIN_CONFIGS['mmpretrain_densecl'], '--work-dir', work,
+        MOSAIC_PEER_CONFIGS['mmpretrain_densecl'], '--work-dir', work,
         '--max-iters', '2', '--cfg-options',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
@@ -117,6 +117,6 @@ def test_building_a_peer_leaves_the_default_scope_alone():
 
     before = current()
     assert before != 'mmpretrain'
-    build_model(osp.join(REPO, MMPRETRAIN_CONFIGS['mmpretrain_mocov2']))
+    build_model(osp.join(REPO, MOSAIC_PEER_CONFIGS['mmpretrain_mocov2']))
     assert current() == before
     assert DATASETS.get('UnlabelledImageDataset') is not None

@@ -206,7 +206,7 @@ MOSAIC_EVAL_CONFIGS = {
 }
 #: MMPretrain's peers in the mosaic regime (the voc12_mini ones are in
 #: ``PRETRAIN_CONFIGS``).
-MMPRETRAIN_CONFIGS = {
+MOSAIC_PEER_CONFIGS = {
     'mmpretrain_densecl':
     'configs/mmpretrain/densecl_r18_1xb16-300_mosaic-64x64.py',
     'mmpretrain_mocov2':
@@ -217,7 +217,7 @@ MOSAIC_PRETRAIN_CONFIGS = {
     'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py',
     'hier_grouping':
     'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py',
-    **MMPRETRAIN_CONFIGS,
+    **MOSAIC_PEER_CONFIGS,
 }
 # measured like SECONDS_PER_ITER (2 idle CPU cores, 64x64 crops;
 # benchmarks/pretrain_speed.py --suite mosaic)
