@@ -14,6 +14,7 @@ auxiliary labels  ``labels/<stem>.png`` (uint8)   ``make_aux_labels.py``
 superpixels       ``superpixels/<stem>.png`` (16b) ``make_aux_labels.py``
 region tree       ``trees/<stem>.npz``            ``make_hierarchies.py``
 whole UCM         ``ucm2/<stem>.png`` (16 bit)    ``make_hierarchies.py``
+thinned edges     ``edges/<stem>.png`` (16 bit)   ``make_hierarchies.py``
 ================  ==============================  ========================
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ LAYOUT = {
     'superpixels': 'superpixels/{stem}.png',
     'region_tree': 'trees/{stem}.npz',
     'ucm2': 'ucm2/{stem}.png',
+    'edges': 'edges/{stem}.png',
 }
 
 

@@ -1,7 +1,9 @@
 """BSDS500 benchmark of region hierarchies: boundary ODS / OIS / AP and
-segmentation covering, next to the published gPb-OWT-UCM numbers.
+segmentation covering, next to the published gPb-OWT-UCM numbers; or, with
+--edges, of thinned edge maps (boundaries only, as the SE toolbox's
+edgesEval).
 
-    python tools/eval/bsds_benchmark.py UCM_DIR
+    python tools/eval/bsds_benchmark.py UCM_DIR [--edges]
         [--gt-dir data/bsds500/groundTruth/test]
         [--reference data/bsds500/ucm2_gpb/test_eval]
         [--thresholds 99] [--workers 2] [--limit N] [--name NAME]
@@ -10,13 +12,15 @@ segmentation covering, next to the published gPb-OWT-UCM numbers.
 
 UCM_DIR holds ucm2 maps: make_hierarchies.py's OUT_DIR/ucm2 (PNG) or the
 BSDS code's .mat files (e.g. data/bsds500/ucm2_gpb/val, a check of
-this implementation). Writes bsds_benchmark.{json,md}.
+this implementation); with --edges, make_hierarchies.py --save-edges's
+OUT_DIR/edges. Writes bsds_benchmark.{json,md} (bsds_edges.{json,md}).
 """
 import argparse
 import os.path as osp
 import time
 
 from mmssl_seg.evaluation.protocols.bsds import (
+    evaluate_edge_maps,
     evaluate_hierarchies,
     read_reference,
 )
@@ -30,6 +34,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('ucm_dir')
+    parser.add_argument('--edges', action='store_true',
+                        help='UCM_DIR holds thinned edge maps: boundary '
+                        'scores only')
     parser.add_argument('--gt-dir',
                         default=osp.join(DATA, 'groundTruth', 'test'))
     parser.add_argument('--reference',
@@ -48,19 +55,26 @@ def main(argv=None) -> None:
     parser.add_argument('--out-dir')
     args = parser.parse_args(argv)
     start = time.time()
-    result = evaluate_hierarchies(args.ucm_dir, args.gt_dir, args.thresholds,
-                                  args.workers, args.limit, args.matcher)
+    evaluate = evaluate_edge_maps if args.edges else evaluate_hierarchies
+    result = evaluate(args.ucm_dir, args.gt_dir, args.thresholds,
+                      args.workers, args.limit, args.matcher)
     result['ucm_dir'] = args.ucm_dir
     result['gt_dir'] = args.gt_dir
     seconds = time.time() - start
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.ucm_dir))
-    keys = ('ODS', 'OIS', 'AP', 'covering_ODS', 'covering_OIS')
+    keys = ('ODS', 'OIS', 'AP') if args.edges else (
+        'ODS', 'OIS', 'AP', 'covering_ODS', 'covering_OIS')
     if osp.isdir(args.reference or ''):
         result['reference'] = read_reference(args.reference)
-    write_report(out_dir, 'bsds_benchmark', result, {
-        'hierarchies': args.name or args.ucm_dir, 'images': result['images'],
-        **{k: round(result[k], 3) for k in keys},
-        'thresholds': result['thresholds'], 'wall time': f'{seconds:.0f} s'})
+    kind = 'edges' if args.edges else 'hierarchies'
+    write_report(out_dir, 'bsds_edges' if args.edges else 'bsds_benchmark',
+                 result, {
+                     kind: args.name or args.ucm_dir,
+                     'images': result['images'],
+                     **{k: round(result[k], 3) for k in keys},
+                     'thresholds': result['thresholds'],
+                     'matcher': args.matcher,
+                     'wall time': f'{seconds:.0f} s'})
     print(' '.join(f'{k} {result[k]:.3f}' for k in keys))
     if 'reference' in result:
         print('gPb-OWT-UCM (published, test): ' + ' '.join(

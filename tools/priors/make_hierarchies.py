@@ -3,15 +3,18 @@
     python tools/priors/make_hierarchies.py OUT_DIR
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--edges colour_gradient|structured_forest|contour_net]
-        [--edge-model FILE] [--edge-config CFG --edge-checkpoint PTH]
+        [--edge-model FILE] [--edge-multiscale] [--spectral W]
+        [--edge-config CFG --edge-checkpoint PTH]
         [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N]
-        [--picture N] [--strict]
+        [--picture N] [--strict] [--save-edges]
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
 cut to at most --max-leaves finest regions. Writes OUT_DIR/trees/<stem>.npz
 (leaf map, parents, altitudes: what LoadRegionHierarchy reads),
 OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
-OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png. Reruns
+OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png (with
+--save-edges also OUT_DIR/edges/<stem>.png, the thinned edges that
+bsds_benchmark.py --edges scores). Reruns
 skip finished images; shards can run on different machines into one folder.
 """
 import argparse
@@ -22,6 +25,7 @@ from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
 from mmssl_seg.priors.hierarchy import (
     ColourGradientEdges,
     ContourNetEdges,
+    SpectralEdges,
     StructuredForestEdges,
     make_hierarchies,
 )
@@ -31,11 +35,17 @@ from mmssl_seg.visualization import save_hierarchy_picture
 
 
 def build_detector(args):
+    detector = build_local_detector(args)
+    return SpectralEdges(detector, args.spectral) if args.spectral else (
+        detector)
+
+
+def build_local_detector(args):
     if args.edges == 'structured_forest':
         if not args.edge_model:
             raise SystemExit('--edges structured_forest needs --edge-model '
                              '(an OpenCV model.yml.gz)')
-        return StructuredForestEdges(args.edge_model)
+        return StructuredForestEdges(args.edge_model, args.edge_multiscale)
     if args.edges == 'contour_net':
         if not (args.edge_config and args.edge_checkpoint):
             raise SystemExit('--edges contour_net needs --edge-config and '
@@ -56,6 +66,11 @@ def main(argv=None) -> None:
                         choices=['colour_gradient', 'structured_forest',
                                  'contour_net'])
     parser.add_argument('--edge-model', help='structured forest model file')
+    parser.add_argument('--edge-multiscale', action='store_true',
+                        help='structured edges at 3 scales (SE-MS)')
+    parser.add_argument('--spectral', type=float, default=0.0,
+                        help='share of the spectral signal (sPb) combined '
+                        'with the edges (0: none)')
     parser.add_argument('--edge-config', help='contour detector config')
     parser.add_argument('--edge-checkpoint', help='its trained weights')
     parser.add_argument('--max-leaves', type=int, default=40)
@@ -66,6 +81,8 @@ def main(argv=None) -> None:
     parser.add_argument('--strict', action='store_true',
                         help='stop at the first unreadable image (default: '
                         'skip it, list it, exit 1 at the end)')
+    parser.add_argument('--save-edges', action='store_true',
+                        help='also write the thinned edge maps')
     parser.add_argument('--picture', type=int, default=4,
                         help='images in OUT_DIR/hierarchies.png (0: none)')
     args = parser.parse_args(argv)
@@ -76,7 +93,8 @@ def main(argv=None) -> None:
                               max_leaves=args.max_leaves,
                               min_area=args.min_area, workers=args.workers,
                               shard_spec=parse_shard(args.shard),
-                              strict=args.strict)
+                              strict=args.strict,
+                              save_edges=args.save_edges)
     print(f'{len(result["entries"])} hierarchies in {args.out_dir} '
           f'({result["seconds_per_image"]:.2f} s per image; all shards '
           f'complete: {result["complete"]}; {time.time() - start:.0f} s)')

@@ -11,21 +11,13 @@ from typing import Sequence
 import numpy as np
 
 from mmssl_seg.evaluation.functional.bsds import (
+    boundary_counts,
     score_ucm2,
+    summarise_boundaries,
     summarise_hierarchies,
 )
-from mmssl_seg.structures import read_ucm2
+from mmssl_seg.structures import read_bsds_ground_truth, read_ucm2
 from mmssl_seg.utils.parallel import parallel_map
-
-
-def read_bsds_ground_truth(path: str) -> tuple[list, list]:
-    """The annotators' boundary and segment maps of one ``.mat`` file."""
-    from scipy.io import loadmat
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'BSDS ground truth missing: {path}')
-    annotators = loadmat(path)['groundTruth'][0]
-    return ([a['Boundaries'][0, 0] for a in annotators],
-            [a['Segmentation'][0, 0] for a in annotators])
 
 
 def read_reference(folder: str) -> dict:
@@ -64,6 +56,61 @@ class _ImageScore:
             raise ValueError(f'{path}: {error}') from None
 
 
+class _EdgeScore(_ImageScore):
+    """:func:`boundary_counts` of one ``(stem, edge map path)``: a thinned
+    edge map in [0, 1] of the image's size (16-bit PNG)."""
+
+    def __call__(self, item: tuple[str, str]) -> tuple[np.ndarray, list]:
+        stem, path = item
+        boundaries, _ = read_bsds_ground_truth(
+            osp.join(self.gt_dir, stem + '.mat'))
+        edges = read_ucm2(path)  # the same 16-bit [0, 1] encoding
+        if edges.shape != boundaries[0].shape:
+            raise ValueError(f'{path}: edge map is {edges.shape}, the image '
+                             f'{boundaries[0].shape}')
+        return boundary_counts(edges, boundaries, self.thresholds,
+                               matcher=self.matcher), []
+
+
+def _items(folder: str, gt_dir: str, limit: int | None,
+           what: str) -> list[tuple[str, str]]:
+    items = sorted(
+        (osp.splitext(f)[0], osp.join(folder, f)) for f in os.listdir(folder)
+        if f.endswith(('.png', '.mat'))
+        and osp.isfile(osp.join(gt_dir, osp.splitext(f)[0] + '.mat')))
+    if limit:
+        items = items[:limit]
+    if not items:
+        raise FileNotFoundError(f'no {what} in {folder} with ground truth in '
+                                f'{gt_dir}')
+    return items
+
+
+def _thresholds(thresholds: Sequence[float] | int) -> np.ndarray:
+    if isinstance(thresholds, int):
+        thresholds = np.linspace(0, 1, thresholds + 2)[1:-1]
+    return np.asarray(thresholds, np.float64)
+
+
+def evaluate_edge_maps(edge_dir: str, gt_dir: str,
+                       thresholds: Sequence[float] | int = 99,
+                       workers: int = 1, limit: int | None = None,
+                       matcher: str = 'official') -> dict:
+    """The boundary benchmark (ODS / OIS / AP) of a folder of thinned edge
+    maps (``make_hierarchies.py --save-edges``), as the SE toolbox's
+    ``edgesEval`` scores edge detectors; arguments as
+    :func:`evaluate_hierarchies`."""
+    thresholds = _thresholds(thresholds)
+    items = _items(edge_dir, gt_dir, limit, 'edge map')
+    counts = [c for c, _ in parallel_map(
+        _EdgeScore(gt_dir, thresholds, matcher), items, workers,
+        'BSDS benchmark (edges)')]
+    result = summarise_boundaries(np.stack(counts), thresholds)
+    result['thresholds'] = len(thresholds)
+    result['matcher'] = matcher
+    return result
+
+
 def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
                          thresholds: Sequence[float] | int = 99,
                          workers: int = 1,
@@ -80,18 +127,8 @@ def evaluate_hierarchies(ucm_dir: str, gt_dir: str,
             ``exact`` (maximum matching; see
             :mod:`mmssl_seg.evaluation.functional.bsds`).
     """
-    if isinstance(thresholds, int):
-        thresholds = np.linspace(0, 1, thresholds + 2)[1:-1]
-    thresholds = np.asarray(thresholds, np.float64)
-    items = sorted(
-        (osp.splitext(f)[0], osp.join(ucm_dir, f)) for f in os.listdir(ucm_dir)
-        if f.endswith(('.png', '.mat'))
-        and osp.isfile(osp.join(gt_dir, osp.splitext(f)[0] + '.mat')))
-    if limit:
-        items = items[:limit]
-    if not items:
-        raise FileNotFoundError(f'no ucm2 in {ucm_dir} with ground truth in '
-                                f'{gt_dir}')
+    thresholds = _thresholds(thresholds)
+    items = _items(ucm_dir, gt_dir, limit, 'ucm2')
     counts, covers = [], []
     for one_counts, one_covers in parallel_map(
             _ImageScore(gt_dir, thresholds, matcher), items, workers,

@@ -2,7 +2,9 @@ from .edges import (
                     ColourGradientEdges,
                     ContourNetEdges,
                     EdgeDetector,
+                    SpectralEdges,
                     StructuredForestEdges,
+                    thin_edges,
 )
 from .generate import (
                     hierarchy,
@@ -13,6 +15,6 @@ from .generate import (
 
 __all__ = [
     'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector',
-    'StructuredForestEdges', 'hierarchy', 'make_hierarchies',
-    'tree_from_hierarchy', 'ucm_tree'
+    'SpectralEdges', 'StructuredForestEdges', 'hierarchy',
+    'make_hierarchies', 'thin_edges', 'tree_from_hierarchy', 'ucm_tree'
 ]

@@ -49,6 +49,66 @@ def gradient_orientation(edges: np.ndarray) -> np.ndarray:
                   np.pi).astype(np.float32)
 
 
+_NMS: dict = {}
+
+
+def thin_edges(edges: np.ndarray, orientation: np.ndarray, radius: int = 1,
+               border: int = 5, multiplier: float = 1.01) -> np.ndarray:
+    """Non-maximum suppression along the boundary normal (the SE toolbox's
+    ``edgesNmsMex``, with the settings ``edgesDetect`` evaluates with): a
+    pixel is zeroed where ``multiplier`` x its strength is below the
+    bilinearly interpolated strength at a distance ``1..radius`` along
+    ``orientation`` (either side); strengths within ``border`` pixels of the
+    image border fade linearly to 0. The input of the BSDS boundary
+    benchmark of edge maps."""
+    if not _NMS:
+        from numba import njit
+
+        @njit(cache=True)
+        def nms(e, o, r, m):
+            # float32 throughout, as the C++ (ties decide which pixels stay)
+            f32 = np.float32
+            h, w = e.shape
+            out = e.copy()
+            for y in range(h):
+                for x in range(w):
+                    v = e[y, x]
+                    if v == 0:
+                        continue
+                    v *= m
+                    co, si = np.cos(o[y, x]), np.sin(o[y, x])
+                    for d in range(-r, r + 1):
+                        if d == 0:
+                            continue
+                        yy = f32(y) + f32(d) * si
+                        xx = f32(x) + f32(d) * co
+                        yy = min(max(yy, f32(0)), f32(h - 1.001))
+                        xx = min(max(xx, f32(0)), f32(w - 1.001))
+                        y0, x0 = int(yy), int(xx)
+                        dy, dx = yy - f32(y0), xx - f32(x0)
+                        dy1, dx1 = f32(1) - dy, f32(1) - dx
+                        near = (e[y0, x0] * dx1 * dy1 +
+                                e[y0, x0 + 1] * dx * dy1 +
+                                e[y0 + 1, x0] * dx1 * dy +
+                                e[y0 + 1, x0 + 1] * dx * dy)
+                        if v < near:
+                            out[y, x] = 0
+                            break
+            return out
+
+        _NMS['nms'] = nms
+    out = _NMS['nms'](np.ascontiguousarray(edges, np.float32),
+                      np.ascontiguousarray(orientation, np.float32), radius,
+                      np.float32(multiplier))
+    s = min(border, out.shape[0] // 2, out.shape[1] // 2)
+    for i in range(s):  # fade the border
+        out[i, :] *= i / s
+        out[-1 - i, :] *= i / s
+        out[:, i] *= i / s
+        out[:, -1 - i] *= i / s
+    return out
+
+
 class ColourGradientEdges(EdgeDetector):
     """Largest Lab-channel gradient magnitude (Sobel after a Gaussian of
     ``sigma`` pixels), normalised by its 99th percentile into [0, 1].
@@ -83,37 +143,97 @@ class ColourGradientEdges(EdgeDetector):
 
 
 class StructuredForestEdges(EdgeDetector):
-    """Structured edge forests (Dollar and Zitnick) with OpenCV's
-    ``ximgproc``; ``model`` is the forest file (``model.yml.gz``), which
-    users bring (it is trained on BSDS500 train).
+    """Structured edge forests (Dollar and Zitnick) run by OpenCV's
+    ``ximgproc``: ``model`` is a forest file in OpenCV's format, ours
+    (``tools/priors/train_structured_edges.py``, trained on BSDS500 here) or
+    a user's ``model.yml.gz``. Images smaller than a patch are padded
+    (symmetric, as the SE toolbox's ``edgesDetect``) and cropped back.
 
     Args:
         model: Path of the forest.
+        multiscale: Average the edges of the image at half, full and double
+            size (the SE paper's "SE-MS"; about 5x the time).
     """
 
     name = 'structured_forest'
 
-    def __init__(self, model: str) -> None:
-        if not osp.isfile(model):
-            raise FileNotFoundError(f'structured edge model not found: '
-                                    f'{model}')
+    def __init__(self, model: str, multiscale: bool = False) -> None:
+        from mmssl_seg.priors.hierarchy.structured_forest import (
+            check_opencv_model,
+        )
         if not hasattr(cv2, 'ximgproc'):
             raise ImportError('structured edges need opencv-contrib-python')
+        self.patch_size = check_opencv_model(model)['patchSize']
         self.model = model
+        self.multiscale = multiscale
         self._forest = None
 
     @property
     def params(self) -> dict:
-        return {'name': self.name, 'model': osp.abspath(self.model)}
+        return {'name': self.name, 'model': osp.abspath(self.model),
+                'multiscale': self.multiscale}
+
+    def _detect(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        grow = (max(0, self.patch_size - h), max(0, self.patch_size - w))
+        if any(grow):
+            rgb = np.pad(rgb, ((0, grow[0]), (0, grow[1]), (0, 0)),
+                         mode='symmetric')
+        return self._forest.detectEdges(rgb)[:h, :w]
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._forest is None:  # built lazily: not picklable
             self._forest = cv2.ximgproc.createStructuredEdgeDetection(
                 self.model)
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
-        edges = self._forest.detectEdges(rgb / 255.0)
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(
+            np.float32) / 255.0
+        if self.multiscale:
+            h, w = rgb.shape[:2]
+            edges = np.zeros((h, w), np.float32)
+            for scale in (0.5, 1.0, 2.0):
+                size = (max(1, round(w * scale)), max(1, round(h * scale)))
+                scaled = cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+                edges += cv2.resize(self._detect(scaled), (w, h),
+                                    interpolation=cv2.INTER_LINEAR)
+            edges /= 3
+        else:
+            edges = self._detect(rgb)
+        edges = np.ascontiguousarray(edges, np.float32)
         orientation = self._forest.computeOrientation(edges)
-        return edges.astype(np.float32), orientation.astype(np.float32)
+        return edges, orientation.astype(np.float32)
+
+
+class SpectralEdges(EdgeDetector):
+    """An edge detector's map combined with its spectral boundaries (gPb's
+    "sPb", :func:`~mmssl_seg.priors.hierarchy.spectral.spectral_boundaries`):
+    ``(1 - weight) * E + weight * sPb``; the orientation stays the
+    detector's.
+
+    Args:
+        detector: The local edge detector (structured edges in the paper).
+        weight: Share of the spectral signal.
+    """
+
+    name = 'spectral'
+
+    def __init__(self, detector: EdgeDetector, weight: float = 0.5) -> None:
+        if not 0 < weight <= 1:
+            raise ValueError(f'spectral weight must be in (0, 1], got '
+                             f'{weight}')
+        self.detector = detector
+        self.weight = weight
+
+    @property
+    def params(self) -> dict:
+        return {'name': self.name, 'weight': self.weight,
+                'edges': self.detector.params}
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from mmssl_seg.priors.hierarchy.spectral import spectral_boundaries
+        edges, orientation = self.detector(image)
+        combined = ((1 - self.weight) * edges +
+                    self.weight * spectral_boundaries(edges))
+        return combined.astype(np.float32), orientation
 
 
 class ContourNetEdges(EdgeDetector):

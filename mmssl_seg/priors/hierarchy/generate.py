@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
-from mmssl_seg.priors.hierarchy.edges import EdgeDetector
+from mmssl_seg.priors.hierarchy.edges import EdgeDetector, thin_edges
 from mmssl_seg.structures import RegionTree, prior_path, write_ucm2
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 from mmssl_seg.utils.parallel import parallel_map
@@ -59,8 +59,14 @@ def hierarchy(image: np.ndarray, detector: EdgeDetector,
     ``max_leaves`` leaves, 40 in the paper) and the full hierarchy's UCM on
     the Khalimsky grid (BSDS's ``ucm2``: boundaries at odd coordinates,
     regions at the pixels ``[1::2, 1::2]``)."""
+    return hierarchy_from_edges(*detector(image), max_leaves, min_area)
+
+
+def hierarchy_from_edges(edges: np.ndarray, orientation: np.ndarray,
+                         max_leaves: int = 40, min_area: float = 0.005
+                         ) -> tuple[RegionTree, np.ndarray]:
+    """:func:`hierarchy` of an edge map and its orientation."""
     import higra as hg
-    edges, orientation = detector(image)
     shape = edges.shape
     graph, tree, altitudes = ucm_tree(edges, orientation, min_area)
     region_tree = tree_from_hierarchy(tree, altitudes, shape, max_leaves)
@@ -124,12 +130,13 @@ class HierarchyWriter:
 
     def __init__(self, out_dir: str, detector: EdgeDetector,
                  max_leaves: int, min_area: float,
-                 strict: bool = False) -> None:
+                 strict: bool = False, save_edges: bool = False) -> None:
         self.out_dir = out_dir
         self.detector = detector
         self.max_leaves = max_leaves
         self.min_area = min_area
         self.strict = strict
+        self.save_edges = save_edges
 
     def paths(self, stem: str) -> tuple[str, str]:
         return (prior_path(self.out_dir, 'region_tree', stem),
@@ -147,9 +154,13 @@ class HierarchyWriter:
             if self.strict:
                 raise
             return stem, {'image': image_path, 'failed': str(error)}
-        tree, ucm = hierarchy(image, self.detector, self.max_leaves,
-                              self.min_area)
+        edges, orientation = self.detector(image)
+        tree, ucm = hierarchy_from_edges(edges, orientation, self.max_leaves,
+                                         self.min_area)
         write_ucm2(ucm_path, ucm)
+        if self.save_edges:  # thinned, for the edge benchmark
+            write_ucm2(prior_path(self.out_dir, 'edges', stem),
+                       thin_edges(edges, orientation))
         tree.save(tree_path)  # last: its presence means the image is done
         return stem, {'image': image_path, 'leaves': tree.num_leaves,
                       'seconds': round(time.perf_counter() - start, 3)}
@@ -159,17 +170,20 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
                      detector: EdgeDetector, max_leaves: int = 40,
                      min_area: float = 0.005, workers: int = 1,
                      shard_spec: tuple[int, int] = (1, 1),
-                     strict: bool = False) -> dict:
+                     strict: bool = False, save_edges: bool = False) -> dict:
     """Trees and UCMs for this shard of ``images`` (see :func:`hierarchy`),
     the manifest (detector, ``max_leaves``, ``min_area``, per image the
     leaves and seconds) and ``ids.txt`` (every
     image done so far, a dataset ``ann_file``); returns the merged
     manifest. An unreadable image is skipped and listed under ``failed``
     (``strict``: the run stops at it)."""
-    manifest = Manifest(out_dir, TOOL, {'detector': detector.params,
-                                        'max_leaves': max_leaves,
-                                        'min_area': min_area}, shard_spec)
-    writer = HierarchyWriter(out_dir, detector, max_leaves, min_area, strict)
+    params = {'detector': detector.params, 'max_leaves': max_leaves,
+              'min_area': min_area}
+    if save_edges:  # a folder is made with or without them, never mixed
+        params['save_edges'] = True
+    manifest = Manifest(out_dir, TOOL, params, shard_spec)
+    writer = HierarchyWriter(out_dir, detector, max_leaves, min_area, strict,
+                             save_edges)
     todo = [item for item in shard(images, *shard_spec)
             if item[0] not in manifest.entries
             or not osp.isfile(writer.paths(item[0])[0])]

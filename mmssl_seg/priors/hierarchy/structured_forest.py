@@ -1,0 +1,388 @@
+"""Structured edge forests (Dollar and Zitnick, "Structured Forests for Fast
+Edge Detection", ICCV 2013 / TPAMI 2015): the model, its features and its
+inference, in the layout of OpenCV's ``ximgproc.StructuredEdgeDetection``.
+
+A forest maps a 32 x 32 image patch to a 16 x 16 edge patch: each tree
+routes the patch's features to a leaf, the leaf holds the boundary pixels of
+a segmentation patch, and the edge map is the average of the leaves' edge
+patches over the overlapping patches (stride 2) and 4 of the trees (rotating
+with the position). Features (sec. 4.1 of the TPAMI paper): 13 channels at
+half resolution (LUV colour; gradient magnitude and 4 oriented gradient
+histograms, at full and half scale) taken pixel by pixel in the patch after a
+radius-2 triangle smoothing (3 328), and the differences of the channels'
+values at the 5 x 5 grid cells after a radius-8 smoothing (self-similarity,
+3 900).
+
+The channels come from OpenCV's own ``RFFeatureGetter`` (the code that
+``detectEdges`` runs), so a forest trained on them and written by
+:func:`write_opencv_model` gives in ``cv2.ximgproc`` the edges of
+:meth:`StructuredForest.detect` (tested). Training:
+:mod:`.structured_forest_train`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os.path as osp
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mmssl_seg.utils.io import atomic_path
+
+#: Written into every model file; a file from another version is refused.
+FORMAT = 'mmssl_seg.structured_forest/1'
+
+
+@dataclass(frozen=True)
+class ForestOptions:
+    """The SE paper's parameters (``edgesTrain.m`` defaults).
+
+    Args:
+        patch_size: Image patch width (``imWidth``).
+        label_size: Segmentation / edge patch width (``gtWidth``).
+        shrink: Channel downsampling.
+        orientations: Gradient orientations per scale.
+        grad_smooth: Triangle radius before the gradients.
+        reg_smooth: Triangle radius of the pixel features.
+        sim_smooth: Triangle radius of the self-similarity features.
+        norm_radius: Gradient normalisation radius.
+        cells: Self-similarity grid (``nCells`` x ``nCells``).
+        stride: Detection stride.
+        trees: Trees in the forest.
+        trees_eval: Trees evaluated per location.
+    """
+
+    patch_size: int = 32
+    label_size: int = 16
+    shrink: int = 2
+    orientations: int = 4
+    grad_smooth: int = 0
+    reg_smooth: int = 2
+    sim_smooth: int = 8
+    norm_radius: int = 4
+    cells: int = 5
+    stride: int = 2
+    trees: int = 8
+    trees_eval: int = 4
+
+    @property
+    def channels(self) -> int:
+        return 2 * (self.orientations + 1) + 3
+
+    @property
+    def padding(self) -> int:
+        return (self.patch_size - self.label_size) // 2
+
+    @property
+    def reg_features(self) -> int:
+        return (self.patch_size // self.shrink)**2 * self.channels
+
+    @property
+    def sim_features(self) -> int:
+        n = self.cells**2
+        return n * (n - 1) // 2 * self.channels
+
+    @property
+    def features(self) -> int:
+        return self.reg_features + self.sim_features
+
+
+def tri_smooth(x: np.ndarray, radius: int) -> np.ndarray:
+    """OpenCV's / the SE toolbox's ``convTri``: a separable triangle filter
+    of ``radius`` (radius 1: ``[1 p 1] / (p + 2)``, ``p = 12 / r / (r + 2) -
+    2``), the border reflected without repeating the edge pixel."""
+    if radius == 0:
+        return x
+    if radius <= 1:
+        p = np.float32(12.0 / radius / (radius + 2) - 2)
+        kernel = np.array([1, p, 1], np.float32) / np.float32(p + 2)
+    else:
+        ramp = np.arange(1, radius + 2, dtype=np.float32)
+        kernel = np.concatenate([ramp, ramp[-2::-1]]) / np.float32(
+            (radius + 1.0)**2)
+    return cv2.sepFilter2D(x, -1, kernel, kernel)
+
+
+def compute_channels(rgb: np.ndarray,
+                     opts: ForestOptions) -> tuple[np.ndarray, np.ndarray]:
+    """The pixel-feature and self-similarity channels of an RGB image in
+    [0, 1] (``H x W x 3`` float32), reflect-padded by ``opts.padding`` as
+    ``detectEdges`` does: ``(reg, sim)``, each ``h x w x channels`` with
+    ``h = round(H / shrink + padding)`` (OpenCV's rounding, half to even)."""
+    pad = opts.padding
+    padded = cv2.copyMakeBorder(np.ascontiguousarray(rgb, np.float32),
+                                pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    h, w = padded.shape[:2]
+    # OpenCV sizes the output itself (Size / float, rounded half to even)
+    # and writes into the array only when it has exactly that size
+    features = np.zeros((round(h / opts.shrink), round(w / opts.shrink),
+                         opts.channels), np.float32)
+    cv2.ximgproc.createRFFeatureGetter().getFeatures(
+        padded, features, opts.norm_radius, opts.grad_smooth, opts.shrink,
+        opts.channels, opts.orientations)
+    reg = tri_smooth(features, round(opts.reg_smooth / opts.shrink))
+    sim = tri_smooth(features, round(opts.sim_smooth / opts.shrink))
+    return (np.ascontiguousarray(reg, np.float32),
+            np.ascontiguousarray(sim, np.float32))
+
+
+def grid_positions(opts: ForestOptions) -> np.ndarray:
+    """The self-similarity cells' centres in the shrunk patch
+    (``edgesTrain.m``'s ``stComputeSimFtrs``; [1, 4, 8, 11, 14] by
+    default)."""
+    w, n = opts.patch_size // opts.shrink, opts.cells
+    half = int(np.floor(w / (2.0 * n) + 0.5))
+    return np.array([int((i + 1) * (w + 2 * half - 1) / (n + 1.0) - half +
+                         0.5) for i in range(n)], np.int64)
+
+
+def feature_table(opts: ForestOptions) -> np.ndarray:
+    """``F x 6`` int: for every feature id, ``(row, col, channel)`` of the
+    value and, for self-similarity features, of the value subtracted
+    (``-1`` for pixel features). Ids follow the SE toolbox (column-major
+    patches): pixel feature ``c * w^2 + col * w + row``, then per channel
+    the cell pairs ``(a, b)``, ``a < b``, cells numbered column-major."""
+    w, ch = opts.patch_size // opts.shrink, opts.channels
+    table = np.full((opts.features, 6), -1, np.int64)
+    fid = np.arange(opts.reg_features)
+    table[:opts.reg_features, 0] = fid % w  # row
+    table[:opts.reg_features, 1] = fid % (w * w) // w  # col
+    table[:opts.reg_features, 2] = fid // (w * w)
+    pos, n = grid_positions(opts), opts.cells**2
+    a, b = np.triu_indices(n, 1)
+    pairs = np.stack([pos[a % opts.cells], pos[a // opts.cells],
+                      pos[b % opts.cells], pos[b // opts.cells]], 1)
+    rows = []
+    for c in range(ch):
+        rows.append(np.column_stack([pairs[:, :2], np.full(len(a), c),
+                                     pairs[:, 2:], np.full(len(a), c)]))
+    table[opts.reg_features:] = np.concatenate(rows)
+    return table
+
+
+def _numba():
+    import numba  # loaded where a forest runs
+    return numba
+
+
+_KERNELS: dict = {}
+
+
+def _kernels():
+    """The compiled gather and prediction loops (compiled once)."""
+    if _KERNELS:
+        return _KERNELS
+    njit = _numba().njit
+
+    @njit(cache=True, nogil=True)
+    def feature_value(reg, sim, table, fid, r, c):
+        if table[fid, 3] < 0:
+            return reg[r + table[fid, 0], c + table[fid, 1], table[fid, 2]]
+        return (sim[r + table[fid, 0], c + table[fid, 1], table[fid, 2]] -
+                sim[r + table[fid, 3], c + table[fid, 4], table[fid, 5]])
+
+    @njit(cache=True, nogil=True)
+    def gather(reg, sim, table, rows, cols, fids):
+        out = np.empty((len(rows), len(fids)), np.float32)
+        for s in range(len(rows)):
+            for j in range(len(fids)):
+                out[s, j] = feature_value(reg, sim, table, fids[j], rows[s],
+                                          cols[s])
+        return out
+
+    @njit(cache=True, nogil=True)
+    def predict(reg, sim, table, child, fid, thr, bounds, bins, height,
+                width, stride, shrink, trees_eval, label_size, out, step):
+        trees, nodes = child.shape
+        for i in range(height):
+            for j in range(width):
+                r, c = i * stride // shrink, j * stride // shrink
+                for k in range(trees_eval):
+                    t = ((i + j) % (2 * trees_eval) + k) % trees
+                    node = 0
+                    while child[t, node] != 0:
+                        v = feature_value(reg, sim, table, fid[t, node], r, c)
+                        if v < thr[t, node]:
+                            node = child[t, node] - 1
+                        else:
+                            node = child[t, node]
+                    g = t * nodes + node
+                    for p in range(bounds[g], bounds[g + 1]):
+                        b = bins[p] % (label_size * label_size)
+                        y = i * stride + b % label_size
+                        x = j * stride + b // label_size
+                        if y < out.shape[0] and x < out.shape[1]:
+                            out[y, x] += step
+
+    _KERNELS.update(gather=gather, predict=predict)
+    return _KERNELS
+
+
+def gather_features(reg: np.ndarray, sim: np.ndarray, rows: np.ndarray,
+                    cols: np.ndarray, fids: np.ndarray,
+                    opts: ForestOptions) -> np.ndarray:
+    """``len(rows) x len(fids)`` features of the patches whose top-left
+    corner in the channels is ``(rows, cols)``."""
+    return _kernels()['gather'](reg, sim, feature_table(opts),
+                                np.asarray(rows, np.int64),
+                                np.asarray(cols, np.int64),
+                                np.asarray(fids, np.int64))
+
+
+@dataclass
+class StructuredForest:
+    """A trained forest, every tree padded to ``nodes`` nodes.
+
+    Args:
+        options: The model's parameters.
+        child: ``trees x nodes``: 0 at a leaf, else the left child's index
+            plus one (the right child follows it; the SE toolbox's 1-based
+            ``child``).
+        fid: Feature id split on (:func:`feature_table`).
+        thr: A feature ``< thr`` goes left.
+        bounds: ``trees * nodes + 1``: node ``g = tree * nodes + node``'s
+            edge pixels are ``bins[bounds[g]:bounds[g + 1]]``.
+        bins: Edge pixels of the leaves' segmentation patches, column-major
+            (``col * label_size + row``).
+        provenance: How the forest was made (written into the model file).
+    """
+
+    options: ForestOptions
+    child: np.ndarray
+    fid: np.ndarray
+    thr: np.ndarray
+    bounds: np.ndarray
+    bins: np.ndarray
+    provenance: dict = dataclasses.field(default_factory=dict)
+
+    def edges(self, rgb: np.ndarray) -> np.ndarray:
+        """The edge map of an RGB image in [0, 1] (``H x W`` float32): what
+        OpenCV's ``detectEdges`` computes with this forest (same channels,
+        same tree rotation, same vote per leaf pixel ``2 stride^2 /
+        label_size^2 / trees_eval``, a final radius-1 triangle)."""
+        opts = self.options
+        reg, sim = compute_channels(rgb, opts)
+        height = int(np.ceil((reg.shape[0] * opts.shrink - opts.patch_size)
+                             / opts.stride))
+        width = int(np.ceil((reg.shape[1] * opts.shrink - opts.patch_size)
+                            / opts.stride))
+        out = np.zeros(rgb.shape[:2], np.float32)
+        step = np.float32(2.0 * opts.stride**2 / opts.label_size**2 /
+                          opts.trees_eval)
+        _kernels()['predict'](
+            reg, sim, feature_table(opts), self.child.astype(np.int64),
+            self.fid.astype(np.int64), self.thr.astype(np.float32),
+            self.bounds.astype(np.int64), self.bins.astype(np.int64),
+            height, width, opts.stride, opts.shrink,
+            min(opts.trees_eval, self.child.shape[0]), opts.label_size, out,
+            step)
+        return tri_smooth(out, 1)
+
+    def save(self, path: str) -> None:
+        """Our own archive (``.npz``, arrays only), atomically."""
+        with atomic_path(path) as tmp:
+            np.savez_compressed(
+                tmp, child=self.child, fid=self.fid, thr=self.thr,
+                bounds=self.bounds, bins=self.bins,
+                options=np.array(list(dataclasses.astuple(self.options))),
+                provenance=np.array(repr(sorted(self.provenance.items()))))
+
+    @classmethod
+    def load(cls, path: str) -> 'StructuredForest':
+        with np.load(path, allow_pickle=False) as f:
+            values = [int(v) for v in f['options']]
+            return cls(ForestOptions(*values), f['child'], f['fid'], f['thr'],
+                       f['bounds'], f['bins'])
+
+
+def _flow(values: np.ndarray, fmt: str, per_line: int = 24) -> str:
+    """A YAML flow sequence, wrapped (OpenCV's writer wraps too)."""
+    items = [fmt % v for v in values.tolist()]
+    lines = [', '.join(items[i:i + per_line])
+             for i in range(0, len(items), per_line)]
+    return '[ ' + ',\n      '.join(lines) + ' ]'
+
+
+def write_opencv_model(forest: StructuredForest, path: str) -> None:
+    """The forest as OpenCV's ``StructuredEdgeDetection`` model file
+    (YAML, gzipped when ``path`` ends in ``.gz``), atomically: the
+    ``options`` map and per tree the ``childs``, ``featureIds`` and
+    ``thresholds`` sequences, then ``edgeBoundaries`` / ``edgeBins``. Our
+    ``format`` and ``provenance`` keys ride along (OpenCV ignores them)."""
+    o = forest.options
+    options = {
+        'numberOfTrees': forest.child.shape[0],
+        'numberOfTreesToEvaluate': o.trees_eval,
+        'selfsimilarityGridSize': o.cells, 'stride': o.stride,
+        'shrinkNumber': o.shrink, 'patchSize': o.patch_size,
+        'patchInnerSize': o.label_size,
+        'numberOfGradientOrientations': o.orientations,
+        'gradientSmoothingRadius': o.grad_smooth,
+        'regFeatureSmoothingRadius': o.reg_smooth,
+        'ssFeatureSmoothingRadius': o.sim_smooth,
+        'gradientNormalizationRadius': o.norm_radius}
+    parts = ['%YAML:1.0', '---', f'format: "{FORMAT}"', 'provenance:']
+    parts += [f'   {k}: "{v}"' for k, v in sorted(forest.provenance.items())]
+    if not forest.provenance:
+        parts[-1] = 'provenance: {}'
+    parts.append('options:')
+    parts += [f'   {k}: {v}' for k, v in options.items()]
+    for key, array, fmt in (('childs', forest.child, '%d'),
+                            ('featureIds', forest.fid, '%d'),
+                            ('thresholds', forest.thr.astype(np.float32),
+                             '%.9g')):
+        parts.append(f'{key}:')
+        parts += [f'   - {_flow(row, fmt)}' for row in array]
+    parts += ['edgeBoundaries:', f'   - {_flow(forest.bounds, "%d")}',
+              'edgeBins:', f'   - {_flow(forest.bins, "%d")}', '']
+    text = '\n'.join(parts).encode()
+    with atomic_path(path) as tmp:
+        opener = gzip.open if path.endswith('.gz') else open
+        with opener(tmp, 'wb') as f:
+            f.write(text)
+
+
+def check_opencv_model(path: str) -> dict:
+    """Open an OpenCV structured edge model file and check that it holds a
+    forest (``options``, ``childs`` of ``numberOfTrees`` equal trees, the
+    edge tables); its options and our ``format`` (``None`` for other
+    sources, e.g. OpenCV's own model). Raises ``ValueError`` naming the file
+    otherwise (OpenCV itself would stop at an assertion)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'structured edge model not found: {path}')
+    try:
+        fs = cv2.FileStorage(path, cv2.FILE_STORAGE_READ)
+        opened = fs.isOpened()
+    except (cv2.error, SystemError) as error:  # SystemError wraps cv2.error
+        error = error.__cause__ or error
+        raise ValueError(f'{path} is not an OpenCV structured edge model '
+                         f'(not readable by cv2.FileStorage: '
+                         f'{str(error).strip().splitlines()[-1]})') from None
+    if not opened:
+        raise ValueError(f'{path} is not an OpenCV structured edge model '
+                         '(cv2.FileStorage cannot open it)')
+    try:
+        options = fs.getNode('options')
+        missing = [k for k in ('childs', 'featureIds', 'thresholds',
+                               'edgeBoundaries', 'edgeBins')
+                   if fs.getNode(k).empty()]
+        if options.empty() or missing:
+            raise ValueError(f'{path} is not an OpenCV structured edge '
+                             f'model (missing: '
+                             f'{", ".join(missing or ["options"])})')
+        trees = int(options.getNode('numberOfTrees').real())
+        if trees < 1 or fs.getNode('childs').size() != trees:
+            raise ValueError(f'{path}: numberOfTrees is {trees} but the file '
+                             f'holds {fs.getNode("childs").size()} trees')
+        fmt = fs.getNode('format')
+        fmt = None if fmt.empty() else fmt.string()
+        if fmt is not None and fmt != FORMAT:
+            raise ValueError(f'{path} was written as {fmt!r}; this version '
+                             f'reads {FORMAT!r}: retrain or convert it')
+        keys = ('patchSize', 'patchInnerSize', 'shrinkNumber', 'stride')
+        return {'format': fmt, 'trees': trees,
+                **{k: int(options.getNode(k).real()) for k in keys}}
+    finally:
+        fs.release()
