@@ -281,13 +281,13 @@ class StructuredForest:
         return tri_smooth(out, 1)
 
     def save(self, path: str) -> None:
-        """Our own archive (``.npz``, arrays only), atomically."""
+        """Our own archive (``.npz``, arrays only), atomically; the
+        provenance goes into the OpenCV file (:func:`write_opencv_model`)."""
         with atomic_path(path) as tmp:
             np.savez_compressed(
                 tmp, child=self.child, fid=self.fid, thr=self.thr,
                 bounds=self.bounds, bins=self.bins,
-                options=np.array(list(dataclasses.astuple(self.options))),
-                provenance=np.array(repr(sorted(self.provenance.items()))))
+                options=np.array(list(dataclasses.astuple(self.options))))
 
     @classmethod
     def load(cls, path: str) -> 'StructuredForest':
