@@ -27,7 +27,7 @@ from mmssl_seg.priors.hierarchy.structured_forest import (
 )
 from mmssl_seg.priors.hierarchy.structured_forest_train import (
     TrainOptions,
-    _kernels,
+    best_split,
     discretize,
     first_component,
     leaf_edge_bins,
@@ -94,7 +94,7 @@ def test_best_split_is_the_brute_force_gini_minimum():
     labels = ((X[:, 2] >= 3) ^ (rng.random(200) < 0.1)).astype(np.int64)
     idx = np.arange(10, 190)
     feats = np.array([0, 2, 5])
-    j, b, g = _kernels()['best_split'](X, idx, feats, labels[idx], 8)
+    j, b, g = best_split(X, idx, feats, labels[idx], 8)
     best = (np.inf, None)
     for jj, f in enumerate(feats):
         for bb in range(1, 8):

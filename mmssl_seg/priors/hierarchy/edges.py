@@ -49,9 +49,6 @@ def gradient_orientation(edges: np.ndarray) -> np.ndarray:
                   np.pi).astype(np.float32)
 
 
-_NMS: dict = {}
-
-
 def thin_edges(edges: np.ndarray, orientation: np.ndarray, radius: int = 1,
                border: int = 5, multiplier: float = 1.01) -> np.ndarray:
     """Non-maximum suppression along the boundary normal (the SE toolbox's
@@ -61,45 +58,12 @@ def thin_edges(edges: np.ndarray, orientation: np.ndarray, radius: int = 1,
     ``orientation`` (either side); strengths within ``border`` pixels of the
     image border fade linearly to 0. The input of the BSDS boundary
     benchmark of edge maps."""
-    if not _NMS:
-        from numba import njit
-
-        @njit(cache=True)
-        def nms(e, o, r, m):
-            # float32 throughout, as the C++ (ties decide which pixels stay)
-            f32 = np.float32
-            h, w = e.shape
-            out = e.copy()
-            for y in range(h):
-                for x in range(w):
-                    v = e[y, x]
-                    if v == 0:
-                        continue
-                    v *= m
-                    co, si = np.cos(o[y, x]), np.sin(o[y, x])
-                    for d in range(-r, r + 1):
-                        if d == 0:
-                            continue
-                        yy = f32(y) + f32(d) * si
-                        xx = f32(x) + f32(d) * co
-                        yy = min(max(yy, f32(0)), f32(h - 1.001))
-                        xx = min(max(xx, f32(0)), f32(w - 1.001))
-                        y0, x0 = int(yy), int(xx)
-                        dy, dx = yy - f32(y0), xx - f32(x0)
-                        dy1, dx1 = f32(1) - dy, f32(1) - dx
-                        near = (e[y0, x0] * dx1 * dy1 +
-                                e[y0, x0 + 1] * dx * dy1 +
-                                e[y0 + 1, x0] * dx1 * dy +
-                                e[y0 + 1, x0 + 1] * dx * dy)
-                        if v < near:
-                            out[y, x] = 0
-                            break
-            return out
-
-        _NMS['nms'] = nms
-    out = _NMS['nms'](np.ascontiguousarray(edges, np.float32),
-                      np.ascontiguousarray(orientation, np.float32), radius,
-                      np.float32(multiplier))
+    from mmssl_seg.priors.hierarchy.structured_forest import (
+        suppress_non_maxima,  # compiled: numba loads only here
+    )
+    out = suppress_non_maxima(np.ascontiguousarray(edges, np.float32),
+                              np.ascontiguousarray(orientation, np.float32),
+                              radius, np.float32(multiplier))
     s = min(border, out.shape[0] // 2, out.shape[1] // 2)
     for i in range(s):  # fade the border
         out[i, :] *= i / s

@@ -17,49 +17,42 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numba import njit  # this module is imported only where sPb is used
 
-_KERNELS: dict = {}
 
-
-def _affinity_kernel():
-    if _KERNELS:
-        return _KERNELS['affinity']
-    from numba import njit
-
-    @njit(cache=True)
-    def affinity(edges, radius, rho):
-        h, w = edges.shape
-        offsets = []
-        for dy in range(0, radius + 1):
-            for dx in range(-radius, radius + 1):
-                if (dy == 0 and dx <= 0) or dy * dy + dx * dx > radius**2:
+@njit(cache=True)
+def _affinity(edges, radius, rho):
+    """COO entries of the intervening-contour affinity of every pixel pair
+    within ``radius`` (each pair once)."""
+    h, w = edges.shape
+    offsets = []
+    for dy in range(0, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if (dy == 0 and dx <= 0) or dy * dy + dx * dx > radius**2:
+                continue
+            offsets.append((dy, dx))
+    n = h * w * len(offsets)
+    rows = np.empty(n, np.int64)
+    cols = np.empty(n, np.int64)
+    vals = np.empty(n, np.float64)
+    k = 0
+    for y in range(h):
+        for x in range(w):
+            for dy, dx in offsets:
+                yy, xx = y + dy, x + dx
+                if yy >= h or xx < 0 or xx >= w:
                     continue
-                offsets.append((dy, dx))
-        n = h * w * len(offsets)
-        rows = np.empty(n, np.int64)
-        cols = np.empty(n, np.int64)
-        vals = np.empty(n, np.float64)
-        k = 0
-        for y in range(h):
-            for x in range(w):
-                for dy, dx in offsets:
-                    yy, xx = y + dy, x + dx
-                    if yy >= h or xx < 0 or xx >= w:
-                        continue
-                    steps = max(abs(dy), abs(dx))
-                    peak = 0.0
-                    for s in range(steps + 1):  # the pixels on the segment
-                        py = int(round(y + dy * s / steps))
-                        px = int(round(x + dx * s / steps))
-                        peak = max(peak, edges[py, px])
-                    rows[k] = y * w + x
-                    cols[k] = yy * w + xx
-                    vals[k] = np.exp(-peak / rho)
-                    k += 1
-        return rows[:k], cols[:k], vals[:k]
-
-    _KERNELS['affinity'] = affinity
-    return affinity
+                steps = max(abs(dy), abs(dx))
+                peak = 0.0
+                for s in range(steps + 1):  # the pixels on the segment
+                    py = int(round(y + dy * s / steps))
+                    px = int(round(x + dx * s / steps))
+                    peak = max(peak, edges[py, px])
+                rows[k] = y * w + x
+                cols[k] = yy * w + xx
+                vals[k] = np.exp(-peak / rho)
+                k += 1
+    return rows[:k], cols[:k], vals[:k]
 
 
 def max_pool(edges: np.ndarray, max_side: int) -> np.ndarray:
@@ -94,7 +87,7 @@ def spectral_boundaries(edges: np.ndarray, vectors: int = 16,
     vectors = min(vectors, n - 2)
     if vectors < 1:
         return np.zeros(edges.shape, np.float32)
-    rows, cols, vals = _affinity_kernel()(small, radius, rho)
+    rows, cols, vals = _affinity(small, radius, rho)
     W = coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
     W = W + W.T + diags(np.ones(n))  # symmetric, each pixel its own kin
     d = np.asarray(W.sum(1)).ravel()

@@ -22,12 +22,14 @@ The channels come from OpenCV's own ``RFFeatureGetter`` (the code that
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import os.path as osp
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit  # this module is imported only where a forest runs
 
 from mmssl_seg.utils.io import atomic_path
 
@@ -138,6 +140,7 @@ def grid_positions(opts: ForestOptions) -> np.ndarray:
                          0.5) for i in range(n)], np.int64)
 
 
+@functools.lru_cache(maxsize=4)
 def feature_table(opts: ForestOptions) -> np.ndarray:
     """``F x 6`` int: for every feature id, ``(row, col, channel)`` of the
     value and, for self-similarity features, of the value subtracted
@@ -162,62 +165,81 @@ def feature_table(opts: ForestOptions) -> np.ndarray:
     return table
 
 
-def _numba():
-    import numba  # loaded where a forest runs
-    return numba
+@njit(cache=True, nogil=True)
+def _feature_value(reg, sim, table, fid, r, c):
+    if table[fid, 3] < 0:
+        return reg[r + table[fid, 0], c + table[fid, 1], table[fid, 2]]
+    return (sim[r + table[fid, 0], c + table[fid, 1], table[fid, 2]] -
+            sim[r + table[fid, 3], c + table[fid, 4], table[fid, 5]])
 
 
-_KERNELS: dict = {}
+@njit(cache=True, nogil=True)
+def _gather(reg, sim, table, rows, cols, fids):
+    out = np.empty((len(rows), len(fids)), np.float32)
+    for s in range(len(rows)):
+        for j in range(len(fids)):
+            out[s, j] = _feature_value(reg, sim, table, fids[j], rows[s],
+                                       cols[s])
+    return out
 
 
-def _kernels():
-    """The compiled gather and prediction loops (compiled once)."""
-    if _KERNELS:
-        return _KERNELS
-    njit = _numba().njit
+@njit(cache=True, nogil=True)
+def _predict(reg, sim, table, child, fid, thr, bounds, bins, height, width,
+             stride, shrink, trees_eval, label_size, out, step):
+    trees, nodes = child.shape
+    for i in range(height):
+        for j in range(width):
+            r, c = i * stride // shrink, j * stride // shrink
+            for k in range(trees_eval):
+                t = ((i + j) % (2 * trees_eval) + k) % trees
+                node = 0
+                while child[t, node] != 0:
+                    v = _feature_value(reg, sim, table, fid[t, node], r, c)
+                    if v < thr[t, node]:
+                        node = child[t, node] - 1
+                    else:
+                        node = child[t, node]
+                g = t * nodes + node
+                for p in range(bounds[g], bounds[g + 1]):
+                    b = bins[p] % (label_size * label_size)
+                    y = i * stride + b % label_size
+                    x = j * stride + b // label_size
+                    if y < out.shape[0] and x < out.shape[1]:
+                        out[y, x] += step
 
-    @njit(cache=True, nogil=True)
-    def feature_value(reg, sim, table, fid, r, c):
-        if table[fid, 3] < 0:
-            return reg[r + table[fid, 0], c + table[fid, 1], table[fid, 2]]
-        return (sim[r + table[fid, 0], c + table[fid, 1], table[fid, 2]] -
-                sim[r + table[fid, 3], c + table[fid, 4], table[fid, 5]])
 
-    @njit(cache=True, nogil=True)
-    def gather(reg, sim, table, rows, cols, fids):
-        out = np.empty((len(rows), len(fids)), np.float32)
-        for s in range(len(rows)):
-            for j in range(len(fids)):
-                out[s, j] = feature_value(reg, sim, table, fids[j], rows[s],
-                                          cols[s])
-        return out
-
-    @njit(cache=True, nogil=True)
-    def predict(reg, sim, table, child, fid, thr, bounds, bins, height,
-                width, stride, shrink, trees_eval, label_size, out, step):
-        trees, nodes = child.shape
-        for i in range(height):
-            for j in range(width):
-                r, c = i * stride // shrink, j * stride // shrink
-                for k in range(trees_eval):
-                    t = ((i + j) % (2 * trees_eval) + k) % trees
-                    node = 0
-                    while child[t, node] != 0:
-                        v = feature_value(reg, sim, table, fid[t, node], r, c)
-                        if v < thr[t, node]:
-                            node = child[t, node] - 1
-                        else:
-                            node = child[t, node]
-                    g = t * nodes + node
-                    for p in range(bounds[g], bounds[g + 1]):
-                        b = bins[p] % (label_size * label_size)
-                        y = i * stride + b % label_size
-                        x = j * stride + b // label_size
-                        if y < out.shape[0] and x < out.shape[1]:
-                            out[y, x] += step
-
-    _KERNELS.update(gather=gather, predict=predict)
-    return _KERNELS
+@njit(cache=True)
+def suppress_non_maxima(e, o, r, m):
+    """The loop of :func:`~mmssl_seg.priors.hierarchy.edges.thin_edges`,
+    float32 throughout as the C++ (ties decide which pixels stay)."""
+    f32 = np.float32
+    h, w = e.shape
+    out = e.copy()
+    for y in range(h):
+        for x in range(w):
+            v = e[y, x]
+            if v == 0:
+                continue
+            v *= m
+            co, si = np.cos(o[y, x]), np.sin(o[y, x])
+            for d in range(-r, r + 1):
+                if d == 0:
+                    continue
+                yy = f32(y) + f32(d) * si
+                xx = f32(x) + f32(d) * co
+                yy = min(max(yy, f32(0)), f32(h - 1.001))
+                xx = min(max(xx, f32(0)), f32(w - 1.001))
+                y0, x0 = int(yy), int(xx)
+                dy, dx = yy - f32(y0), xx - f32(x0)
+                dy1, dx1 = f32(1) - dy, f32(1) - dx
+                near = (e[y0, x0] * dx1 * dy1 +
+                        e[y0, x0 + 1] * dx * dy1 +
+                        e[y0 + 1, x0] * dx1 * dy +
+                        e[y0 + 1, x0 + 1] * dx * dy)
+                if v < near:
+                    out[y, x] = 0
+                    break
+    return out
 
 
 def gather_features(reg: np.ndarray, sim: np.ndarray, rows: np.ndarray,
@@ -225,10 +247,8 @@ def gather_features(reg: np.ndarray, sim: np.ndarray, rows: np.ndarray,
                     opts: ForestOptions) -> np.ndarray:
     """``len(rows) x len(fids)`` features of the patches whose top-left
     corner in the channels is ``(rows, cols)``."""
-    return _kernels()['gather'](reg, sim, feature_table(opts),
-                                np.asarray(rows, np.int64),
-                                np.asarray(cols, np.int64),
-                                np.asarray(fids, np.int64))
+    return _gather(reg, sim, feature_table(opts), np.asarray(rows, np.int64),
+                   np.asarray(cols, np.int64), np.asarray(fids, np.int64))
 
 
 @dataclass
@@ -271,7 +291,7 @@ class StructuredForest:
         out = np.zeros(rgb.shape[:2], np.float32)
         step = np.float32(2.0 * opts.stride**2 / opts.label_size**2 /
                           opts.trees_eval)
-        _kernels()['predict'](
+        _predict(
             reg, sim, feature_table(opts), self.child.astype(np.int64),
             self.fid.astype(np.int64), self.thr.astype(np.float32),
             self.bounds.astype(np.int64), self.bins.astype(np.int64),

@@ -37,6 +37,7 @@ from typing import Sequence
 
 import cv2
 import numpy as np
+from numba import njit
 
 from mmssl_seg.priors.hierarchy.structured_forest import (
     ForestOptions,
@@ -144,62 +145,53 @@ def quantise(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return out
 
 
-_KERNELS: dict = {}
+@njit(cache=True, nogil=True)
+def same_segment(segs, idx, first, second):
+    """``len(idx) x len(first)``: 1 where the patch ``segs[idx[s]]`` has
+    pixels ``first[p]`` and ``second[p]`` in one segment."""
+    out = np.empty((len(idx), len(first)), np.float32)
+    for s in range(len(idx)):
+        seg = segs[idx[s]]
+        for p in range(len(first)):
+            out[s, p] = 1.0 if seg[first[p]] == seg[second[p]] else 0.0
+    return out
 
 
-def _kernels():
-    if _KERNELS:
-        return _KERNELS
-    import numba
-    njit = numba.njit
-
-    @njit(cache=True, nogil=True)
-    def same_segment(segs, idx, first, second):
-        out = np.empty((len(idx), len(first)), np.float32)
-        for s in range(len(idx)):
-            seg = segs[idx[s]]
-            for p in range(len(first)):
-                out[s, p] = 1.0 if seg[first[p]] == seg[second[p]] else 0.0
-        return out
-
-    @njit(cache=True, nogil=True)
-    def best_split(X, idx, feats, labels, bins):
-        """Lowest count-weighted Gini over ``feats`` and thresholds
-        ``bin < b``: ``(feature, b, gini)``."""
-        hist = np.zeros((len(feats), bins, 2), np.int64)
-        for s in range(len(idx)):
-            row = X[idx[s]]
-            lab = labels[s]
-            for j in range(len(feats)):
-                hist[j, row[feats[j]], lab] += 1
-        n = len(idx)
-        n1 = 0
-        for s in range(n):
-            n1 += labels[s]
-        n0 = n - n1
-        best_f, best_b, best_g = -1, -1, np.inf
+@njit(cache=True, nogil=True)
+def best_split(X, idx, feats, labels, bins):
+    """Lowest count-weighted Gini over ``feats`` and thresholds
+    ``bin < b``: ``(feature, b, gini)``."""
+    hist = np.zeros((len(feats), bins, 2), np.int64)
+    for s in range(len(idx)):
+        row = X[idx[s]]
+        lab = labels[s]
         for j in range(len(feats)):
-            l0 = 0
-            l1 = 0
-            for b in range(1, bins):
-                l0 += hist[j, b - 1, 0]
-                l1 += hist[j, b - 1, 1]
-                nl = l0 + l1
-                nr = n - nl
-                if nl == 0 or nr == 0:
-                    continue
-                if hist[j, b - 1, 0] + hist[j, b - 1, 1] == 0 and b > 1:
-                    continue  # same split as b - 1
-                r0 = n0 - l0
-                r1 = n1 - l1
-                g = (nl - (l0 * l0 + l1 * l1) / nl) + (
-                    nr - (r0 * r0 + r1 * r1) / nr)
-                if g < best_g:
-                    best_f, best_b, best_g = j, b, g
-        return best_f, best_b, best_g
-
-    _KERNELS.update(same_segment=same_segment, best_split=best_split)
-    return _KERNELS
+            hist[j, row[feats[j]], lab] += 1
+    n = len(idx)
+    n1 = 0
+    for s in range(n):
+        n1 += labels[s]
+    n0 = n - n1
+    best_f, best_b, best_g = -1, -1, np.inf
+    for j in range(len(feats)):
+        l0 = 0
+        l1 = 0
+        for b in range(1, bins):
+            l0 += hist[j, b - 1, 0]
+            l1 += hist[j, b - 1, 1]
+            nl = l0 + l1
+            nr = n - nl
+            if nl == 0 or nr == 0:
+                continue
+            if hist[j, b - 1, 0] + hist[j, b - 1, 1] == 0 and b > 1:
+                continue  # same split as b - 1
+            r0 = n0 - l0
+            r1 = n1 - l1
+            g = (nl - (l0 * l0 + l1 * l1) / nl) + (
+                nr - (r0 * r0 + r1 * r1) / nr)
+            if g < best_g:
+                best_f, best_b, best_g = j, b, g
+    return best_f, best_b, best_g
 
 
 def first_component(z: np.ndarray, iterations: int = 100,
@@ -230,8 +222,7 @@ def discretize(segs: np.ndarray, idx: np.ndarray, pair_table: np.ndarray,
     class when the sampled indicators do not vary."""
     pick = rng.choice(len(pair_table), min(opts.pairs, len(pair_table)),
                       replace=False)
-    z = _kernels()['same_segment'](segs, idx, pair_table[pick, 0],
-                                   pair_table[pick, 1])
+    z = same_segment(segs, idx, pair_table[pick, 0], pair_table[pick, 1])
     z -= z.mean(0)
     z = z[:, np.abs(z).max(0) > 0]
     if z.shape[1] == 0:
@@ -262,7 +253,6 @@ def train_tree(X: np.ndarray, segs: np.ndarray, fids: np.ndarray,
     """A structured tree on ``X`` (``N x len(fids)`` quantile bins) and the
     flattened segmentation patches ``segs`` (``N x label_size^2``).
     ``edges`` are the bin edges of ``fids`` (``bins - 1 x len(fids)``)."""
-    k = _kernels()
     n_features = X.shape[1]
     per_node = min(n_features, max(1, round(math.sqrt(n_features))))
     pair_table = np.stack(np.triu_indices(label_size * label_size, 1), 1)
@@ -277,7 +267,7 @@ def train_tree(X: np.ndarray, segs: np.ndarray, fids: np.ndarray,
         if not (pure or len(idx) <= opts.min_count
                 or depth[node] > opts.max_depth):
             feats = np.sort(rng.choice(n_features, per_node, replace=False))
-            j, b, _ = k['best_split'](X, idx, feats, classes, opts.bins)
+            j, b, _ = best_split(X, idx, feats, classes, opts.bins)
             if j >= 0:
                 left = X[idx, feats[j]] < b
                 if min(left.sum(), (~left).sum()) >= opts.min_child:
