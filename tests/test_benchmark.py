@@ -23,7 +23,6 @@ from mmssl_seg.suite import (
 )
 from mmssl_seg.suite.stages import check_stages, is_done, read_record
 from mmssl_seg.suite.suite import (
-    CONTOUR_CONFIG,
     MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
 )
@@ -254,8 +253,10 @@ def test_same_budget_and_scale():
         assert two.pretrain_iters(method) == pytest.approx(
             2 * one.pretrain_iters(method), abs=1)
     by_name = {s.name: s for s in suite_stages(two)}
-    assert by_name['prior.contour_net'].argv[-1] == str(
-        2 * one.contour_iters)
+    # the forest keeps the SE paper's budget at every scale
+    unscaled = {s.name: s for s in suite_stages(one)}
+    assert by_name['prior.structured_edges'].argv == unscaled[
+        'prior.structured_edges'].argv
     ft = by_name['mask_contrast.finetune_10'].argv
     assert ft[ft.index('--max-iters') + 1] == str(2 * one.finetune_iters)
 
@@ -266,7 +267,9 @@ def test_rescale_schedule_keeps_the_shape_of_real_configs():
     assert cfg.train_cfg.max_iters == 200
     assert cfg.param_scheduler[0].milestones == [150]  # was 300 of 400
     assert cfg.default_hooks.checkpoint.interval == 50
-    cfg = rescale_schedule(load_config(osp.join(REPO, CONTOUR_CONFIG)), 500)
+    cfg = rescale_schedule(load_config(osp.join(
+        REPO, 'configs/hier_grouping/'
+        'contour-net_r18_1xb4-2k_bsds500-256x256.py')), 500)
     assert cfg.param_scheduler[0].end == 500
     probe = load_config(osp.join(REPO, 'configs/eval/linear_probe/'
                                  'linear-probe_1xb16-10e_voc12mini-128x128.py'))

@@ -26,6 +26,8 @@ from mmssl_seg.priors.hierarchy import (
     ColourGradientEdges,
     hierarchy,
     make_hierarchies,
+    thin_edges,
+    ucm_tree,
 )
 from mmssl_seg.structures import RegionTree
 from tests.conftest import (
@@ -142,6 +144,65 @@ def bsds_tree():
     return image, tree, ucm2
 
 
+def mean_boundary_merges(leaves: np.ndarray, strength: np.ndarray
+                         ) -> list[float]:
+    """Reference UCM (Arbelaez et al. sec. 4.2) in plain Python: every
+    4-adjacent pixel pair across two regions is a boundary element of
+    strength max(strength_p, strength_q); merge the pair of regions with
+    the lowest mean boundary strength, then the next; the merge levels."""
+    sums: dict[tuple[int, int], list[float]] = {}
+    for a, b in ((leaves[:, :-1], leaves[:, 1:]),
+                 (leaves[:-1], leaves[1:])):
+        sa = strength[:a.shape[0], :a.shape[1]]
+        sb = strength[-b.shape[0]:, -b.shape[1]:]
+        for p, q, v in zip(a.ravel(), b.ravel(),
+                           np.maximum(sa, sb).ravel()):
+            if p != q:
+                key = (min(p, q), max(p, q))
+                sums.setdefault(key, [0.0, 0])
+                sums[key][0] += float(v)
+                sums[key][1] += 1
+    levels = []
+    while sums:
+        (a, b), (total, count) = min(sums.items(),
+                                     key=lambda kv: kv[1][0] / kv[1][1])
+        levels.append(total / count)
+        merged: dict[tuple[int, int], list[float]] = {}
+        for (p, q), (t, c) in sums.items():
+            if (p, q) == (a, b):
+                continue
+            p, q = (a if p == b else p), (a if q == b else q)
+            key = (min(p, q), max(p, q))
+            merged.setdefault(key, [0.0, 0])
+            merged[key][0] += t
+            merged[key][1] += c
+        sums = merged
+    return levels
+
+
+def test_nms_arcs_give_the_mean_boundary_ucm_of_the_thinned_edges():
+    """--arcs nms: the watershed regions of the edge map merge by the mean
+    of the SE-thinned strength along their boundaries, as a plain-Python
+    UCM computes it; the thinned strength is what the arcs carry (the
+    edges' flanks carry nothing)."""
+    import higra as hg
+    image = cv2.imread(bsds_image('val', 1)[1])[100:160, 150:230]
+    edges, orientation = ColourGradientEdges()(image)
+    _, tree, altitudes = ucm_tree(edges, orientation, min_area=0,
+                                  arcs='nms')
+    leaves = hg.CptRegionAdjacencyGraph.get_vertex_map(
+        hg.CptHierarchy.get_leaf_graph(tree)).reshape(edges.shape)
+    assert 10 < leaves.max() < 1000  # a real over-segmentation
+    ref = mean_boundary_merges(leaves, thin_edges(edges, orientation))
+    # ties (arcs of strength 0) may merge in another order: same levels
+    np.testing.assert_allclose(np.sort(altitudes[tree.num_leaves():]),
+                               np.sort(ref), atol=1e-6)
+    flat = mean_boundary_merges(leaves, edges)  # unthinned: another UCM
+    assert np.abs(np.asarray(flat) - ref).max() > 0.05
+    with pytest.raises(ValueError, match='arcs must be one of'):
+        ucm_tree(edges, orientation, arcs='mean')
+
+
 def test_real_tree_is_an_ultrametric_of_at_most_40_regions(bsds_tree):
     image, tree, ucm2 = bsds_tree
     d = tree.distances()
@@ -181,7 +242,8 @@ def test_make_hierarchies_resumes_shards_and_records_parameters(tmp_path):
     assert done['complete'] and len(done['entries']) == 3
     assert done['params'] == {'detector': {'name': 'colour_gradient',
                                            'sigma': 1.5},
-                              'max_leaves': 40, 'min_area': 0.005}
+                              'max_leaves': 40, 'min_area': 0.005,
+                              'arcs': 'nms'}
     stamp = osp.getmtime(osp.join(out, 'trees', images[0][0] + '.npz'))
     make_hierarchies(images, out, ColourGradientEdges(), shard_spec=(1, 2))
     assert osp.getmtime(osp.join(out, 'trees',
@@ -197,8 +259,8 @@ def test_bsds_benchmark_cli_reports_ours_next_to_gpb(tmp_path):
     hier = tmp_path / 'hier'
     result = run_tool(sys.executable, 'tools/priors/make_hierarchies.py',
                       str(hier), '--images', osp.join(BSDS, 'images', 'test'),
-                      '--ids', str(_ids(tmp_path, 'test', 2)), '--workers',
-                      '1', '--picture', '2')
+                      '--ids', str(_ids(tmp_path, 'test', 2)), '--edges',
+                      'colour_gradient', '--workers', '1', '--picture', '2')
     assert result.returncode == 0, result.stdout[-3000:]
     assert cv2.imread(str(hier / 'hierarchies.png')) is not None
     result = run_tool(sys.executable, 'tools/eval/bsds_benchmark.py',

@@ -51,8 +51,8 @@ def test_prior_tools_skip_bad_images_list_them_and_exit_1(tmp_path):
     folder = _voc_images(tmp_path)
     out = tmp_path / 'hier'
     result = run_tool(sys.executable, 'tools/priors/make_hierarchies.py',
-                      str(out), '--images', folder, '--workers', '1',
-                      '--picture', '2')
+                      str(out), '--images', folder, '--edges',
+                      'colour_gradient', '--workers', '1', '--picture', '2')
     assert result.returncode == 1
     assert '2 image(s) could not be processed' in result.stdout
     assert 'truncated JPEG' in result.stdout and 'notes' in result.stdout
@@ -63,7 +63,8 @@ def test_prior_tools_skip_bad_images_list_them_and_exit_1(tmp_path):
     assert all(osp.isfile(out / 'trees' / f'{s}.npz') for s in ids)
     strict = run_tool(sys.executable, 'tools/priors/make_hierarchies.py',
                       str(tmp_path / 'strict'), '--images', folder,
-                      '--workers', '1', '--strict')
+                      '--edges', 'colour_gradient', '--workers', '1',
+                      '--strict')
     assert strict.returncode != 0 and 'ImageReadError' in strict.stdout
     # saliency: skipped and listed too
     sal = make_saliency(list_images(folder), str(tmp_path / 'sal'), 'rbd')

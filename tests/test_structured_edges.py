@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 
 import cv2
@@ -35,7 +36,7 @@ from mmssl_seg.priors.hierarchy.structured_forest_train import (
     read_annotated,
     train_forest,
 )
-from tests.conftest import DATA_ROOT, run_tool
+from tests.conftest import DATA_ROOT, REPO, run_tool
 
 BSDS = osp.join(DATA_ROOT, 'bsds500')
 
@@ -322,6 +323,42 @@ def test_edge_maps_of_a_forest_are_scored_by_the_edge_benchmark(
     assert control.returncode == 0, control.stdout[-2000:]
     shuffled = json.load(open(tmp_path / 'bsds_edges.json'))
     assert report['ODS'] > shuffled['ODS'] + 0.1
+
+
+def test_the_tools_default_is_structured_edges_with_spectral(
+        tmp_path, small_forest):
+    """make_hierarchies.py without --edges runs the paper's primitive: the
+    forest at work_dirs/structured_edges (relative to the working
+    directory, where train_structured_edges.py writes it by default) plus
+    0.1 sPb; with no forest there it stops before writing anything, naming
+    the command that trains one."""
+    _, model = small_forest
+    image = bsds_pairs('test', 1)[0][0]
+    images = tmp_path / 'images'
+    images.mkdir()
+    os.symlink(osp.abspath(image), images / osp.basename(image))
+    argv = (sys.executable, osp.join(REPO, 'tools/priors/make_hierarchies.py'),
+            'hier', '--images', str(images), '--workers', '1', '--picture',
+            '0')
+    missing = run_tool(*argv, cwd=str(tmp_path))
+    assert missing.returncode != 0
+    assert ('work_dirs/structured_edges/model.yml.gz does not exist'
+            in missing.stdout), missing.stdout[-2000:]
+    assert 'python tools/priors/train_structured_edges.py\n' in (
+        missing.stdout)
+    assert not (tmp_path / 'hier').exists()
+    forest = tmp_path / 'work_dirs' / 'structured_edges'
+    forest.mkdir(parents=True)
+    shutil.copy(model, forest / 'model.yml.gz')
+    made = run_tool(*argv, cwd=str(tmp_path))
+    assert made.returncode == 0, made.stdout[-2000:]
+    manifest = json.load(open(tmp_path / 'hier' / 'manifest.json'))
+    assert manifest['params']['detector'] == {
+        'name': 'spectral', 'weight': 0.1,
+        'edges': {'name': 'structured_forest',
+                  'model': str(forest / 'model.yml.gz'),
+                  'multiscale': False}}
+
 
 
 # --------------------------------------------------------------------------- #

@@ -115,7 +115,8 @@ def run_demo(work_dir: str = 'work_dirs/demo',
     ids = open(osp.join(data_root, 'train.txt')).read().split()
     make_hierarchies(
         [(i, osp.join(data_root, 'images', 'train', f'{i}.jpg'))
-         for i in ids], trees, ColourGradientEdges())
+         for i in ids], trees, ColourGradientEdges(),
+        arcs='owt')  # the quick-start's measured prior (its README numbers)
     timed('region trees', start)
 
     start = time.time()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from mmssl_seg.priors.hierarchy.edges import DEFAULT_SPECTRAL
 from mmssl_seg.suite.stages import Stage
 
 VOC_ROOT = 'data/voc12_mini/VOCdevkit/VOC2012'
@@ -58,8 +59,6 @@ PRETRAIN_CONFIGS = {
     'mmpretrain_mocov2':
     'configs/mmpretrain/mocov2_r18_1xb16-400_voc12mini-128x128.py',
 }
-CONTOUR_CONFIG = \
-    'configs/hier_grouping/contour-net_r18_1xb4-2k_bsds500-256x256.py'
 # Seconds per iteration of each pretraining config on 2 idle CPU cores
 # (benchmarks/pretrain_speed.py; the numbers are in benchmarks/README.md).
 # On a GPU keep these and train longer with --scale.
@@ -160,7 +159,8 @@ ROWS = (
     # are Res4's output, compared with random init's Res4; fine-tuning puts
     # a randomly initialised Res5 under the same DeepLabV3.
     Row('hier_grouping', 'Hierarchical grouping', 'resnet18',
-        'region trees (our BSDS contour net + OWT-UCM)', in_index=2,
+        'region trees (our BSDS structured edges + sPb + OWT-UCM)',
+        in_index=2,
         allow_missing=NO_RES5),
     Row('shuffled_prior_hier_grouping',
         'Hierarchical grouping, shuffled prior (negative control)',
@@ -314,7 +314,6 @@ class SuiteOptions:
         work_dir: Default: ``work_dirs/benchmark/<suite>``.
         pretrain_minutes: Wall-clock budget of each pretraining on the
             reference machine (default: the regime's).
-        contour_iters: Iterations of the BSDS contour detector.
         finetune_iters: Iterations of each fine-tuning run (default: the
             regime's).
         probe_epochs: Epochs of the linear probe (default: the regime's).
@@ -328,7 +327,6 @@ class SuiteOptions:
     work_dir: str | None = None
     scale: float = 1.0
     pretrain_minutes: float | None = None
-    contour_iters: int = 1000
     finetune_iters: int | None = None
     finetune_seeds: tuple[int, ...] = (0, 1)
     pretrain_seeds: tuple[int, ...] = (0, 1, 2)
@@ -393,16 +391,18 @@ def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
 
 
 def prior_stages(opts: SuiteOptions) -> list[Stage]:
-    """Saliency masks, the contour detector and region trees (and their
-    BSDS score); the auxiliary labels come after MaskContrast (their
+    """Saliency masks, the structured edge forest and region trees (and
+    their BSDS score); the auxiliary labels come after MaskContrast (their
     extractor)."""
     w = opts.work_dir
     gt = f'{opts.voc_root}/SegmentationClass'
     saliency = f'{w}/priors/saliency'
-    contour = f'{w}/priors/contour_net'
-    contour_ckpt = f'{contour}/iter_{opts.iters(opts.contour_iters)}.pth'
-    edges = ('--edges', 'contour_net', '--edge-config', CONTOUR_CONFIG,
-             '--edge-checkpoint', contour_ckpt)
+    forest = f'{w}/priors/structured_edges'
+    model = f'{forest}/model.yml.gz'
+    # the paper's grouping primitive (make_hierarchies.py's default, spelt
+    # out: the forest lives in the suite's folder)
+    edges = ('--edges', 'structured_forest', '--edge-model', model,
+             '--spectral', str(DEFAULT_SPECTRAL))
     bsds_trees = f'{w}/priors/bsds_test'
     return [
         Stage('prior.saliency',
@@ -412,26 +412,30 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
               (f'{saliency}/saliency_quality.json',
                f'{saliency}/kept_train.txt'),
               env=_env(opts), kind='prior'),
-        Stage('prior.contour_net',
-              ('tools/train.py', CONTOUR_CONFIG, '--work-dir', contour,
-               '--max-iters', str(opts.iters(opts.contour_iters))),
-              (contour_ckpt, ), env=_env(opts), kind='prior'),
+        # trained on BSDS500 train + val, never on the suite's images; not
+        # scaled with --scale (the SE paper's budget: 8 trees, 1M patches)
+        Stage('prior.structured_edges',
+              ('tools/priors/train_structured_edges.py', forest, '--bsds',
+               opts.bsds_root), (model, ), kind='prior'),
         Stage('prior.hierarchies',
               ('tools/priors/make_hierarchies.py', f'{w}/priors/hierarchies',
                '--data', DATA_CONFIG, '--splits', 'train', *edges),
               (f'{w}/priors/hierarchies/ids.txt', ),
-              deps=('prior.contour_net', ), env=_env(opts), kind='prior'),
+              deps=('prior.structured_edges', ), env=_env(opts),
+              kind='prior'),
         Stage('prior.bsds_trees',
               ('tools/priors/make_hierarchies.py', bsds_trees, '--images',
                f'{opts.bsds_root}/images/test', *edges),
               (f'{bsds_trees}/ids.txt', ),
-              deps=('prior.contour_net', ), env=_env(opts), kind='prior'),
+              deps=('prior.structured_edges', ), env=_env(opts),
+              kind='prior'),
         Stage('prior.bsds_benchmark',
               ('tools/eval/bsds_benchmark.py', f'{bsds_trees}/ucm2',
                '--gt-dir', f'{opts.bsds_root}/groundTruth/test',
                '--reference', f'{opts.bsds_root}/ucm2_gpb/test_eval',
                '--thresholds', '25', '--limit', str(opts.bsds_images),
-               '--name', 'contour net + OWT-UCM', '--out-dir', bsds_trees),
+               '--name', 'structured edges + sPb + OWT-UCM', '--out-dir',
+               bsds_trees),
               (f'{bsds_trees}/bsds_benchmark.json', ),
               deps=('prior.bsds_trees', ), kind='prior'),
         # donors among the kept train images only (the folder has val too)
@@ -462,7 +466,8 @@ def shuffle_stage(opts: SuiteOptions, folder: str, dep: str,
 
 def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
     """The mosaics themselves and their region trees (colour-gradient edges
-    follow the texture boundaries: the quick-start's prior)."""
+    follow the texture boundaries: the quick-start's prior, needing no
+    trained forest)."""
     w, root = opts.work_dir, opts.mosaic_root
     trees = f'{w}/priors/hierarchies'
     return [
@@ -473,7 +478,8 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
               (f'{root}/train.txt', f'{root}/val.txt'), kind='prior'),
         Stage('prior.hierarchies',
               ('tools/priors/make_hierarchies.py', trees, '--images',
-               f'{root}/images/train', '--ids', f'{root}/train.txt'),
+               f'{root}/images/train', '--ids', f'{root}/train.txt',
+               '--edges', 'colour_gradient', '--arcs', 'owt'),
               (f'{trees}/ids.txt', ), deps=('data.mosaics', ),
               kind='prior'),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),

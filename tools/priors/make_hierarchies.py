@@ -2,14 +2,20 @@
 
     python tools/priors/make_hierarchies.py OUT_DIR
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
-        [--edges colour_gradient|structured_forest|contour_net]
-        [--edge-model FILE] [--edge-multiscale] [--spectral W]
+        [--edges structured_forest|colour_gradient|contour_net]
+        [--edge-model work_dirs/structured_edges/model.yml.gz]
+        [--edge-multiscale] [--spectral 0.1]
         [--edge-config CFG --edge-checkpoint PTH]
-        [--max-leaves 40] [--min-area 0.005] [--workers 2] [--shard K/N]
+        [--max-leaves 40] [--min-area 0.005] [--arcs nms|owt]
+        [--workers 2] [--shard K/N]
         [--picture N] [--strict] [--save-edges]
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
-cut to at most --max-leaves finest regions. Writes OUT_DIR/trees/<stem>.npz
+cut to at most --max-leaves finest regions. The default edges are the
+paper's: structured edge forests (the forest trained here once by
+tools/priors/train_structured_edges.py, about 46 min on 2 cores) combined
+with their spectral signal (--spectral, 0.1); colour_gradient needs no
+training. Writes OUT_DIR/trees/<stem>.npz
 (leaf map, parents, altitudes: what LoadRegionHierarchy reads),
 OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
 OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png (with
@@ -23,6 +29,9 @@ import time
 
 from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
 from mmssl_seg.priors.hierarchy import (
+    ARC_STRENGTHS,
+    DEFAULT_FOREST,
+    DEFAULT_SPECTRAL,
     ColourGradientEdges,
     ContourNetEdges,
     SpectralEdges,
@@ -36,15 +45,24 @@ from mmssl_seg.visualization import save_hierarchy_picture
 
 def build_detector(args):
     detector = build_local_detector(args)
-    return SpectralEdges(detector, args.spectral) if args.spectral else (
-        detector)
+    spectral = args.spectral
+    if spectral is None:  # the paper's combination for structured edges
+        spectral = DEFAULT_SPECTRAL if args.edges == 'structured_forest' else 0
+    return SpectralEdges(detector, spectral) if spectral else detector
 
 
 def build_local_detector(args):
     if args.edges == 'structured_forest':
-        if not args.edge_model:
-            raise SystemExit('--edges structured_forest needs --edge-model '
-                             '(an OpenCV model.yml.gz)')
+        if not osp.isfile(args.edge_model):
+            train = 'python tools/priors/train_structured_edges.py'
+            if args.edge_model != DEFAULT_FOREST:
+                train += ' ' + (osp.dirname(args.edge_model) or '.')
+            raise SystemExit(
+                f'structured edges need a trained forest: {args.edge_model} '
+                'does not exist. Train one on BSDS500 (about 46 min on 2 '
+                f'cores, resumable):\n    {train}\nor pass --edge-model '
+                'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
+                '(no learning).')
         return StructuredForestEdges(args.edge_model, args.edge_multiscale)
     if args.edges == 'contour_net':
         if not (args.edge_config and args.edge_checkpoint):
@@ -62,20 +80,25 @@ def main(argv=None) -> None:
     parser.add_argument('--ids', help='file of image stems to use')
     parser.add_argument('--data', help='dataset config instead of --images')
     parser.add_argument('--splits', nargs='+', default=['train'])
-    parser.add_argument('--edges', default='colour_gradient',
-                        choices=['colour_gradient', 'structured_forest',
+    parser.add_argument('--edges', default='structured_forest',
+                        choices=['structured_forest', 'colour_gradient',
                                  'contour_net'])
-    parser.add_argument('--edge-model', help='structured forest model file')
+    parser.add_argument('--edge-model', default=DEFAULT_FOREST,
+                        help='structured forest model file')
     parser.add_argument('--edge-multiscale', action='store_true',
                         help='structured edges at 3 scales (SE-MS)')
-    parser.add_argument('--spectral', type=float, default=0.0,
+    parser.add_argument('--spectral', type=float,
                         help='share of the spectral signal (sPb) combined '
-                        'with the edges (0: none)')
+                        f'with the edges (0: none; default {DEFAULT_SPECTRAL}'
+                        ' for structured edges, 0 for the others)')
     parser.add_argument('--edge-config', help='contour detector config')
     parser.add_argument('--edge-checkpoint', help='its trained weights')
     parser.add_argument('--max-leaves', type=int, default=40)
     parser.add_argument('--min-area', type=float, default=0.005,
                         help='merge regions below this image fraction first')
+    parser.add_argument('--arcs', choices=ARC_STRENGTHS, default='nms',
+                        help="the watershed arcs' strength: owt (oriented "
+                        "watershed) or nms (SE's non-maximum suppression)")
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
     parser.add_argument('--strict', action='store_true',
@@ -94,7 +117,7 @@ def main(argv=None) -> None:
                               min_area=args.min_area, workers=args.workers,
                               shard_spec=parse_shard(args.shard),
                               strict=args.strict,
-                              save_edges=args.save_edges)
+                              save_edges=args.save_edges, arcs=args.arcs)
     print(f'{len(result["entries"])} hierarchies in {args.out_dir} '
           f'({result["seconds_per_image"]:.2f} s per image; all shards '
           f'complete: {result["complete"]}; {time.time() - start:.0f} s)')

@@ -1,4 +1,7 @@
 from .edges import (
+                    DEFAULT_FOREST,
+                    DEFAULT_FOREST_DIR,
+                    DEFAULT_SPECTRAL,
                     ColourGradientEdges,
                     ContourNetEdges,
                     EdgeDetector,
@@ -7,6 +10,7 @@ from .edges import (
                     thin_edges,
 )
 from .generate import (
+                    ARC_STRENGTHS,
                     hierarchy,
                     make_hierarchies,
                     tree_from_hierarchy,
@@ -14,6 +18,8 @@ from .generate import (
 )
 
 __all__ = [
+    'ARC_STRENGTHS', 'DEFAULT_FOREST', 'DEFAULT_FOREST_DIR',
+    'DEFAULT_SPECTRAL',
     'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector',
     'SpectralEdges', 'StructuredForestEdges', 'hierarchy',
     'make_hierarchies', 'thin_edges', 'tree_from_hierarchy', 'ucm_tree'

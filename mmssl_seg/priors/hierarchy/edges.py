@@ -6,7 +6,9 @@ normal) of the same size.
 * :class:`ColourGradientEdges`: the no-learning baseline, the largest Lab
   gradient magnitude over the channels after Gaussian smoothing.
 * :class:`StructuredForestEdges`: Dollar and Zitnick's structured edge
-  forests (the paper's detector) through OpenCV contrib, given a model file.
+  forests (the paper's detector, with :class:`SpectralEdges` the default
+  of ``make_hierarchies.py``) through OpenCV contrib, given a model file:
+  ours, trained here by ``tools/priors/train_structured_edges.py``.
 * :class:`ContourNetEdges`: this project's contour detector, trained from
   random init on BSDS500 train + val (the strict setting; config
   ``configs/hier_grouping/contour-net_*``).
@@ -19,6 +21,15 @@ import cv2
 import numpy as np
 
 from mmssl_seg.priors.segmentor import SegmentorProbability
+
+#: Where ``tools/priors/train_structured_edges.py`` writes the forest and
+#: ``make_hierarchies.py`` looks for it by default (relative to the working
+#: directory, as every OpenMMLab ``work_dirs``).
+DEFAULT_FOREST_DIR = osp.join('work_dirs', 'structured_edges')
+DEFAULT_FOREST = osp.join(DEFAULT_FOREST_DIR, 'model.yml.gz')
+#: Share of sPb in the default detector: chosen on 30 BSDS train images
+#: (configs/hier_grouping/README.md).
+DEFAULT_SPECTRAL = 0.1
 
 
 class EdgeDetector:

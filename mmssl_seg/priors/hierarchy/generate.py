@@ -27,10 +27,17 @@ from mmssl_seg.utils.parallel import parallel_map
 TOOL = 'make_hierarchies'
 
 
+#: What the watershed arcs carry into the mean-boundary UCM.
+ARC_STRENGTHS = ('owt', 'nms')
+
+
 def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
-             min_area: float = 0.005):
-    """Oriented watershed + mean-boundary UCM of an edge map with higra:
-    ``(pixel graph, tree over superpixels, altitudes)``.
+             min_area: float = 0.005, arcs: str = 'nms'):
+    """Watershed arcs of an edge map and their mean-boundary UCM (Arbelaez
+    et al., TPAMI 2011, sec. 4) with higra: ``(pixel graph, tree over the
+    watershed superpixels, altitudes)``. Two regions' dissimilarity is the
+    mean strength along their common boundary; the lowest pair merges
+    first.
 
     Args:
         min_area: Regions smaller than this fraction of the image are merged
@@ -39,13 +46,44 @@ def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
             with strong edges (texture, specularities) up to high levels;
             without the filter a 40-region cut of a BSDS image is a few large
             regions and many specks.
+        arcs: The arcs' strength (default ``nms``: on BSDS it keeps 0.012
+            ODS more of the edges' quality; configs/hier_grouping/README.md).
+            ``owt``: the oriented watershed transform
+            (sec. 4.1): the edge strength reweighted by the agreement of the
+            edges' orientation with the arc's straight-line approximation
+            (higra's ``mean_pb_hierarchy``; orientations averaged over a
+            graph edge modulo pi). ``nms``: the edge map after SE's
+            non-maximum suppression along its orientation
+            (:func:`thin_edges`) - the arcs that cross the flank of a strong
+            edge (a watershed arc meets it from the side) carry nothing
+            where the OWT's angle test lets part of the flank through.
     """
     import higra as hg
+    if arcs not in ARC_STRENGTHS:
+        raise ValueError(f'arcs must be one of {ARC_STRENGTHS}, got {arcs!r}')
     shape = edges.shape
     graph = hg.get_4_adjacency_graph(shape)
     weights = hg.weight_graph(graph, edges, hg.WeightFunction.mean)
-    orient = hg.weight_graph(graph, orientation, hg.WeightFunction.mean)
-    tree, altitudes = hg.mean_pb_hierarchy(graph, weights, shape, orient)
+    if arcs == 'owt':
+        # circular mean of the two normals: 0.05 and pi - 0.05 average to 0
+        cos = hg.weight_graph(graph, np.cos(2 * orientation),
+                              hg.WeightFunction.mean)
+        sin = hg.weight_graph(graph, np.sin(2 * orientation),
+                              hg.WeightFunction.mean)
+        orient = np.mod(0.5 * np.arctan2(sin, cos), np.pi)
+        tree, altitudes = hg.mean_pb_hierarchy(graph, weights, shape, orient)
+    else:
+        # a graph edge on the thin ridge takes the ridge pixel's strength
+        strength = hg.weight_graph(graph, thin_edges(edges, orientation),
+                                   hg.WeightFunction.max)
+        rag = hg.make_region_adjacency_graph_from_labelisation(
+            graph, hg.labelisation_watershed(graph, weights))
+        mean = hg.rag_accumulate_on_edges(rag, hg.Accumulators.mean,
+                                          strength)
+        length = hg.rag_accumulate_on_edges(rag, hg.Accumulators.counter,
+                                            strength)
+        tree, altitudes = hg.binary_partition_tree_average_linkage(
+            rag, mean, length)
     if min_area > 0:
         tree, altitudes = hg.filter_small_nodes_from_tree(
             tree, altitudes, min_area * shape[0] * shape[1])
@@ -53,22 +91,23 @@ def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
 
 
 def hierarchy(image: np.ndarray, detector: EdgeDetector,
-              max_leaves: int = 40,
-              min_area: float = 0.005) -> tuple[RegionTree, np.ndarray]:
+              max_leaves: int = 40, min_area: float = 0.005,
+              arcs: str = 'nms') -> tuple[RegionTree, np.ndarray]:
     """The region tree of ``image`` (:func:`ucm_tree`, cut to at most
     ``max_leaves`` leaves, 40 in the paper) and the full hierarchy's UCM on
     the Khalimsky grid (BSDS's ``ucm2``: boundaries at odd coordinates,
     regions at the pixels ``[1::2, 1::2]``)."""
-    return hierarchy_from_edges(*detector(image), max_leaves, min_area)
+    return hierarchy_from_edges(*detector(image), max_leaves, min_area, arcs)
 
 
 def hierarchy_from_edges(edges: np.ndarray, orientation: np.ndarray,
-                         max_leaves: int = 40, min_area: float = 0.005
+                         max_leaves: int = 40, min_area: float = 0.005,
+                         arcs: str = 'nms'
                          ) -> tuple[RegionTree, np.ndarray]:
     """:func:`hierarchy` of an edge map and its orientation."""
     import higra as hg
     shape = edges.shape
-    graph, tree, altitudes = ucm_tree(edges, orientation, min_area)
+    graph, tree, altitudes = ucm_tree(edges, orientation, min_area, arcs)
     region_tree = tree_from_hierarchy(tree, altitudes, shape, max_leaves)
     saliency = hg.saliency(tree, altitudes)  # on the pixel graph's edges
     ucm2 = hg.graph_4_adjacency_2_khalimsky(graph, saliency, shape,
@@ -130,11 +169,13 @@ class HierarchyWriter:
 
     def __init__(self, out_dir: str, detector: EdgeDetector,
                  max_leaves: int, min_area: float,
-                 strict: bool = False, save_edges: bool = False) -> None:
+                 strict: bool = False, save_edges: bool = False,
+                 arcs: str = 'nms') -> None:
         self.out_dir = out_dir
         self.detector = detector
         self.max_leaves = max_leaves
         self.min_area = min_area
+        self.arcs = arcs
         self.strict = strict
         self.save_edges = save_edges
 
@@ -156,7 +197,7 @@ class HierarchyWriter:
             return stem, {'image': image_path, 'failed': str(error)}
         edges, orientation = self.detector(image)
         tree, ucm = hierarchy_from_edges(edges, orientation, self.max_leaves,
-                                         self.min_area)
+                                         self.min_area, self.arcs)
         write_ucm2(ucm_path, ucm)
         if self.save_edges:  # thinned, for the edge benchmark
             write_ucm2(prior_path(self.out_dir, 'edges', stem),
@@ -170,7 +211,8 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
                      detector: EdgeDetector, max_leaves: int = 40,
                      min_area: float = 0.005, workers: int = 1,
                      shard_spec: tuple[int, int] = (1, 1),
-                     strict: bool = False, save_edges: bool = False) -> dict:
+                     strict: bool = False, save_edges: bool = False,
+                     arcs: str = 'nms') -> dict:
     """Trees and UCMs for this shard of ``images`` (see :func:`hierarchy`),
     the manifest (detector, ``max_leaves``, ``min_area``, per image the
     leaves and seconds) and ``ids.txt`` (every
@@ -178,12 +220,12 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
     manifest. An unreadable image is skipped and listed under ``failed``
     (``strict``: the run stops at it)."""
     params = {'detector': detector.params, 'max_leaves': max_leaves,
-              'min_area': min_area}
+              'min_area': min_area, 'arcs': arcs}
     if save_edges:  # a folder is made with or without them, never mixed
         params['save_edges'] = True
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     writer = HierarchyWriter(out_dir, detector, max_leaves, min_area, strict,
-                             save_edges)
+                             save_edges, arcs)
     todo = [item for item in shard(images, *shard_spec)
             if item[0] not in manifest.entries
             or not osp.isfile(writer.paths(item[0])[0])]
