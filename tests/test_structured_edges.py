@@ -330,8 +330,8 @@ def test_the_tools_default_is_structured_edges_with_spectral(
     """make_hierarchies.py without --edges runs the paper's primitive: the
     forest at work_dirs/structured_edges (relative to the working
     directory, where train_structured_edges.py writes it by default) plus
-    0.1 sPb; with no forest there it stops before writing anything, naming
-    the command that trains one."""
+    0.1 sPb, at three scales (SE-MS); with no forest there it stops before
+    writing anything, naming the command that trains one."""
     _, model = small_forest
     image = bsds_pairs('test', 1)[0][0]
     images = tmp_path / 'images'
@@ -354,10 +354,11 @@ def test_the_tools_default_is_structured_edges_with_spectral(
     assert made.returncode == 0, made.stdout[-2000:]
     manifest = json.load(open(tmp_path / 'hier' / 'manifest.json'))
     assert manifest['params']['detector'] == {
-        'name': 'spectral', 'weight': 0.1,
+        'name': 'spectral', 'weight': 0.1, 'size': 96,
         'edges': {'name': 'structured_forest',
                   'model': str(forest / 'model.yml.gz'),
-                  'multiscale': False}}
+                  'multiscale': True}}
+    assert manifest['params']['arcs'] == 'nms'
 
 
 
@@ -444,5 +445,11 @@ def test_multiscale_and_spectral_options_are_recorded_and_change_edges(
     np.testing.assert_allclose(
         ec, 0.75 * e1 + 0.25 * spectral_boundaries(e1), atol=1e-6)
     assert combined.params['edges'] == single.params
+    coarse = SpectralEdges(single, 0.25, size=64)
+    np.testing.assert_allclose(
+        coarse(image)[0],
+        0.75 * e1 + 0.25 * spectral_boundaries(e1, max_side=64), atol=1e-6)
+    assert np.abs(coarse(image)[0] - ec).max() > 0.01
+    assert coarse.params['size'] == 64 and 'size' not in combined.params
     with pytest.raises(ValueError, match='spectral weight'):
         SpectralEdges(single, 0.0)

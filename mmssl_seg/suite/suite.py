@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from mmssl_seg.priors.hierarchy.edges import DEFAULT_SPECTRAL
+from mmssl_seg.priors.hierarchy.edges import (
+    DEFAULT_SPECTRAL,
+    DEFAULT_SPECTRAL_SIZE,
+)
 from mmssl_seg.suite.stages import Stage
 
 VOC_ROOT = 'data/voc12_mini/VOCdevkit/VOC2012'
@@ -402,7 +405,8 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
     # the paper's grouping primitive (make_hierarchies.py's default, spelt
     # out: the forest lives in the suite's folder)
     edges = ('--edges', 'structured_forest', '--edge-model', model,
-             '--spectral', str(DEFAULT_SPECTRAL))
+             '--edge-multiscale', '--spectral', str(DEFAULT_SPECTRAL),
+             '--spectral-size', str(DEFAULT_SPECTRAL_SIZE))
     bsds_trees = f'{w}/priors/bsds_test'
     return [
         Stage('prior.saliency',

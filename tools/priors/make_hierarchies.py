@@ -4,7 +4,7 @@
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--edges structured_forest|colour_gradient|contour_net]
         [--edge-model work_dirs/structured_edges/model.yml.gz]
-        [--edge-multiscale] [--spectral 0.1]
+        [--(no-)edge-multiscale] [--spectral 0.1] [--spectral-size 96]
         [--edge-config CFG --edge-checkpoint PTH]
         [--max-leaves 40] [--min-area 0.005] [--arcs nms|owt]
         [--workers 2] [--shard K/N]
@@ -12,10 +12,10 @@
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
 cut to at most --max-leaves finest regions. The default edges are the
-paper's: structured edge forests (the forest trained here once by
-tools/priors/train_structured_edges.py, about 46 min on 2 cores) combined
-with their spectral signal (--spectral, 0.1); colour_gradient needs no
-training. Writes OUT_DIR/trees/<stem>.npz
+paper's: structured edge forests at three scales (SE-MS; the forest trained
+here once by tools/priors/train_structured_edges.py, about 46 min on 2
+cores) combined with their spectral signal (--spectral, 0.1);
+colour_gradient needs no training. Writes OUT_DIR/trees/<stem>.npz
 (leaf map, parents, altitudes: what LoadRegionHierarchy reads),
 OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
 OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png (with
@@ -31,7 +31,9 @@ from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
 from mmssl_seg.priors.hierarchy import (
     ARC_STRENGTHS,
     DEFAULT_FOREST,
+    DEFAULT_MULTISCALE,
     DEFAULT_SPECTRAL,
+    DEFAULT_SPECTRAL_SIZE,
     ColourGradientEdges,
     ContourNetEdges,
     SpectralEdges,
@@ -48,7 +50,8 @@ def build_detector(args):
     spectral = args.spectral
     if spectral is None:  # the paper's combination for structured edges
         spectral = DEFAULT_SPECTRAL if args.edges == 'structured_forest' else 0
-    return SpectralEdges(detector, spectral) if spectral else detector
+    return SpectralEdges(detector, spectral, args.spectral_size) if (
+        spectral) else detector
 
 
 def build_local_detector(args):
@@ -85,12 +88,18 @@ def main(argv=None) -> None:
                                  'contour_net'])
     parser.add_argument('--edge-model', default=DEFAULT_FOREST,
                         help='structured forest model file')
-    parser.add_argument('--edge-multiscale', action='store_true',
-                        help='structured edges at 3 scales (SE-MS)')
+    parser.add_argument('--edge-multiscale', default=DEFAULT_MULTISCALE,
+                        action=argparse.BooleanOptionalAction,
+                        help='structured edges at 3 scales (SE-MS; '
+                        '--no-edge-multiscale: one scale, 5x faster)')
     parser.add_argument('--spectral', type=float,
                         help='share of the spectral signal (sPb) combined '
                         f'with the edges (0: none; default {DEFAULT_SPECTRAL}'
                         ' for structured edges, 0 for the others)')
+    parser.add_argument('--spectral-size', type=int,
+                        default=DEFAULT_SPECTRAL_SIZE,
+                        help='longer side of the map the spectral '
+                        'eigenproblem runs on')
     parser.add_argument('--edge-config', help='contour detector config')
     parser.add_argument('--edge-checkpoint', help='its trained weights')
     parser.add_argument('--max-leaves', type=int, default=40)

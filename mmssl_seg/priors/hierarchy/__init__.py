@@ -1,7 +1,9 @@
 from .edges import (
                     DEFAULT_FOREST,
                     DEFAULT_FOREST_DIR,
+                    DEFAULT_MULTISCALE,
                     DEFAULT_SPECTRAL,
+                    DEFAULT_SPECTRAL_SIZE,
                     ColourGradientEdges,
                     ContourNetEdges,
                     EdgeDetector,
@@ -19,7 +21,7 @@ from .generate import (
 
 __all__ = [
     'ARC_STRENGTHS', 'DEFAULT_FOREST', 'DEFAULT_FOREST_DIR',
-    'DEFAULT_SPECTRAL',
+    'DEFAULT_MULTISCALE', 'DEFAULT_SPECTRAL', 'DEFAULT_SPECTRAL_SIZE',
     'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector',
     'SpectralEdges', 'StructuredForestEdges', 'hierarchy',
     'make_hierarchies', 'thin_edges', 'tree_from_hierarchy', 'ucm_tree'
