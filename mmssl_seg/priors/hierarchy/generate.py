@@ -1,9 +1,10 @@
 """Region hierarchies for hierarchical grouping (Zhang and Maire, NeurIPS
 2020, sec. 3 "Grouping Primitive" and 4.1 "Edges and Regions").
 
-Per image: edges from a pluggable detector, the oriented watershed
-transform and the mean-boundary ultrametric contour map (Arbelaez et al.,
-TPAMI 2011) with higra, the tree cut to at most ``max_leaves`` finest
+Per image: edges from a pluggable detector, the watershed arcs (carrying
+the edges' thinned strength, or the oriented watershed transform's) and the
+mean-boundary ultrametric contour map (Arbelaez et al., TPAMI 2011) with
+higra, the tree cut to at most ``max_leaves`` finest
 regions. Writes ``trees/<stem>.npz`` (:class:`RegionTree`) and, for the
 boundary benchmark and pictures, ``ucm2/<stem>.png`` (the whole hierarchy's
 UCM on the ``(2H+1) x (2W+1)`` Khalimsky grid of BSDS's ``ucm2``, 16 bit),
@@ -46,8 +47,9 @@ def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
             with strong edges (texture, specularities) up to high levels;
             without the filter a 40-region cut of a BSDS image is a few large
             regions and many specks.
-        arcs: The arcs' strength (default ``nms``: on BSDS it keeps 0.012
-            ODS more of the edges' quality; configs/hier_grouping/README.md).
+        arcs: The arcs' strength (default ``nms``: on BSDS it keeps 0.012-
+            0.014 ODS more of the edges' quality;
+            configs/hier_grouping/README.md).
             ``owt``: the oriented watershed transform
             (sec. 4.1): the edge strength reweighted by the agreement of the
             edges' orientation with the arc's straight-line approximation
