@@ -162,7 +162,7 @@ ROWS = (
     # are Res4's output, compared with random init's Res4; fine-tuning puts
     # a randomly initialised Res5 under the same DeepLabV3.
     Row('hier_grouping', 'Hierarchical grouping', 'resnet18',
-        'region trees (our BSDS structured edges + sPb + OWT-UCM)',
+        'region trees (our BSDS structured edges + sPb -> UCM)',
         in_index=2,
         allow_missing=NO_RES5),
     Row('shuffled_prior_hier_grouping',
@@ -406,7 +406,7 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
     # out: the forest lives in the suite's folder)
     edges = ('--edges', 'structured_forest', '--edge-model', model,
              '--edge-multiscale', '--spectral', str(DEFAULT_SPECTRAL),
-             '--spectral-size', str(DEFAULT_SPECTRAL_SIZE))
+             '--spectral-size', str(DEFAULT_SPECTRAL_SIZE), '--arcs', 'nms')
     bsds_trees = f'{w}/priors/bsds_test'
     return [
         Stage('prior.saliency',
@@ -438,7 +438,7 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
                '--gt-dir', f'{opts.bsds_root}/groundTruth/test',
                '--reference', f'{opts.bsds_root}/ucm2_gpb/test_eval',
                '--thresholds', '25', '--limit', str(opts.bsds_images),
-               '--name', 'structured edges + sPb + OWT-UCM', '--out-dir',
+               '--name', 'structured edges + sPb -> UCM', '--out-dir',
                bsds_trees),
               (f'{bsds_trees}/bsds_benchmark.json', ),
               deps=('prior.bsds_trees', ), kind='prior'),

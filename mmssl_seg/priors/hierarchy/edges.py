@@ -195,9 +195,12 @@ class SpectralEdges(EdgeDetector):
     """
 
     name = 'spectral'
+    #: The size before it was an option: not recorded, so that folders made
+    #: then stay valid.
+    unrecorded_size = 128
 
     def __init__(self, detector: EdgeDetector, weight: float = 0.5,
-                 size: int = 128) -> None:
+                 size: int = unrecorded_size) -> None:
         if not 0 < weight <= 1:
             raise ValueError(f'spectral weight must be in (0, 1], got '
                              f'{weight}')
@@ -209,7 +212,7 @@ class SpectralEdges(EdgeDetector):
     def params(self) -> dict:
         params = {'name': self.name, 'weight': self.weight,
                   'edges': self.detector.params}
-        if self.size != 128:  # folders made before the option stay valid
+        if self.size != self.unrecorded_size:
             params['size'] = self.size
         return params
 
