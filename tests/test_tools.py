@@ -6,6 +6,7 @@ import os.path as osp
 import re
 import shutil
 import sys
+from contextlib import nullcontext as _nothing
 
 import pytest
 import torch
@@ -187,6 +188,25 @@ def test_dist_train_two_processes_on_cpu(tmp_path):
     assert 'Distributed training: True' in _run_log(work_dir)
     assert 'GPU number: 2' in _run_log(work_dir)  # (processes on CPU)
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+
+
+def test_tools_close_the_process_group_they_ran_in(tmp_path):
+    """The CLI's exit path destroys the group (gloo's threads alive at exit
+    aborted a rank after a finished run), also when the run raised."""
+    import torch.distributed as dist
+
+    from mmssl_seg.apis.runner import process_group_closed
+    store = f'file://{tmp_path}/store'
+    for failing in (False, True):
+        with pytest.raises(RuntimeError) if failing else _nothing():
+            with process_group_closed():
+                dist.init_process_group(
+                    'gloo', init_method=f'{store}{failing}', rank=0,
+                    world_size=1)
+                assert dist.is_initialized()
+                if failing:
+                    raise RuntimeError('the run failed')
+        assert not dist.is_initialized()
 
 
 def test_make_label_splits_cli(tmp_path):

@@ -9,7 +9,11 @@ CHECKPOINT loads with ``weights_only=True`` unless it lies in the work_dir
 import argparse
 
 from mmssl_seg.apis import test
-from mmssl_seg.apis.runner import add_common_args, parse_common_args
+from mmssl_seg.apis.runner import (
+    add_common_args,
+    parse_common_args,
+    process_group_closed,
+)
 from mmssl_seg.datasets.checks import DataNotFoundError
 from mmssl_seg.engine.runner import load_config
 
@@ -30,11 +34,12 @@ def main() -> None:
     args = parse_common_args(parser)
     cfg = load_config(args.config, args.work_dir, args.cfg_options,
                       args.launcher)
-    try:
-        test(cfg, args.checkpoint, out=args.out, show_dir=args.show_dir,
-             tta=args.tta, trust_checkpoint=args.trust_checkpoint)
-    except DataNotFoundError as error:  # one message, no traceback
-        raise SystemExit(str(error))
+    with process_group_closed():
+        try:
+            test(cfg, args.checkpoint, out=args.out, show_dir=args.show_dir,
+                 tta=args.tta, trust_checkpoint=args.trust_checkpoint)
+        except DataNotFoundError as error:  # one message, no traceback
+            raise SystemExit(str(error))
 
 
 if __name__ == '__main__':

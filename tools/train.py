@@ -7,7 +7,11 @@
 import argparse
 
 from mmssl_seg.apis import train
-from mmssl_seg.apis.runner import add_common_args, parse_common_args
+from mmssl_seg.apis.runner import (
+    add_common_args,
+    parse_common_args,
+    process_group_closed,
+)
 from mmssl_seg.datasets.checks import DataNotFoundError
 from mmssl_seg.engine.runner import (
     enable_tensorboard,
@@ -40,10 +44,11 @@ def main() -> None:
         rescale_schedule(cfg, args.max_iters, keep=args.cfg_options or ())
     if args.tensorboard:
         enable_tensorboard(cfg)
-    try:
-        train(cfg, resume=args.resume, amp=args.amp)
-    except DataNotFoundError as error:  # one message, no traceback
-        raise SystemExit(str(error))
+    with process_group_closed():
+        try:
+            train(cfg, resume=args.resume, amp=args.amp)
+        except DataNotFoundError as error:  # one message, no traceback
+            raise SystemExit(str(error))
 
 
 if __name__ == '__main__':

@@ -10,9 +10,12 @@ lie in the run's own ``work_dir``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import logging
 import os
 import os.path as osp
+from collections.abc import Iterator
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -108,6 +111,22 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+@contextlib.contextmanager
+def process_group_closed() -> Iterator[None]:
+    """Destroy the process group a ``--launcher`` run opened, and collect the
+    finished runner (its DDP model holds the group), while the interpreter is
+    alive: a gloo group torn down during interpreter finalization aborts the
+    process now and then ("terminate called without an active exception")
+    after the run has ended."""
+    try:
+        yield
+    finally:
+        import torch.distributed as torch_dist
+        if torch_dist.is_available() and torch_dist.is_initialized():
+            torch_dist.destroy_process_group()
+            gc.collect()  # the runner lives in reference cycles
 
 
 def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
