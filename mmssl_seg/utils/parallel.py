@@ -7,16 +7,33 @@ from typing import Callable, Iterable, Iterator
 
 from rich.progress import track
 
+#: The worker's function: handed over once per worker (inherited through
+#: fork), so that what it loads lazily (a forest, a network) is loaded once
+#: per worker, not once per item as a function pickled with every task is.
+_worker_fn: Callable | None = None
+_worker_limits = None
 
-def _init_worker() -> None:
+
+def _init_worker(fn: Callable) -> None:
+    global _worker_fn, _worker_limits
+    import cv2
     import torch
-    torch.set_num_threads(1)  # one core per worker
+    from threadpoolctl import threadpool_limits
+    torch.set_num_threads(1)  # one core per worker: torch, BLAS, OpenCV
+    _worker_limits = threadpool_limits(1)
+    cv2.setNumThreads(1)
+    _worker_fn = fn
+
+
+def _call(item):
+    return _worker_fn(item)
 
 
 def parallel_map(fn: Callable, items: Iterable, workers: int,
                  description: str, total: int | None = None) -> Iterator:
     """``fn`` over ``items`` with ``workers`` processes (in this process when
-    ``workers <= 1``), results in completion order, with a progress bar."""
+    ``workers <= 1``), results in completion order, with a progress bar.
+    Each worker keeps one copy of ``fn`` for all its items."""
     items = list(items)
     total = len(items) if total is None else total
     if workers <= 1:
@@ -24,6 +41,7 @@ def parallel_map(fn: Callable, items: Iterable, workers: int,
                          description=description)
         return
     context = multiprocessing.get_context('fork')
-    with context.Pool(workers, initializer=_init_worker) as pool:
-        yield from track(pool.imap_unordered(fn, items), total=total,
+    with context.Pool(workers, initializer=_init_worker,
+                      initargs=(fn, )) as pool:
+        yield from track(pool.imap_unordered(_call, items), total=total,
                          description=description)
