@@ -21,6 +21,7 @@ from mmssl_seg.priors.hierarchy.structured_forest import (
     ForestOptions,
     StructuredForest,
     check_opencv_model,
+    edge_rings,
     feature_table,
     grid_positions,
     tri_smooth,
@@ -264,6 +265,144 @@ def test_tool_resumes_per_tree_and_refuses_other_parameters(tmp_path):
     assert 'other parameters' in refused.stdout
 
 
+def test_edge_rings_are_the_toolbox_eBins():
+    seg = np.zeros((16, 16), np.uint8)
+    seg[:, 8:] = 1
+    corner = np.zeros((16, 16), np.uint8)
+    corner[:2, :2] = 1
+    bounds, bins = edge_rings(np.stack([seg, corner]), 3)
+    # ring 0 the label gradient, then one 8-connected step per ring
+    for j, cols in enumerate(((7, 8), (6, 9), (5, 10))):
+        assert bins[bounds[0, j]:bounds[0, j + 1]].tolist() == sorted(
+            c * 16 + r for c in cols for r in range(16))
+    # one-sided differences at the border: the 2 x 2 corner block's ring 0
+    # lacks its corner pixel (both differences zero), which ring 1 holds
+    def ids(pixels):
+        return sorted(c * 16 + r for r, c in pixels)
+
+    ring0 = ids([(0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1)])
+    ring1 = ids([(0, 0), (2, 2), (0, 3), (1, 3), (2, 3), (3, 0), (3, 1),
+                 (3, 2)])
+    assert bins[bounds[1, 0]:bounds[1, 1]].tolist() == ring0
+    assert bins[bounds[1, 1]:bounds[1, 2]].tolist() == ring1
+    assert bounds[1, 0] == bounds[0, 3]
+
+
+def _triangle(x: np.ndarray) -> np.ndarray:
+    """``convTri(x, 1)``: [1 2 1] / 4 both ways, border mirrored."""
+    from scipy.ndimage import correlate1d
+    k = np.array([1.0, 2.0, 1.0]) / 4
+    return correlate1d(correlate1d(x, k, 0, mode='mirror'), k, 1,
+                       mode='mirror')
+
+
+def sharpened_reference(forest: StructuredForest, rgb: np.ndarray,
+                        sharpen: int) -> np.ndarray:
+    """``edgesDetectMex`` written out loop by loop on 2-D arrays (leaves by
+    walking each tree, rings by scipy dilations, colours by scipy)."""
+    from scipy.ndimage import binary_dilation
+
+    from mmssl_seg.priors.hierarchy.structured_forest import (
+        compute_channels,
+        gather_features,
+    )
+    o = forest.options
+    g, pad = o.label_size, o.padding
+    reg, sim = compute_channels(rgb, o)
+    rows = int(np.ceil((reg.shape[0] * o.shrink - o.patch_size) / o.stride))
+    cols = int(np.ceil((reg.shape[1] * o.shrink - o.patch_size) / o.stride))
+    big = np.pad(rgb.astype(np.float64), ((pad, pad + g), (pad, pad + g),
+                                          (0, 0)), mode='symmetric')
+    colour = np.stack([_triangle(big[..., z]) for z in range(3)],
+                      -1)[pad:, pad:]
+    out = np.zeros(rgb.shape[:2])
+    trees = forest.child.shape[0]
+    n_eval = min(o.trees_eval, trees)
+    scale = {0: 2.0, 1: 1.8, 2: 1.66}[sharpen]
+    vote = scale * o.stride**2 / g**2 / o.trees_eval
+    square = np.ones((3, 3), bool)
+    for i in range(rows):
+        for j in range(cols):
+            r, c = i * o.stride // o.shrink, j * o.stride // o.shrink
+            for k in range(n_eval):
+                t = ((i + j) % (2 * n_eval) + k) % trees
+                node = 0
+                while forest.child[t, node]:
+                    v = gather_features(reg, sim, [r], [c],
+                                        [forest.fid[t, node]], o)[0, 0]
+                    node = forest.child[t, node] - (v < forest.thr[t, node])
+                index = forest.seg_index[t, node]
+                if index < 0:
+                    continue
+                seg = forest.segs[index].astype(int).copy()
+                patch = colour[i * o.stride:i * o.stride + g,
+                               j * o.stride:j * o.stride + g]
+                means = {}
+                for label in range(seg.max() + 1):
+                    chosen = seg[::2, ::2] == label
+                    if chosen.any():
+                        means[label] = patch[::2, ::2][chosen].mean(0)
+                edge = np.gradient(seg.astype(float))
+                ring = [np.hypot(*edge) > 0.01]
+                while len(ring) < 3:
+                    seen = np.logical_or.reduce(ring)
+                    ring.append(binary_dilation(ring[-1], square) & ~seen)
+
+                def column_major(mask):
+                    return sorted(zip(*np.nonzero(mask)),
+                                  key=lambda p: (p[1], p[0]))
+
+                def neighbours(y, x):
+                    return [(y, max(x - 1, 0)), (y, min(x + 1, g - 1)),
+                            (max(y - 1, 0), x), (min(y + 1, g - 1), x)]
+
+                for y, x in [p for m in ring[:sharpen]
+                             for p in column_major(m)]:
+                    labels = [seg[p] for p in neighbours(y, x)]
+                    errors = [np.sum((means[a] - patch[y, x])**2)
+                              if a in means else np.inf for a in labels]
+                    seg[y, x] = labels[int(np.argmin(errors))]
+                for y, x in [p for m in ring[:sharpen + 1]
+                             for p in column_major(m)]:
+                    yy, xx = i * o.stride + y, j * o.stride + x
+                    if (any(seg[p] != seg[y, x] for p in neighbours(y, x))
+                            and yy < out.shape[0] and xx < out.shape[1]):
+                        out[yy, xx] += vote
+    return _triangle(out)
+
+
+def test_sharpening_is_the_toolbox_loop(small_forest):
+    """Our compiled sharpening against the loop written out, on a real
+    image crop that reaches the image border; sharpened boundaries are
+    thinner and sit more on the annotators' boundaries."""
+    forest, _ = small_forest
+    image, gt_path = bsds_pairs('test', 1)[0]
+    rgb = cv2.cvtColor(cv2.imread(image),
+                       cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    crop = rgb[-44:, -52:]
+    plain = forest.edges(crop)
+    np.testing.assert_allclose(sharpened_reference(forest, crop, 0), plain,
+                               atol=1e-5)
+    for sharpen in (1, 2):
+        ours = forest.edges(crop, sharpen=sharpen)
+        np.testing.assert_allclose(
+            ours, sharpened_reference(forest, crop, sharpen), atol=1e-5)
+        assert np.abs(ours - plain).max() > 0.05  # it did something
+    from mmssl_seg.structures import read_bsds_ground_truth
+    boundaries, _ = read_bsds_ground_truth(gt_path)
+    on = cv2.dilate(np.maximum.reduce(boundaries).astype(np.uint8),
+                    np.ones((3, 3), np.uint8)) > 0
+    full, sharp = forest.edges(rgb), forest.edges(rgb, sharpen=2)
+    assert (sharp[on].mean() / sharp[~on].mean() >
+            full[on].mean() / full[~on].mean())
+    # the archive keeps the segmentations; a forest without them says why
+    assert forest.segs.shape[1:] == (16, 16) and forest.segs.max() > 0
+    bare = StructuredForest(forest.options, forest.child, forest.fid,
+                            forest.thr, forest.bounds, forest.bins)
+    with pytest.raises(ValueError, match='forest.npz'):
+        bare.edges(crop, sharpen=2)
+
+
 def test_edge_thinning_is_opencvs_edges_nms(small_forest):
     from mmssl_seg.priors.hierarchy.edges import thin_edges
     _, model = small_forest
@@ -424,7 +563,7 @@ def test_spectral_boundaries_of_a_real_image_follow_its_boundaries():
 
 
 def test_multiscale_and_spectral_options_are_recorded_and_change_edges(
-        small_forest):
+        tmp_path, small_forest):
     from mmssl_seg.priors.hierarchy import (
         SpectralEdges,
         StructuredForestEdges,
@@ -453,3 +592,14 @@ def test_multiscale_and_spectral_options_are_recorded_and_change_edges(
     assert coarse.params['size'] == 64 and 'size' not in combined.params
     with pytest.raises(ValueError, match='spectral weight'):
         SpectralEdges(single, 0.0)
+    # sharpening runs our inference on the archive beside the model
+    forest = StructuredForest.load(osp.join(osp.dirname(model),
+                                            'forest.npz'))
+    sharp = StructuredForestEdges(model, sharpen=2)
+    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    np.testing.assert_array_equal(sharp(image)[0], forest.edges(rgb, 2))
+    assert sharp.params['sharpen'] == 2 and 'sharpen' not in single.params
+    alone = osp.join(str(tmp_path), 'model.yml.gz')
+    shutil.copy(model, alone)
+    with pytest.raises(FileNotFoundError, match='forest.npz'):
+        StructuredForestEdges(alone, sharpen=2)

@@ -4,7 +4,8 @@
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--edges structured_forest|colour_gradient|contour_net]
         [--edge-model work_dirs/structured_edges/model.yml.gz]
-        [--(no-)edge-multiscale] [--spectral 0.1] [--spectral-size 96]
+        [--(no-)edge-multiscale] [--edge-sharpen 0|1|2]
+        [--spectral 0.1] [--spectral-size 96]
         [--edge-config CFG --edge-checkpoint PTH]
         [--max-leaves 40] [--min-area 0.005] [--arcs nms|owt]
         [--workers 2] [--shard K/N]
@@ -32,6 +33,7 @@ from mmssl_seg.priors.hierarchy import (
     ARC_STRENGTHS,
     DEFAULT_FOREST,
     DEFAULT_MULTISCALE,
+    DEFAULT_SHARPEN,
     DEFAULT_SPECTRAL,
     DEFAULT_SPECTRAL_SIZE,
     ColourGradientEdges,
@@ -66,7 +68,8 @@ def build_local_detector(args):
                 f'cores, resumable):\n    {train}\nor pass --edge-model '
                 'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
                 '(no learning).')
-        return StructuredForestEdges(args.edge_model, args.edge_multiscale)
+        return StructuredForestEdges(args.edge_model, args.edge_multiscale,
+                                     args.edge_sharpen)
     if args.edges == 'contour_net':
         if not (args.edge_config and args.edge_checkpoint):
             raise SystemExit('--edges contour_net needs --edge-config and '
@@ -92,6 +95,10 @@ def main(argv=None) -> None:
                         action=argparse.BooleanOptionalAction,
                         help='structured edges at 3 scales (SE-MS; '
                         '--no-edge-multiscale: one scale, 5x faster)')
+    parser.add_argument('--edge-sharpen', type=int, choices=(0, 1, 2),
+                        default=DEFAULT_SHARPEN,
+                        help="the SE toolbox's sharpening of structured "
+                        'edges (needs forest.npz beside the model)')
     parser.add_argument('--spectral', type=float,
                         help='share of the spectral signal (sPb) combined '
                         f'with the edges (0: none; default {DEFAULT_SPECTRAL}'

@@ -2,6 +2,7 @@ from .edges import (
                     DEFAULT_FOREST,
                     DEFAULT_FOREST_DIR,
                     DEFAULT_MULTISCALE,
+                    DEFAULT_SHARPEN,
                     DEFAULT_SPECTRAL,
                     DEFAULT_SPECTRAL_SIZE,
                     ColourGradientEdges,
@@ -21,7 +22,8 @@ from .generate import (
 
 __all__ = [
     'ARC_STRENGTHS', 'DEFAULT_FOREST', 'DEFAULT_FOREST_DIR',
-    'DEFAULT_MULTISCALE', 'DEFAULT_SPECTRAL', 'DEFAULT_SPECTRAL_SIZE',
+    'DEFAULT_MULTISCALE', 'DEFAULT_SHARPEN', 'DEFAULT_SPECTRAL',
+    'DEFAULT_SPECTRAL_SIZE',
     'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector',
     'SpectralEdges', 'StructuredForestEdges', 'hierarchy',
     'make_hierarchies', 'thin_edges', 'tree_from_hierarchy', 'ucm_tree'

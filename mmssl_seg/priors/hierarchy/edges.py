@@ -33,6 +33,9 @@ DEFAULT_FOREST = osp.join(DEFAULT_FOREST_DIR, 'model.yml.gz')
 DEFAULT_SPECTRAL = 0.1
 DEFAULT_SPECTRAL_SIZE = 96
 DEFAULT_MULTISCALE = True
+#: No sharpening by default until measured (OpenCV runs the unsharpened
+#: forest at C++ speed).
+DEFAULT_SHARPEN = 0
 
 
 class EdgeDetector:
@@ -131,25 +134,44 @@ class StructuredForestEdges(EdgeDetector):
         model: Path of the forest.
         multiscale: Average the edges of the image at half, full and double
             size (the SE paper's "SE-MS"; about 5x the time).
+        sharpen: The SE toolbox's sharpening (0: none, OpenCV's
+            ``detectEdges``; 1 or 2: :meth:`StructuredForest.edges`, our
+            compiled inference, which needs the ``forest.npz`` that
+            ``train_structured_edges.py`` writes beside the model).
     """
 
     name = 'structured_forest'
 
-    def __init__(self, model: str, multiscale: bool = False) -> None:
+    def __init__(self, model: str, multiscale: bool = False,
+                 sharpen: int = 0) -> None:
         from mmssl_seg.priors.hierarchy.structured_forest import (
+            SHARPEN_SCALE,
             check_opencv_model,
         )
         if not hasattr(cv2, 'ximgproc'):
             raise ImportError('structured edges need opencv-contrib-python')
+        if sharpen not in SHARPEN_SCALE:
+            raise ValueError(f'sharpen must be 0, 1 or 2, got {sharpen}')
         self.patch_size = check_opencv_model(model)['patchSize']
+        self.archive = osp.join(osp.dirname(model), 'forest.npz')
+        if sharpen and not osp.isfile(self.archive):
+            raise FileNotFoundError(
+                f'sharpening needs the forest\'s segmentations in '
+                f'{self.archive} (written by '
+                'tools/priors/train_structured_edges.py next to its '
+                'model.yml.gz; OpenCV model files have none)')
         self.model = model
         self.multiscale = multiscale
-        self._forest = None
+        self.sharpen = sharpen
+        self._forest = self._archived = None
 
     @property
     def params(self) -> dict:
-        return {'name': self.name, 'model': osp.abspath(self.model),
-                'multiscale': self.multiscale}
+        params = {'name': self.name, 'model': osp.abspath(self.model),
+                  'multiscale': self.multiscale}
+        if self.sharpen:  # recorded only when on: older folders stay valid
+            params['sharpen'] = self.sharpen
+        return params
 
     def _detect(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
@@ -157,6 +179,13 @@ class StructuredForestEdges(EdgeDetector):
         if any(grow):
             rgb = np.pad(rgb, ((0, grow[0]), (0, grow[1]), (0, 0)),
                          mode='symmetric')
+        if self.sharpen:
+            if self._archived is None:  # loaded in the worker
+                from mmssl_seg.priors.hierarchy.structured_forest import (
+                    StructuredForest,
+                )
+                self._archived = StructuredForest.load(self.archive)
+            return self._archived.edges(rgb, self.sharpen)[:h, :w]
         return self._forest.detectEdges(rgb)[:h, :w]
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,8 +16,9 @@ values at the 5 x 5 grid cells after a radius-8 smoothing (self-similarity,
 The channels come from OpenCV's own ``RFFeatureGetter`` (the code that
 ``detectEdges`` runs), so a forest trained on them and written by
 :func:`write_opencv_model` gives in ``cv2.ximgproc`` the edges of
-:meth:`StructuredForest.detect` (tested). Training:
-:mod:`.structured_forest_train`.
+:meth:`StructuredForest.edges` (tested). The SE toolbox's sharpening, which
+OpenCV lacks, runs in :meth:`StructuredForest.edges` only, on the leaves'
+segmentations our archive keeps. Training: :mod:`.structured_forest_train`.
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ from mmssl_seg.utils.io import atomic_path
 
 #: Written into every model file; a file from another version is refused.
 FORMAT = 'mmssl_seg.structured_forest/1'
+#: ``edgesDetect.m``'s vote scale for sharpening 0, 1 and 2 (a sharpened
+#: boundary is examined over more pixels).
+SHARPEN_SCALE = {0: 2.0, 1: 1.8, 2: 1.66}
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,20 @@ def _gather(reg, sim, table, rows, cols, fids):
 
 
 @njit(cache=True, nogil=True)
+def _leaf(reg, sim, table, child, fid, thr, t, r, c):
+    """The leaf of tree ``t`` the patch at channel position ``(r, c)``
+    reaches."""
+    node = 0
+    while child[t, node] != 0:
+        v = _feature_value(reg, sim, table, fid[t, node], r, c)
+        if v < thr[t, node]:
+            node = child[t, node] - 1
+        else:
+            node = child[t, node]
+    return node
+
+
+@njit(cache=True, nogil=True)
 def _predict(reg, sim, table, child, fid, thr, bounds, bins, height, width,
              stride, shrink, trees_eval, label_size, out, step):
     trees, nodes = child.shape
@@ -192,13 +210,7 @@ def _predict(reg, sim, table, child, fid, thr, bounds, bins, height, width,
             r, c = i * stride // shrink, j * stride // shrink
             for k in range(trees_eval):
                 t = ((i + j) % (2 * trees_eval) + k) % trees
-                node = 0
-                while child[t, node] != 0:
-                    v = _feature_value(reg, sim, table, fid[t, node], r, c)
-                    if v < thr[t, node]:
-                        node = child[t, node] - 1
-                    else:
-                        node = child[t, node]
+                node = _leaf(reg, sim, table, child, fid, thr, t, r, c)
                 g = t * nodes + node
                 for p in range(bounds[g], bounds[g + 1]):
                     b = bins[p] % (label_size * label_size)
@@ -206,6 +218,84 @@ def _predict(reg, sim, table, child, fid, thr, bounds, bins, height, width,
                     x = j * stride + b // label_size
                     if y < out.shape[0] and x < out.shape[1]:
                         out[y, x] += step
+
+
+@njit(cache=True, nogil=True)
+def _predict_sharpened(reg, sim, table, child, fid, thr, seg_index, segs,
+                       num_segs, ring_bounds, ring_bins, image, height, width,
+                       stride, shrink, trees_eval, label_size, sharpen, out,
+                       step):
+    """``edgesDetectMex``'s sharpening loop: per patch and tree, the leaf's
+    segmentation (column-major) gets a mean colour per segment from every
+    other pixel of ``image`` under it; the pixels of rings ``0..sharpen-1``
+    around its boundary (in ring order, seeing the earlier changes) take the
+    4-neighbour segment closest in colour; pixels of rings ``0..sharpen``
+    whose label differs from a 4-neighbour vote ``step``."""
+    trees, nodes = child.shape
+    g = label_size
+    nbr = np.empty((g * g, 4), np.int64)
+    for cc in range(g):
+        for rr in range(g):
+            p = cc * g + rr
+            nbr[p, 0] = p - g if cc > 0 else p
+            nbr[p, 1] = p + g if cc < g - 1 else p
+            nbr[p, 2] = p - 1 if rr > 0 else p
+            nbr[p, 3] = p + 1 if rr < g - 1 else p
+    channels = image.shape[2]
+    seg = np.empty(g * g, segs.dtype)
+    count = np.empty(256, np.float32)
+    mean = np.empty((256, channels), np.float32)
+    near = np.empty(4, np.int64)
+    for i in range(height):
+        for j in range(width):
+            r, c = i * stride // shrink, j * stride // shrink
+            y0, x0 = i * stride, j * stride
+            for k in range(trees_eval):
+                t = ((i + j) % (2 * trees_eval) + k) % trees
+                row = seg_index[t, _leaf(reg, sim, table, child, fid, thr, t,
+                                         r, c)]
+                if row < 0:  # one segment: no boundary
+                    continue
+                m = num_segs[row]
+                seg[:] = segs[row]
+                count[:m] = 0
+                mean[:m] = 0
+                for ci in range(0, g, 2):
+                    for ri in range(0, g, 2):
+                        s = seg[ci * g + ri]
+                        count[s] += 1
+                        for z in range(channels):
+                            mean[s, z] += image[y0 + ri, x0 + ci, z]
+                for s in range(m):
+                    for z in range(channels):  # unseen segment: never chosen
+                        mean[s, z] = (mean[s, z] / count[s] if count[s] > 0
+                                      else np.inf)
+                for b in range(ring_bounds[row, 0], ring_bounds[row, sharpen]):
+                    p = ring_bins[b]
+                    for q in range(4):
+                        near[q] = seg[nbr[p, q]]
+                    best, best_err = -1, np.float32(1e10)
+                    for q in range(4):
+                        s = near[q]
+                        if s == best:
+                            continue
+                        err = np.float32(0)
+                        for z in range(channels):
+                            d = mean[s, z] - image[y0 + p % g, x0 + p // g, z]
+                            err += d * d
+                        if err < best_err:
+                            best, best_err = s, err
+                    if best >= 0:
+                        seg[p] = best
+                for b in range(ring_bounds[row, 0],
+                               ring_bounds[row, sharpen + 1]):
+                    p = ring_bins[b]
+                    s = seg[p]
+                    if (s != seg[nbr[p, 0]] or s != seg[nbr[p, 1]]
+                            or s != seg[nbr[p, 2]] or s != seg[nbr[p, 3]]):
+                        y, x = y0 + p % g, x0 + p // g
+                        if y < out.shape[0] and x < out.shape[1]:
+                            out[y, x] += step
 
 
 @njit(cache=True)
@@ -242,6 +332,46 @@ def suppress_non_maxima(e, o, r, m):
     return out
 
 
+def segment_edges(seg: np.ndarray) -> np.ndarray:
+    """The boundary pixels of a segmentation patch: where the label image's
+    central-difference gradient (one-sided at the border, as the toolbox's
+    ``gradientMag``) is non-zero."""
+    gy, gx = np.gradient(seg.astype(np.float64))
+    return np.hypot(gx, gy) > 0.01
+
+
+def edge_rings(segs: np.ndarray,
+               rings: int) -> tuple[np.ndarray, np.ndarray]:
+    """``mergeTrees``' ``eBins`` of ``n`` segmentation patches
+    (``n x g x g``): ring 0 the boundary pixels (:func:`segment_edges`),
+    ring ``j`` the pixels 8-connected to ring ``j - 1`` that no earlier ring
+    holds (the pixels sharpening may relabel and re-examine). Returns
+    ``bounds`` (``n x rings + 1``: patch ``i``'s ring ``j`` is
+    ``bins[bounds[i, j]:bounds[i, j + 1]]``) and the column-major ids."""
+    g = segs.shape[1]
+    gy, gx = np.gradient(segs.astype(np.float32), axis=(1, 2))
+    mask = np.hypot(gx, gy) > 0.01
+    seen = np.zeros_like(mask)
+    per_ring = np.zeros((len(segs), rings, g, g), bool)
+    for j in range(rings):
+        per_ring[:, j] = mask & ~seen
+        seen = mask
+        grown = np.pad(mask, ((0, 0), (1, 1), (1, 1)), mode='edge')
+        mask = np.zeros_like(mask)
+        for dy in range(3):
+            for dx in range(3):
+                mask |= grown[:, dy:dy + g, dx:dx + g]
+    # C order of (patch, ring, col, row): patch by patch, ring by ring,
+    # column-major within a ring
+    _, _, col, row = np.nonzero(per_ring.transpose(0, 1, 3, 2))
+    counts = per_ring.sum((2, 3)).ravel()
+    bounds = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    starts = bounds[:-1].reshape(len(segs), rings)
+    ends = bounds[1:].reshape(len(segs), rings)[:, -1:]
+    return np.concatenate([starts, ends], 1), col * g + row
+
+
 def gather_features(reg: np.ndarray, sim: np.ndarray, rows: np.ndarray,
                     cols: np.ndarray, fids: np.ndarray,
                     opts: ForestOptions) -> np.ndarray:
@@ -267,6 +397,11 @@ class StructuredForest:
         bins: Edge pixels of the leaves' segmentation patches, column-major
             (``col * label_size + row``).
         provenance: How the forest was made (written into the model file).
+        segs: ``n x label_size x label_size`` uint8: the segmentation
+            patches (small segments merged) of the leaves with more than one
+            segment, for sharpening; ``None`` in forests without them.
+        seg_index: ``trees x nodes``: the row of ``segs`` of a leaf, -1 for
+            other nodes and one-segment leaves.
     """
 
     options: ForestOptions
@@ -276,12 +411,31 @@ class StructuredForest:
     bounds: np.ndarray
     bins: np.ndarray
     provenance: dict = dataclasses.field(default_factory=dict)
+    segs: np.ndarray | None = None
+    seg_index: np.ndarray | None = None
+    _tables: tuple | None = dataclasses.field(default=None, init=False,
+                                              repr=False, compare=False)
 
-    def edges(self, rgb: np.ndarray) -> np.ndarray:
-        """The edge map of an RGB image in [0, 1] (``H x W`` float32): what
-        OpenCV's ``detectEdges`` computes with this forest (same channels,
-        same tree rotation, same vote per leaf pixel ``2 stride^2 /
-        label_size^2 / trees_eval``, a final radius-1 triangle)."""
+    def edges(self, rgb: np.ndarray, sharpen: int = 0) -> np.ndarray:
+        """The edge map of an RGB image in [0, 1] (``H x W`` float32).
+
+        ``sharpen=0``: what OpenCV's ``detectEdges`` computes with this
+        forest (same channels, same tree rotation, same vote per leaf pixel
+        ``2 stride^2 / label_size^2 / trees_eval``, a final radius-1
+        triangle). ``sharpen=1, 2``: the SE toolbox's sharpening (TPAMI sec.
+        4.3, ``edgesDetect``'s ``sharpen``, 2 in its SE results), which
+        OpenCV lacks: each leaf's segmentation snaps to the colours of the
+        image (RGB after a radius-1 triangle) under the patch before its
+        boundary votes, with the vote scaled by 1.8 / 1.66 instead of 2.
+        Needs the forest's ``segs``."""
+        if sharpen not in SHARPEN_SCALE:
+            raise ValueError(f'sharpen must be 0, 1 or 2, got {sharpen}')
+        if sharpen and self.segs is None:
+            raise ValueError(
+                'sharpening needs the leaves\' segmentations, which this '
+                'forest lacks (an OpenCV model file has none): use the '
+                'forest.npz that tools/priors/train_structured_edges.py '
+                'writes')
         opts = self.options
         reg, sim = compute_channels(rgb, opts)
         height = int(np.ceil((reg.shape[0] * opts.shrink - opts.patch_size)
@@ -289,32 +443,58 @@ class StructuredForest:
         width = int(np.ceil((reg.shape[1] * opts.shrink - opts.patch_size)
                             / opts.stride))
         out = np.zeros(rgb.shape[:2], np.float32)
-        step = np.float32(2.0 * opts.stride**2 / opts.label_size**2 /
-                          opts.trees_eval)
-        _predict(
-            reg, sim, feature_table(opts), self.child.astype(np.int64),
-            self.fid.astype(np.int64), self.thr.astype(np.float32),
-            self.bounds.astype(np.int64), self.bins.astype(np.int64),
-            height, width, opts.stride, opts.shrink,
-            min(opts.trees_eval, self.child.shape[0]), opts.label_size, out,
-            step)
+        trees_eval = min(opts.trees_eval, self.child.shape[0])
+        step = np.float32(SHARPEN_SCALE[sharpen] * opts.stride**2 /
+                          opts.label_size**2 / opts.trees_eval)
+        common = (reg, sim, feature_table(opts), self.child.astype(np.int64),
+                  self.fid.astype(np.int64), self.thr.astype(np.float32))
+        if not sharpen:
+            _predict(*common, self.bounds.astype(np.int64),
+                     self.bins.astype(np.int64), height, width, opts.stride,
+                     opts.shrink, trees_eval, opts.label_size, out, step)
+            return tri_smooth(out, 1)
+        # the colours under every patch's label area, in image coordinates
+        pad, g = opts.padding, opts.label_size
+        colour = tri_smooth(cv2.copyMakeBorder(
+            np.ascontiguousarray(rgb, np.float32), pad, pad + g, pad,
+            pad + g, cv2.BORDER_REFLECT), 1)[pad:, pad:]
+        segs, ring_bounds, ring_bins = self._sharpening_tables()
+        _predict_sharpened(
+            *common, self.seg_index.astype(np.int64), segs,
+            segs.max(1).astype(np.int64) + 1, ring_bounds, ring_bins,
+            np.ascontiguousarray(colour), height, width, opts.stride,
+            opts.shrink, trees_eval, g, sharpen, out, step)
         return tri_smooth(out, 1)
+
+    def _sharpening_tables(self) -> tuple[np.ndarray, ...]:
+        """Column-major segmentations and their rings 0..2 (bounds
+        ``n x 4``, ids), built once per forest."""
+        if self._tables is None:
+            ring_bounds, ring_bins = edge_rings(self.segs, len(SHARPEN_SCALE))
+            segs = np.ascontiguousarray(
+                self.segs.transpose(0, 2, 1).reshape(len(self.segs), -1))
+            self._tables = (segs, ring_bounds, ring_bins)
+        return self._tables
 
     def save(self, path: str) -> None:
         """Our own archive (``.npz``, arrays only), atomically; the
         provenance goes into the OpenCV file (:func:`write_opencv_model`)."""
+        extra = ({} if self.segs is None else
+                 {'segs': self.segs, 'seg_index': self.seg_index})
         with atomic_path(path) as tmp:
             np.savez_compressed(
                 tmp, child=self.child, fid=self.fid, thr=self.thr,
                 bounds=self.bounds, bins=self.bins,
-                options=np.array(list(dataclasses.astuple(self.options))))
+                options=np.array(list(dataclasses.astuple(self.options))),
+                **extra)
 
     @classmethod
     def load(cls, path: str) -> 'StructuredForest':
         with np.load(path, allow_pickle=False) as f:
             values = [int(v) for v in f['options']]
+            segs = {k: f[k] for k in ('segs', 'seg_index') if k in f.files}
             return cls(ForestOptions(*values), f['child'], f['fid'], f['thr'],
-                       f['bounds'], f['bins'])
+                       f['bounds'], f['bins'], **segs)
 
 
 def _flow(values: np.ndarray, fmt: str, per_line: int = 24) -> str:
@@ -359,9 +539,12 @@ def write_opencv_model(forest: StructuredForest, path: str) -> None:
               'edgeBins:', f'   - {_flow(forest.bins, "%d")}', '']
     text = '\n'.join(parts).encode()
     with atomic_path(path) as tmp:
-        opener = gzip.open if path.endswith('.gz') else open
-        with opener(tmp, 'wb') as f:
-            f.write(text)
+        if path.endswith('.gz'):  # no timestamp: the same forest, same bytes
+            with gzip.GzipFile(tmp, 'wb', mtime=0) as f:
+                f.write(text)
+        else:
+            with open(tmp, 'wb') as f:
+                f.write(text)
 
 
 def check_opencv_model(path: str) -> dict:

@@ -44,6 +44,7 @@ from mmssl_seg.priors.hierarchy.structured_forest import (
     StructuredForest,
     compute_channels,
     gather_features,
+    segment_edges,
 )
 from mmssl_seg.utils.io import atomic_path
 
@@ -315,40 +316,47 @@ def merge_small_segments(seg: np.ndarray, max_pixels: int = 5) -> np.ndarray:
 
 def leaf_edge_bins(seg: np.ndarray) -> np.ndarray:
     """Edge pixels of a segmentation patch (after
-    :func:`merge_small_segments`), column-major indices: where the label
-    image's central-difference gradient (one-sided at the border, as the
-    toolbox's ``gradientMag``) is non-zero."""
+    :func:`merge_small_segments`), column-major indices
+    (:func:`~.structured_forest.segment_edges`)."""
     seg = merge_small_segments(seg)
     if seg.max() == 0:
         return np.zeros(0, np.int64)
-    gy, gx = np.gradient(seg.astype(np.float64))
-    return np.flatnonzero((np.hypot(gx, gy) > 0.01).T)
+    return np.flatnonzero(segment_edges(seg).T)
 
 
 def assemble_forest(trees: Sequence[Tree], opts: ForestOptions,
                     provenance: dict | None = None) -> StructuredForest:
-    """Trees padded to one node count, leaves' edge pixels tabulated."""
+    """Trees padded to one node count, leaves' edge pixels tabulated, the
+    segmentations of leaves with a boundary kept for sharpening."""
     nodes = max(len(t.child) for t in trees)
     shape = (len(trees), nodes)
     child = np.zeros(shape, np.int64)
     fid = np.zeros(shape, np.int64)
     thr = np.zeros(shape, np.float32)
     counts = np.zeros(shape, np.int64)
-    bins = []
+    seg_index = np.full(shape, -1, np.int32)
+    bins, segs = [], []
     for i, t in enumerate(trees):
         child[i, :len(t.child)] = t.child
         fid[i, :len(t.fid)] = t.fid
         thr[i, :len(t.thr)] = t.thr
         for node in range(len(t.child)):
             if node in t.leaf_segs:
-                b = leaf_edge_bins(t.leaf_segs[node])
+                seg = merge_small_segments(t.leaf_segs[node])
+                if seg.max() == 0:
+                    continue
+                b = np.flatnonzero(segment_edges(seg).T)
                 counts[i, node] = len(b)
                 bins.append(b)
+                seg_index[i, node] = len(segs)
+                segs.append(seg)
     bounds = np.concatenate([[0], np.cumsum(counts.ravel())])
+    label = (0, opts.label_size, opts.label_size)
     return StructuredForest(
         opts, child, fid, thr, bounds,
         np.concatenate(bins) if bins else np.zeros(0, np.int64),
-        provenance or {})
+        provenance or {},
+        np.stack(segs) if segs else np.zeros(label, np.uint8), seg_index)
 
 
 def tree_seed(seed: int, tree: int) -> np.random.Generator:
