@@ -603,3 +603,8 @@ def test_multiscale_and_spectral_options_are_recorded_and_change_edges(
     shutil.copy(model, alone)
     with pytest.raises(FileNotFoundError, match='forest.npz'):
         StructuredForestEdges(alone, sharpen=2)
+    bare = StructuredForest(forest.options, forest.child, forest.fid,
+                            forest.thr, forest.bounds, forest.bins)
+    bare.save(osp.join(str(tmp_path), 'forest.npz'))
+    with pytest.raises(ValueError, match='predates sharpening.*rerun'):
+        StructuredForestEdges(alone, sharpen=2)
