@@ -1,8 +1,11 @@
 """The worker pool of the offline tools: one copy of the function per
 worker, so lazily loaded models are loaded once per worker."""
+import json
 import os
+import sys
 
 from mmssl_seg.utils.parallel import parallel_map
+from tests.conftest import run_tool
 
 
 class CountingLoader:
@@ -33,15 +36,37 @@ def test_each_worker_loads_once_for_all_its_items():
     assert max(r[3] for r in results) > 1
 
 
-def test_workers_run_on_one_thread_each():
-    def threads(_):
-        import cv2
-        import torch
-        from threadpoolctl import threadpool_info
-        blas = {i['num_threads'] for i in threadpool_info()}
-        return torch.get_num_threads(), cv2.getNumThreads(), blas
+WORKERS_AFTER_OPENCV = """
+import json, cv2, numpy as np
+from mmssl_seg.utils.parallel import parallel_map
+from tests.conftest import run_tool
+image = np.random.rand(1500, 1500).astype(np.float32)
+for _ in range(3):  # OpenCV's thread pool is running in this process
+    cv2.GaussianBlur(image, (0, 0), 5)
+assert cv2.getNumThreads() > 1
 
-    for torch_threads, cv_threads, blas in parallel_map(threads, range(4),
-                                                        2, 'threads'):
-        assert torch_threads == 1 and cv_threads == 1
-        assert blas <= {1}
+
+def threads(_):
+    import torch
+    from threadpoolctl import threadpool_info
+    cv2.GaussianBlur(image, (0, 0), 5)
+    return (torch.get_num_threads(), cv2.getNumThreads(),
+            sorted({i['num_threads'] for i in threadpool_info()}))
+
+
+print(json.dumps(list(parallel_map(threads, range(4), 2, 'threads'))))
+print(cv2.getNumThreads())
+"""
+
+
+def test_workers_start_after_opencv_ran_and_use_one_thread_each():
+    """Forked after OpenCV's pool ran in the parent (setting the pool in the
+    child waited forever on threads it does not have), each worker runs
+    torch, OpenCV and BLAS on one thread; the parent keeps its pool."""
+    result = run_tool(sys.executable, '-c', WORKERS_AFTER_OPENCV,
+                      timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:]
+    lines = result.stdout.strip().splitlines()
+    for torch_threads, cv_threads, blas in json.loads(lines[-2]):
+        assert torch_threads == 1 and cv_threads == 1 and blas == [1]
+    assert int(lines[-1]) > 1
