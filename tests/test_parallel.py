@@ -39,7 +39,6 @@ def test_each_worker_loads_once_for_all_its_items():
 WORKERS_AFTER_OPENCV = """
 import json, cv2, numpy as np
 from mmssl_seg.utils.parallel import parallel_map
-from tests.conftest import run_tool
 image = np.random.rand(1500, 1500).astype(np.float32)
 for _ in range(3):  # OpenCV's thread pool is running in this process
     cv2.GaussianBlur(image, (0, 0), 5)
