@@ -5,11 +5,12 @@ the default, and 128), the UCM (default arcs: SE's thinned strength; and
 the OWT's) and the tree encoding (issue 18's target: edges + spectral + UCM
 + tree <= 1 s; the default detector is SE-MS + 0.1 sPb).
 
-    python benchmarks/structured_edges.py MODEL [--images 10] [--repeats 3]
+    python benchmarks/structured_edges.py [MODEL] [--images 10] [--repeats 3]
         [--out benchmarks/results/structured_edges.json]
 
-MODEL: a forest file (tools/priors/train_structured_edges.py's
-OUT_DIR/model.yml.gz); its folder's manifests give the training time.
+MODEL: a forest file (default: where tools/priors/train_structured_edges.py
+writes it, work_dirs/structured_edges/model.yml.gz); its folder's manifests
+give the training time.
 Each stage runs on every image ``--repeats`` times (interleaved); the
 median over repeats of the mean over images is reported.
 """
@@ -29,6 +30,7 @@ import numpy as np  # noqa: E402
 from common import DATA, write_result  # noqa: E402
 
 from mmssl_seg.priors.hierarchy import (  # noqa: E402
+    DEFAULT_FOREST,
     DEFAULT_SPECTRAL,
     DEFAULT_SPECTRAL_SIZE,
     StructuredForestEdges,
@@ -62,7 +64,7 @@ def training_record(model: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('model')
+    parser.add_argument('model', nargs='?', default=DEFAULT_FOREST)
     parser.add_argument('--images', type=int, default=10)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--out',

@@ -115,18 +115,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def process_group_closed() -> Iterator[None]:
-    """Destroy the process group a ``--launcher`` run opened, and collect the
-    finished runner (its DDP model holds the group), while the interpreter is
-    alive: a gloo group torn down during interpreter finalization aborts the
-    process now and then ("terminate called without an active exception")
-    after the run has ended."""
-    try:
-        yield
-    finally:
-        import torch.distributed as torch_dist
-        if torch_dist.is_available() and torch_dist.is_initialized():
-            torch_dist.destroy_process_group()
-            gc.collect()  # the runner lives in reference cycles
+    """After a finished ``--launcher`` run, destroy its process group and
+    collect the runner (its DDP model holds the group) while the interpreter
+    is alive: a gloo group torn down during interpreter finalization aborts
+    the process now and then ("terminate called without an active
+    exception"). Not after an exception: a failed rank exits at once rather
+    than wait on ranks that may be inside a collective."""
+    yield
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+        gc.collect()  # the runner lives in reference cycles
 
 
 def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:

@@ -36,8 +36,7 @@ from mmssl_seg.utils.io import atomic_path
 
 #: Written into every model file; a file from another version is refused.
 FORMAT = 'mmssl_seg.structured_forest/1'
-#: ``edgesDetect.m``'s vote scale for sharpening 0, 1 and 2 (a sharpened
-#: boundary is examined over more pixels).
+#: ``edgesDetect.m``'s vote scale for sharpening 0, 1 and 2.
 SHARPEN_SCALE = {0: 2.0, 1: 1.8, 2: 1.66}
 
 
@@ -333,10 +332,11 @@ def suppress_non_maxima(e, o, r, m):
 
 
 def segment_edges(seg: np.ndarray) -> np.ndarray:
-    """The boundary pixels of a segmentation patch: where the label image's
-    central-difference gradient (one-sided at the border, as the toolbox's
-    ``gradientMag``) is non-zero."""
-    gy, gx = np.gradient(seg.astype(np.float64))
+    """The boundary pixels of a segmentation patch (or a stack of them, the
+    last two axes): where the label image's central-difference gradient
+    (one-sided at the border, as the toolbox's ``gradientMag``) is
+    non-zero."""
+    gy, gx = np.gradient(seg.astype(np.float32), axis=(-2, -1))
     return np.hypot(gx, gy) > 0.01
 
 
@@ -349,8 +349,7 @@ def edge_rings(segs: np.ndarray,
     ``bounds`` (``n x rings + 1``: patch ``i``'s ring ``j`` is
     ``bins[bounds[i, j]:bounds[i, j + 1]]``) and the column-major ids."""
     g = segs.shape[1]
-    gy, gx = np.gradient(segs.astype(np.float32), axis=(1, 2))
-    mask = np.hypot(gx, gy) > 0.01
+    mask = segment_edges(segs)
     seen = np.zeros_like(mask)
     per_ring = np.zeros((len(segs), rings, g, g), bool)
     for j in range(rings):
