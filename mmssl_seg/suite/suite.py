@@ -27,9 +27,11 @@ from __future__ import annotations
 import dataclasses
 
 from mmssl_seg.priors.hierarchy.edges import (
+    DEFAULT_SHARPEN,
     DEFAULT_SPECTRAL,
     DEFAULT_SPECTRAL_SIZE,
 )
+from mmssl_seg.priors.hierarchy.generate import DEFAULT_ARCS
 from mmssl_seg.suite.stages import Stage
 
 VOC_ROOT = 'data/voc12_mini/VOCdevkit/VOC2012'
@@ -405,8 +407,9 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
     # the paper's grouping primitive (make_hierarchies.py's default, spelt
     # out: the forest lives in the suite's folder)
     edges = ('--edges', 'structured_forest', '--edge-model', model,
-             '--edge-multiscale', '--spectral', str(DEFAULT_SPECTRAL),
-             '--spectral-size', str(DEFAULT_SPECTRAL_SIZE), '--arcs', 'nms')
+             '--edge-multiscale', '--edge-sharpen', str(DEFAULT_SHARPEN),
+             '--spectral', str(DEFAULT_SPECTRAL), '--spectral-size',
+             str(DEFAULT_SPECTRAL_SIZE), '--arcs', DEFAULT_ARCS)
     bsds_trees = f'{w}/priors/bsds_test'
     return [
         Stage('prior.saliency',

@@ -31,6 +31,7 @@ import time
 from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
 from mmssl_seg.priors.hierarchy import (
     ARC_STRENGTHS,
+    DEFAULT_ARCS,
     DEFAULT_FOREST,
     DEFAULT_MULTISCALE,
     DEFAULT_SHARPEN,
@@ -112,7 +113,7 @@ def main(argv=None) -> None:
     parser.add_argument('--max-leaves', type=int, default=40)
     parser.add_argument('--min-area', type=float, default=0.005,
                         help='merge regions below this image fraction first')
-    parser.add_argument('--arcs', choices=ARC_STRENGTHS, default='nms',
+    parser.add_argument('--arcs', choices=ARC_STRENGTHS, default=DEFAULT_ARCS,
                         help="the watershed arcs' strength: owt (oriented "
                         "watershed) or nms (SE's non-maximum suppression)")
     parser.add_argument('--workers', type=int, default=2)

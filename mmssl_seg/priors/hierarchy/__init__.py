@@ -14,6 +14,7 @@ from .edges import (
 )
 from .generate import (
                     ARC_STRENGTHS,
+                    DEFAULT_ARCS,
                     hierarchy,
                     make_hierarchies,
                     tree_from_hierarchy,
@@ -21,7 +22,7 @@ from .generate import (
 )
 
 __all__ = [
-    'ARC_STRENGTHS', 'DEFAULT_FOREST', 'DEFAULT_FOREST_DIR',
+    'ARC_STRENGTHS', 'DEFAULT_ARCS', 'DEFAULT_FOREST', 'DEFAULT_FOREST_DIR',
     'DEFAULT_MULTISCALE', 'DEFAULT_SHARPEN', 'DEFAULT_SPECTRAL',
     'DEFAULT_SPECTRAL_SIZE',
     'ColourGradientEdges', 'ContourNetEdges', 'EdgeDetector',

@@ -30,10 +30,11 @@ TOOL = 'make_hierarchies'
 
 #: What the watershed arcs carry into the mean-boundary UCM.
 ARC_STRENGTHS = ('owt', 'nms')
+DEFAULT_ARCS = 'nms'
 
 
 def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
-             min_area: float = 0.005, arcs: str = 'nms'):
+             min_area: float = 0.005, arcs: str = DEFAULT_ARCS):
     """Watershed arcs of an edge map and their mean-boundary UCM (Arbelaez
     et al., TPAMI 2011, sec. 4) with higra: ``(pixel graph, tree over the
     watershed superpixels, altitudes)``. Two regions' dissimilarity is the
@@ -94,7 +95,7 @@ def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
 
 def hierarchy(image: np.ndarray, detector: EdgeDetector,
               max_leaves: int = 40, min_area: float = 0.005,
-              arcs: str = 'nms') -> tuple[RegionTree, np.ndarray]:
+              arcs: str = DEFAULT_ARCS) -> tuple[RegionTree, np.ndarray]:
     """The region tree of ``image`` (:func:`ucm_tree`, cut to at most
     ``max_leaves`` leaves, 40 in the paper) and the full hierarchy's UCM on
     the Khalimsky grid (BSDS's ``ucm2``: boundaries at odd coordinates,
@@ -104,7 +105,7 @@ def hierarchy(image: np.ndarray, detector: EdgeDetector,
 
 def hierarchy_from_edges(edges: np.ndarray, orientation: np.ndarray,
                          max_leaves: int = 40, min_area: float = 0.005,
-                         arcs: str = 'nms'
+                         arcs: str = DEFAULT_ARCS
                          ) -> tuple[RegionTree, np.ndarray]:
     """:func:`hierarchy` of an edge map and its orientation."""
     import higra as hg
@@ -172,7 +173,7 @@ class HierarchyWriter:
     def __init__(self, out_dir: str, detector: EdgeDetector,
                  max_leaves: int, min_area: float,
                  strict: bool = False, save_edges: bool = False,
-                 arcs: str = 'nms') -> None:
+                 arcs: str = DEFAULT_ARCS) -> None:
         self.out_dir = out_dir
         self.detector = detector
         self.max_leaves = max_leaves
@@ -214,7 +215,7 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
                      min_area: float = 0.005, workers: int = 1,
                      shard_spec: tuple[int, int] = (1, 1),
                      strict: bool = False, save_edges: bool = False,
-                     arcs: str = 'nms') -> dict:
+                     arcs: str = DEFAULT_ARCS) -> dict:
     """Trees and UCMs for this shard of ``images`` (see :func:`hierarchy`),
     the manifest (detector, ``max_leaves``, ``min_area``, per image the
     leaves and seconds) and ``ids.txt`` (every

@@ -457,22 +457,23 @@ class StructuredForest:
         colour = tri_smooth(cv2.copyMakeBorder(
             np.ascontiguousarray(rgb, np.float32), pad, pad + g, pad,
             pad + g, cv2.BORDER_REFLECT), 1)[pad:, pad:]
-        segs, ring_bounds, ring_bins = self._sharpening_tables()
+        segs, num_segs, ring_bounds, ring_bins = self._sharpening_tables()
         _predict_sharpened(
-            *common, self.seg_index.astype(np.int64), segs,
-            segs.max(1).astype(np.int64) + 1, ring_bounds, ring_bins,
+            *common, self.seg_index.astype(np.int64), segs, num_segs,
+            ring_bounds, ring_bins,
             np.ascontiguousarray(colour), height, width, opts.stride,
             opts.shrink, trees_eval, g, sharpen, out, step)
         return tri_smooth(out, 1)
 
     def _sharpening_tables(self) -> tuple[np.ndarray, ...]:
-        """Column-major segmentations and their rings 0..2 (bounds
-        ``n x 4``, ids), built once per forest."""
+        """Column-major segmentations, their segment counts and their rings
+        0..2 (bounds ``n x 4``, ids), built once per forest."""
         if self._tables is None:
             ring_bounds, ring_bins = edge_rings(self.segs, len(SHARPEN_SCALE))
             segs = np.ascontiguousarray(
                 self.segs.transpose(0, 2, 1).reshape(len(self.segs), -1))
-            self._tables = (segs, ring_bounds, ring_bins)
+            num_segs = segs.max(1).astype(np.int64) + 1
+            self._tables = (segs, num_segs, ring_bounds, ring_bins)
         return self._tables
 
     def save(self, path: str) -> None:
