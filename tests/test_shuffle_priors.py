@@ -187,6 +187,33 @@ def test_region_purity_by_hand_and_brute_force():
     assert grid.tolist()[4] == [2, 2, 2, 2, 3, 3, 3]
 
 
+def test_tree_pair_agreement_against_eqs_2_and_3():
+    """Four quadrant leaves, left and right halves merging first, classes
+    left / right: every anchor's positive and negative class agreement
+    follows from eqs. 2-3 by hand (levels: sibling 1, across 2)."""
+    from mmssl_seg.evaluation.functional import tree_pair_agreement
+    leaves = np.array([[0, 0, 2, 2], [0, 0, 2, 2], [1, 1, 3, 3],
+                       [1, 1, 3, 3]])
+    distances = np.array([[0, 1, 2, 2], [1, 0, 2, 2], [2, 2, 0, 1],
+                          [2, 2, 1, 0]], np.float32)
+    labels = np.array([[0, 0, 1, 1]] * 4)
+    sigma = 0.8
+    # positives: own region weight 1, sibling exp(-1/s), across 2 exp(-2/s)
+    same = (1 + np.exp(-1 / sigma)) / (
+        1 + np.exp(-1 / sigma) + 2 * np.exp(-2 / sigma))
+    # negatives: sibling exp(1/s), the two across exp(2/s)
+    other = 2 * np.exp(2 / sigma) / (np.exp(1 / sigma) +
+                                     2 * np.exp(2 / sigma))
+    counts = tree_pair_agreement(leaves, distances, labels, 40000, sigma)
+    assert counts[1] == counts[3] == 40004  # 10 001 draws of 4 anchors
+    # binomial std at 40 000 pairs is about 0.002
+    assert counts[0] / counts[1] == pytest.approx(same, abs=0.008)
+    assert counts[2] / counts[3] == pytest.approx(other, abs=0.008)
+    ignored = np.full_like(labels, 255)
+    assert tree_pair_agreement(leaves, distances, ignored, 100).tolist() == [
+        0, 0, 0, 0]
+
+
 def test_prior_purity_cli_on_real_mosaics(tmp_path):
     """Own labels are pure, another image's are not, and a 1x1 grid is each
     image's commonest texture: pooled over real mosaics."""

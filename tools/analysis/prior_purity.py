@@ -1,10 +1,14 @@
 """How much priors agree with the ground truth: the texture / class purity
 of region-tree leaves, of label maps (auxiliary labels, saliency masks, a
 shuffled copy of either) and of fixed grids (what position alone says).
-One JSON object: purity per source, pooled over the images' pixels.
+One JSON object: purity per source, pooled over the images' pixels, and
+for trees the agreement of hierarchical grouping's pixel pairs (drawn as the
+method draws them, ``--pairs`` per image): the share of positives inside one
+class and of negatives across two.
 
     python tools/analysis/prior_purity.py GT_DIR [--ids FILE]
         [--trees NAME=DIR ...] [--labels NAME=DIR ...] [--grid N ...]
+        [--pairs 1000] [--d-t level] [--sigma 0.8]
 
 GT_DIR holds ``<id>.png`` class-index maps (255 ignored); a trees DIR is a
 make_hierarchies.py / shuffle_priors.py folder (``trees/<id>.npz``); a
@@ -18,8 +22,13 @@ import os.path as osp
 import numpy as np
 from PIL import Image
 
-from mmssl_seg.evaluation.functional import grid_segments, region_purity
+from mmssl_seg.evaluation.functional import (
+    grid_segments,
+    region_purity,
+    tree_pair_agreement,
+)
 from mmssl_seg.structures import RegionTree
+from mmssl_seg.structures.region_tree import D_T
 
 
 def _named(values: list[str]) -> dict[str, str]:
@@ -47,6 +56,11 @@ def main(argv=None) -> None:
     parser.add_argument('--trees', nargs='+', default=[])
     parser.add_argument('--labels', nargs='+', default=[])
     parser.add_argument('--grid', type=int, nargs='+', default=[])
+    parser.add_argument('--pairs', type=int, default=1000,
+                        help='pairs drawn per image and tree (0: none)')
+    parser.add_argument('--d-t', choices=D_T, default='level',
+                        help="d_T of the pairs (the configs' default)")
+    parser.add_argument('--sigma', type=float, default=0.8)
     args = parser.parse_args(argv)
     if args.ids:
         ids = open(args.ids).read().split()
@@ -56,7 +70,8 @@ def main(argv=None) -> None:
     trees, labels = _named(args.trees), _named(args.labels)
     totals = {name: [0, 0] for name in
               [*trees, *labels, *[f'grid_{n}x{n}' for n in args.grid]]}
-    for stem in ids:
+    pairs = {name: np.zeros(4, np.int64) for name in trees}
+    for index, stem in enumerate(ids):
         gt = np.array(Image.open(osp.join(args.gt_dir, f'{stem}.png')))
         segments = {f'grid_{n}x{n}': grid_segments(*gt.shape, n)
                     for n in args.grid}
@@ -64,7 +79,13 @@ def main(argv=None) -> None:
             path = osp.join(folder, 'trees', f'{stem}.npz')
             if not osp.isfile(path):
                 raise SystemExit(f'error: no tree for {stem}: {path}')
-            segments[name] = RegionTree.load(path).leaves
+            tree = RegionTree.load(path)
+            segments[name] = tree.leaves
+            # (a size mismatch is refused below, with the labels')
+            if args.pairs and tree.leaves.shape == gt.shape:
+                pairs[name] += tree_pair_agreement(
+                    tree.leaves, tree.distances(args.d_t), gt, args.pairs,
+                    args.sigma, seed=index)
         for name, folder in labels.items():
             region = np.array(Image.open(_label_file(folder, stem)),
                               dtype=np.int64)
@@ -77,9 +98,15 @@ def main(argv=None) -> None:
             pure, pixels = region_purity(seg, gt)
             totals[name][0] += pure
             totals[name][1] += pixels
-    print(json.dumps({'images': len(ids), 'purity': {
+    out = {'images': len(ids), 'purity': {
         name: round(pure / max(pixels, 1), 4)
-        for name, (pure, pixels) in totals.items()}}, indent=1))
+        for name, (pure, pixels) in totals.items()}}
+    if args.pairs and trees:
+        out['pairs'] = {name: {
+            'positive_same_class': round(c[0] / max(c[1], 1), 4),
+            'negative_other_class': round(c[2] / max(c[3], 1), 4)}
+            for name, c in pairs.items()}
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == '__main__':
