@@ -247,6 +247,29 @@ def test_controls_and_seeds_are_wired(suite):
     assert res4[2] == 'w/supervised_resnet18/backbone.pth'
 
 
+@pytest.mark.parametrize('suite', sorted(REGIMES))
+def test_mix_match_control_reads_the_shuffled_label_maps(suite, tmp_path):
+    """The negative control's label folder reaches the dataset as given:
+    a relative path would be joined to the data set's data_root (how the
+    first version of this stage would have read a folder that does not
+    exist)."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    opts = SuiteOptions(suite=suite, work_dir='w')
+    stage = {s.name: s for s in suite_stages(opts)}[
+        'shuffled_prior_mix_match.pretrain']
+    options = stage.argv[stage.argv.index('--cfg-options') + 1:]
+    cfg = load_config(osp.join(REPO, stage.argv[1]), cfg_options=dict(
+        o.split('=', 1) for o in options if 'seg_map_path' in o))
+    init_default_scope('mmseg')
+    dataset = cfg.train_dataloader.dataset
+    dataset.lazy_init = True
+    built = DATASETS.build(dataset)
+    assert built.data_prefix['seg_map_path'] == osp.abspath(
+        'w/priors/shuffled_labels')
+    assert 'prior.shuffled_labels' in stage.deps
+
+
 def test_same_budget_and_scale():
     one, two = SuiteOptions(), SuiteOptions(scale=2)
     for method in PRETRAIN_CONFIGS:

@@ -25,6 +25,7 @@ protocols read the first seed's checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import os.path as osp
 
 from mmssl_seg.priors.hierarchy.edges import (
     DEFAULT_SHARPEN,
@@ -202,7 +203,9 @@ ROWS = (
 # The second regime: the quick-start's texture mosaics (6 classes, 240 train
 # / 60 val, 128x128), where 2 CPU cores learn in minutes. ResNet rows only:
 # MaskContrast's prior (a salient object) does not exist in a mosaic, and
-# Mix-and-Match's VGG16 would double the regime's time.
+# Mix-and-Match tunes the regime's ResNet-18 (its paper's VGG16 would need
+# VGG rows of random init and positive control, and its pool5 is 4x4 on a
+# mosaic).
 MOSAIC_EVAL_CONFIGS = {
     'resnet18': 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py',
     # the 7x7 stem of MMPretrain's ResNet: the peers' evaluation segmentor
@@ -222,6 +225,7 @@ MOSAIC_PRETRAIN_CONFIGS = {
     'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py',
     'hier_grouping':
     'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py',
+    'mix_match': 'configs/demo/mix-match_r18-d8_1xb8-300_mosaic-128x128.py',
     **MOSAIC_PEER_CONFIGS,
 }
 # measured like SECONDS_PER_ITER (2 idle CPU cores, 64x64 crops;
@@ -229,6 +233,7 @@ MOSAIC_PRETRAIN_CONFIGS = {
 MOSAIC_SECONDS_PER_ITER = {
     'aux_contrast': 0.62,
     'hier_grouping': 0.34,
+    'mix_match': 0.29,
     'supervised_resnet18': 0.28,
     'mmpretrain_densecl': 0.21,
     'mmpretrain_mocov2': 0.19,
@@ -243,6 +248,10 @@ MOSAIC_ROWS = tuple(
         "another image's aux labels",
         'region trees (colour gradient + OWT-UCM)',
         "another image's region tree", '-', 'mosaic train labels'))) + tuple(
+    dataclasses.replace(row, arch='resnet18', prior=prior)
+    for row, prior in zip([r for r in ROWS if 'mix_match' in r.name], (
+        'patches from the mosaic train labels (supervised)',
+        "another image's label map"))) + tuple(
     dataclasses.replace(row, prior='mosaic train labels')
     if row.control == 'supervised' else row
     for row in ROWS if row.arch == 'resnet18_v1b')
@@ -449,13 +458,9 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
         shuffle_stage(opts, 'saliency', 'prior.saliency',
                       ('--ids', f'{saliency}/kept_train.txt')),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
-        # Mix-and-Match's negative control: another image's label map
-        Stage('prior.shuffled_labels',
-              ('tools/priors/shuffle_priors.py', f'{opts.voc_root}/'
-               'SegmentationClass', f'{w}/priors/shuffled_labels', '--ids',
-               f'{opts.voc_root}/ImageSets/Segmentation/train.txt'),
-              (f'{w}/priors/shuffled_labels/manifest.json', ),
-              kind='prior'),
+        shuffled_labels_stage(
+            opts, f'{opts.voc_root}/SegmentationClass',
+            f'{opts.voc_root}/ImageSets/Segmentation/train.txt'),
     ]
 
 
@@ -490,7 +495,19 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
               (f'{trees}/ids.txt', ), deps=('data.mosaics', ),
               kind='prior'),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        shuffled_labels_stage(opts, f'{root}/annotations/train',
+                              f'{root}/train.txt', 'data.mosaics'),
     ]
+
+
+def shuffled_labels_stage(opts: SuiteOptions, labels: str, ids: str,
+                          *deps: str) -> Stage:
+    """Mix-and-Match's negative control: every train image given another
+    image's label map."""
+    out = f'{opts.work_dir}/priors/shuffled_labels'
+    return Stage('prior.shuffled_labels',
+                 ('tools/priors/shuffle_priors.py', labels, out, '--ids',
+                  ids), (f'{out}/manifest.json', ), deps=deps, kind='prior')
 
 
 def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
@@ -514,12 +531,13 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
                 folder = f'shuffled_{folder}'
             env = {variable: f'{w}/priors/{folder}'}
             deps = (f'prior.{folder}', )
+        elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
+            # absolute: the dataset joins a relative prefix to its data_root
+            options = ('train_dataloader.dataset.data_prefix.seg_map_path='
+                       + osp.abspath(f'{w}/priors/shuffled_labels'), )
+            deps = ('prior.shuffled_labels', )
         elif opts.suite == 'mosaic':
             deps = ('data.mosaics', )
-        elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
-            options = ('train_dataloader.dataset.data_prefix.seg_map_path='
-                       f'{w}/priors/shuffled_labels', )
-            deps = ('prior.shuffled_labels', )
         iters = opts.pretrain_iters(row.budget_key)
         for seed in opts.pretrain_seeds:
             run = f'{w}/{row.name}/pretrain{opts.seed_dir(seed)}'
