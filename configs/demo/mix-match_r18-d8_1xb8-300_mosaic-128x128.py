@@ -5,7 +5,7 @@
 # random-init row and positive control of its own, and its pool5 is 4x4 on a
 # 128x128 mosaic). Whole 128x128 mosaics (resized x0.75-1.5, cropped,
 # flipped), batch 8 (a graph of 80 nodes), patch sides 16-48 resized to 32
-# (8 % to 56 % of a side, as 64-256 of 512 in the paper), every centre among
+# (12-38 % of a side; the paper: 64-256 of 512, 12-50 %), every centre among
 # all pixels (no background class in a mosaic), SGD lr 0.01, 300 iterations
 # (x0.1 after 225). MOSAIC_ROOT moves the mosaics.
 _base_ = [
