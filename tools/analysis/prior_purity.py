@@ -75,17 +75,13 @@ def main(argv=None) -> None:
         gt = np.array(Image.open(osp.join(args.gt_dir, f'{stem}.png')))
         segments = {f'grid_{n}x{n}': grid_segments(*gt.shape, n)
                     for n in args.grid}
+        loaded = {}
         for name, folder in trees.items():
             path = osp.join(folder, 'trees', f'{stem}.npz')
             if not osp.isfile(path):
                 raise SystemExit(f'error: no tree for {stem}: {path}')
-            tree = RegionTree.load(path)
-            segments[name] = tree.leaves
-            # (a size mismatch is refused below, with the labels')
-            if args.pairs and tree.leaves.shape == gt.shape:
-                pairs[name] += tree_pair_agreement(
-                    tree.leaves, tree.distances(args.d_t), gt, args.pairs,
-                    args.sigma, seed=index)
+            loaded[name] = RegionTree.load(path)
+            segments[name] = loaded[name].leaves
         for name, folder in labels.items():
             region = np.array(Image.open(_label_file(folder, stem)),
                               dtype=np.int64)
@@ -98,6 +94,11 @@ def main(argv=None) -> None:
             pure, pixels = region_purity(seg, gt)
             totals[name][0] += pure
             totals[name][1] += pixels
+        if args.pairs:
+            for name, tree in loaded.items():
+                pairs[name] += tree_pair_agreement(
+                    tree.leaves, tree.distances(args.d_t), gt, args.pairs,
+                    args.sigma, seed=index)
     out = {'images': len(ids), 'purity': {
         name: round(pure / max(pixels, 1), 4)
         for name, (pure, pixels) in totals.items()}}

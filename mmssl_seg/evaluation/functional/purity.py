@@ -61,6 +61,7 @@ def tree_pair_agreement(leaves: np.ndarray, distances: np.ndarray,
         classes, negatives counted]`` (pairs touching an ignored pixel, and
         anchors without a negative, are not counted).
     """
+    # imported here: the other measures of this package need numpy only
     import torch
 
     from mmssl_seg.models.utils import sample_tree_pairs
@@ -72,9 +73,8 @@ def tree_pair_agreement(leaves: np.ndarray, distances: np.ndarray,
     for _ in range(num_pairs // dist.shape[1] + 1):
         pairs = sample_tree_pairs(regions, dist, dist.shape[1], 1, 1, sigma,
                                   generator=generator)
-        anchors = pairs.anchors[pairs.valid].numpy()
+        a = flat[pairs.anchors[pairs.valid].numpy()]
         for column, other in ((0, pairs.positives), (2, pairs.negatives)):
-            a = flat[anchors]
             b = flat[other[pairs.valid, 0].numpy()]
             keep = (a != ignore_index) & (b != ignore_index)
             same = (a == b)[keep]
