@@ -245,6 +245,25 @@ def test_controls_and_seeds_are_wired(suite):
             assert '--data' not in argv
     res4 = by_name['supervised_resnet18_res4.linear_probe'].argv
     assert res4[2] == 'w/supervised_resnet18/backbone.pth'
+    # the data-statistics control per architecture: each seed's random init
+    # with the train images' BN statistics, read by that seed's probe (and
+    # by the Res4 row's); no training, so no fine-tuning row
+    for arch, config in regime.eval_configs.items():
+        row = rows[f'random_bn_stats_{arch}']
+        assert row.control == 'bn_stats' and not row.finetune
+        assert not row.pretrained
+        for seed in opts.pretrain_seeds:
+            suffix = '' if seed == opts.pretrain_seeds[0] else f'_seed{seed}'
+            made = by_name[f'random_bn_stats_{arch}.bn_stats{suffix}']
+            out = f'w/random_bn_stats_{arch}/backbone{suffix}.pth'
+            assert made.argv == ('tools/eval/bn_statistics.py', config,
+                                 'random', out, '--seed', str(seed))
+            readers = [f'random_bn_stats_{arch}']
+            readers += (['random_bn_stats_resnet18_res4']
+                        if arch == 'resnet18' else [])
+            for reader in readers:
+                probe = by_name[f'{reader}.linear_probe{suffix}']
+                assert probe.argv[2] == out and probe.deps == (made.name, )
 
 
 @pytest.mark.parametrize('suite', sorted(REGIMES))
@@ -332,6 +351,7 @@ def test_table_reads_what_the_stages_wrote(tmp_path):
 def test_controls_give_headroom_and_verdicts(tmp_path):
     opts = SuiteOptions(work_dir=str(tmp_path), voc_root=str(tmp_path))
     probes = {'random_resnet18': [3.0, 3.5, 4.0],
+              'random_bn_stats_resnet18': [5.0, 5.5, 6.0],
               'supervised_resnet18': [15.0, 16.0, 14.0],
               'mask_contrast': [6.0, 6.5, 5.5],
               'shuffled_prior_mask_contrast': [5.5, 6.5, 6.0],
@@ -356,21 +376,26 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     assert rows['mask_contrast']['linear_probe_std'] == pytest.approx(
         float(np.std([6.0, 6.5, 5.5])))
     headroom = result['controls']['headroom']['resnet18']
+    # 15.0 - 3.5, and 15.0 - 5.5 over the data-statistics control
     assert headroom['linear_probe'] == {'headroom': pytest.approx(11.5),
-                                        'separates': True}
+                                        'separates': True,
+                                        'over_bn_stats': pytest.approx(9.5)}
     assert headroom['davis_J'] == {'headroom': 1.0, 'separates': False}
     assert headroom['davis_F']['separates']
     verdicts = result['controls']['linear_probe_verdicts']
     # 6.0 vs 3.5: gap 2.5 > 2 x 0.41 (both stds); vs its control 6.0: 0
     assert verdicts['mask_contrast']['beats_random']
+    # 6.0 vs 5.5 with the data's BN statistics: within the noise
+    assert verdicts['mask_contrast']['gap_to_bn_stats'] == pytest.approx(0.5)
+    assert not verdicts['mask_contrast']['beats_bn_stats']
     assert verdicts['mask_contrast']['gap_to_negative'] == pytest.approx(0)
     assert not verdicts['mask_contrast']['beats_negative']
     assert not verdicts['aux_contrast']['beats_random']  # 3.5 vs 3.5
     assert 'gap_to_negative' not in verdicts['aux_contrast']  # not run
     text = render(result)
-    assert '| resnet18 | 11.50 |' in text
+    assert '| resnet18 | 11.50 (9.50) |' in text
     assert '1.00 (cannot separate)' in text
-    assert '| MaskContrast | +2.50 | yes | +0.00 | no |' in text
+    assert '| MaskContrast | +2.50 | yes | +0.50 | no | +0.00 | no |' in text
     # the best row without labels per protocol, bold; a tie goes to the
     # first row (mask_contrast 6.0 = its negative control 6.0)
     best = result['controls']['best']

@@ -5,8 +5,11 @@ BSDS500 and DAVIS 2016; docs/benchmarks.md) and ``mosaic`` (the
 quick-start's texture mosaics, built by the suite;
 docs/benchmarks_mosaic.md). Controls: per architecture a supervised positive
 control (``supervised_*`` rows; with random init it gives each protocol's
-headroom), per method a negative control on another image's prior
-(``shuffled_prior_*``); the linear probe runs on 3 pretraining seeds.
+headroom), per architecture random init with the train images' batch-norm
+statistics (``random_bn_stats_*``: what frozen features gain from a
+pretraining's statistics alone), per method a negative control on another
+image's prior (``shuffled_prior_*``); the linear probe runs on 3 pretraining
+seeds.
 
     python tools/benchmark.py [--suite voc12_mini|mosaic] [--scale 1]
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]

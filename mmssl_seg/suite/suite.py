@@ -18,7 +18,13 @@ trained on the voc12_mini train labels, same budget; its distance from
 random init is each protocol's headroom) and per method a **negative
 control** (the same pretraining on a prior folder in which every image
 carries another image's prior: ``tools/priors/shuffle_priors.py``; for
-Mix-and-Match another image's label map). The linear probe, the primary
+Mix-and-Match another image's label map), and per architecture a
+**data-statistics control** (random init with the train images' batch-norm
+statistics, ``tools/eval/bn_statistics.py``: frozen protocols run the
+backbone in eval mode, and any pretraining replaces random init's unit
+statistics; in the mosaic regime that alone is worth 15 points of linear
+probe, so a method must beat this row to show learned weights). The linear
+probe, the primary
 protocol, runs on every pretraining seed (``pretrain_seeds``); the other
 protocols read the first seed's checkpoint.
 """
@@ -97,8 +103,11 @@ class Row:
         method: The pretraining config (a key of ``PRETRAIN_CONFIGS``);
             default: the row's name when it is one.
         control: ``supervised`` (positive control: the evaluation
-            segmentor trained on the labels) or ``shuffled_prior``
-            (negative control: ``method`` on another image's priors).
+            segmentor trained on the labels), ``shuffled_prior``
+            (negative control: ``method`` on another image's priors) or
+            ``bn_stats`` (random weights with the train images' batch-norm
+            statistics: what a pretraining gives the frozen protocols
+            without learning any weight).
         source: The row whose pretraining this row evaluates (another
             stage of the same checkpoints, e.g. Res4); default: itself.
     """
@@ -145,8 +154,12 @@ class Row:
 
 
 NO_RES5 = (r'^backbone\.layer4\.', )
+BN_STATS_TITLE = 'random init + data BN statistics (control)'
+BN_STATS_PRIOR = 'none (the train images, no gradient)'
 ROWS = (
     Row('random_resnet18', 'random init', 'resnet18', '-'),
+    Row('random_bn_stats_resnet18', BN_STATS_TITLE, 'resnet18',
+        BN_STATS_PRIOR, finetune=False, control='bn_stats'),
     Row('supervised_resnet18', 'supervised (positive control)', 'resnet18',
         'voc12_mini train labels', control='supervised'),
     Row('mask_contrast', 'MaskContrast', 'resnet18',
@@ -175,6 +188,9 @@ ROWS = (
         control='shuffled_prior'),
     Row('random_resnet18_res4', 'random init', 'resnet18', '-', in_index=2,
         finetune=False),
+    Row('random_bn_stats_resnet18_res4', BN_STATS_TITLE, 'resnet18',
+        BN_STATS_PRIOR, in_index=2, finetune=False, control='bn_stats',
+        source='random_bn_stats_resnet18'),
     Row('supervised_resnet18_res4', 'supervised (positive control)',
         'resnet18', 'voc12_mini train labels', in_index=2, finetune=False,
         control='supervised', source='supervised_resnet18'),
@@ -182,6 +198,8 @@ ROWS = (
     # negative control) against random init and the positive control of
     # their own backbone variant
     Row('random_resnet18_v1b', 'random init', 'resnet18_v1b', '-'),
+    Row('random_bn_stats_resnet18_v1b', BN_STATS_TITLE, 'resnet18_v1b',
+        BN_STATS_PRIOR, finetune=False, control='bn_stats'),
     Row('supervised_resnet18_v1b', 'supervised (positive control)',
         'resnet18_v1b', 'voc12_mini train labels', control='supervised'),
     Row('mmpretrain_densecl', 'MMPretrain DenseCL (stock)', 'resnet18_v1b',
@@ -189,6 +207,8 @@ ROWS = (
     Row('mmpretrain_mocov2', 'MMPretrain MoCo v2 (stock)', 'resnet18_v1b',
         'none (two views of each image)'),
     Row('random_vgg16', 'random init', 'vgg16', '-'),
+    Row('random_bn_stats_vgg16', BN_STATS_TITLE, 'vgg16', BN_STATS_PRIOR,
+        finetune=False, control='bn_stats'),
     Row('supervised_vgg16', 'supervised (positive control)', 'vgg16',
         'voc12_mini train labels', control='supervised'),
     Row('mix_match', 'Mix-and-Match', 'vgg16',
@@ -239,22 +259,19 @@ MOSAIC_SECONDS_PER_ITER = {
     'mmpretrain_mocov2': 0.19,
     'supervised_resnet18_v1b': 0.28,
 }
+#: The mosaic regime's priors, where they differ from voc12_mini's.
+MOSAIC_PRIORS = {
+    'supervised_resnet18': 'mosaic train labels',
+    'hier_grouping': 'region trees (colour gradient + OWT-UCM)',
+    'supervised_resnet18_res4': 'mosaic train labels',
+    'supervised_resnet18_v1b': 'mosaic train labels',
+    'mix_match': 'patches from the mosaic train labels (supervised)',
+}
 MOSAIC_ROWS = tuple(
-    dataclasses.replace(row, prior=prior)
-    for row, prior in zip([r for r in ROWS if r.arch == 'resnet18'
-                           and 'mask_contrast' not in r.name], (
-        '-', 'mosaic train labels',
-        'aux labels (K-means of our hierarchical-grouping features)',
-        "another image's aux labels",
-        'region trees (colour gradient + OWT-UCM)',
-        "another image's region tree", '-', 'mosaic train labels'))) + tuple(
-    dataclasses.replace(row, arch='resnet18', prior=prior)
-    for row, prior in zip([r for r in ROWS if 'mix_match' in r.name], (
-        'patches from the mosaic train labels (supervised)',
-        "another image's label map"))) + tuple(
-    dataclasses.replace(row, prior='mosaic train labels')
-    if row.control == 'supervised' else row
-    for row in ROWS if row.arch == 'resnet18_v1b')
+    dataclasses.replace(row, prior=MOSAIC_PRIORS.get(row.name, row.prior),
+                        arch='resnet18' if row.arch == 'vgg16' else row.arch)
+    for row in ROWS if 'mask_contrast' not in row.name and (
+        row.arch != 'vgg16' or 'mix_match' in row.name))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -597,8 +614,18 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     for seed in opts.pretrain_seeds:
         suffix = opts.seed_dir(seed)
         # random init reads the data only: the mosaics are built by a stage
-        checkpoints[seed], deps[seed] = 'random', (
-            ('data.mosaics', ) if opts.suite == 'mosaic' else ())
+        data = ('data.mosaics', ) if opts.suite == 'mosaic' else ()
+        checkpoints[seed], deps[seed] = 'random', data
+        if row.control == 'bn_stats':  # the seed's random init, data stats
+            checkpoints[seed] = f'{source}/backbone{suffix}.pth'
+            deps[seed] = (f'{row.checkpoints_of}.bn_stats{suffix}', )
+            if not row.source:
+                stages.append(
+                    Stage(f'{row.name}.bn_stats{suffix}',
+                          ('tools/eval/bn_statistics.py', config, 'random',
+                           checkpoints[seed], '--seed', str(seed)),
+                          (checkpoints[seed], ), deps=data, env=_env(opts)))
+            continue
         if not row.pretrained:
             continue
         checkpoints[seed] = f'{source}/backbone{suffix}.pth'

@@ -192,24 +192,30 @@ def controls(rows: Sequence[dict],
     for features in dict.fromkeys(r['features'] for r in rows):
         random, positive = (find(features, '', False),
                             find(features, 'supervised', True))
+        statistics = find(features, 'bn_stats', False)
         if random is None or positive is None:
             continue
         for title, key in columns:
             low, high = _value(random, key), _value(positive, key)
             if low is not None and high is not None:
-                headroom.setdefault(features, {})[key] = {
-                    'headroom': high - low,
-                    'separates': high - low >= MIN_HEADROOM}
+                cell = {'headroom': high - low,
+                        'separates': high - low >= MIN_HEADROOM}
+                stats = statistics and _value(statistics, key)
+                if stats is not None:  # what is left for learned weights
+                    cell['over_bn_stats'] = high - stats
+                headroom.setdefault(features, {})[key] = cell
     verdicts = {}
     for row in rows:
         if row['control'] or not row['pretrain_iters']:
             continue
-        random = find(row['features'], '', False)
         negative = next((r for r in rows if r['control'] == 'shuffled_prior'
                          and r['name'] == f'shuffled_prior_{row["name"]}'),
                         None)
         verdict = {}
-        for name, other in (('random', random), ('negative', negative)):
+        for name, other in (
+                ('random', find(row['features'], '', False)),
+                ('bn_stats', find(row['features'], 'bn_stats', False)),
+                ('negative', negative)):
             result = other and _separates(row, other)
             if result:
                 verdict[f'gap_to_{name}'], verdict[f'beats_{name}'] = result
@@ -258,26 +264,33 @@ def render_controls(result: dict) -> list[str]:
              'Headroom = positive control (the evaluation segmentor trained '
              'on the train labels, same budget) minus random init, in '
              f'points; a protocol with less than {data["min_headroom"]:g} '
-             'cannot separate methods.', '',
+             'cannot separate methods. In brackets: the positive control '
+             'minus random init with the train images\' batch-norm '
+             'statistics (no gradient), the part of the headroom that only '
+             'learned weights can fill.', '',
              '| features | ' + ' | '.join(t for t, _ in columns) + ' |',
              '|' + '---|' * (len(columns) + 1)]
     for features, cells in data['headroom'].items():
         lines.append(f'| {features} | ' + ' | '.join(
             '-' if key not in cells else
             f'{cells[key]["headroom"]:.2f}' +
-            ('' if cells[key]['separates'] else ' (cannot separate)')
+            ('' if cells[key]['separates'] else ' (cannot separate)') +
+            (f' ({cells[key]["over_bn_stats"]:.2f})'
+             if 'over_bn_stats' in cells[key] else '')
             for _, key in columns) + ' |')
     lines += ['', 'Linear probe over the pretraining seeds '
               f'{" ".join(map(str, result["options"]["pretrain_seeds"]))}: '
-              'a method beats random init (or its negative control: the same '
-              "pretraining on another image's prior) only when the gap "
+              'a method beats random init (or random init with the train '
+              "images' batch-norm statistics, or its negative control: the "
+              "same pretraining on another image's prior) only when the gap "
               'exceeds twice the larger std.', '',
               '| method | gap to random init | beats random init '
+              '| gap to random init + BN statistics | beats it '
               '| gap to negative control | beats negative control |',
-              '|---|---|---|---|---|']
+              '|---|---|---|---|---|---|---|']
     for name, verdict in data['linear_probe_verdicts'].items():
         cells = []
-        for other in ('random', 'negative'):
+        for other in ('random', 'bn_stats', 'negative'):
             gap = verdict.get(f'gap_to_{other}')
             cells += (['-', '-'] if gap is None else
                       [f'{gap:+.2f}',

@@ -8,8 +8,9 @@ from typing import Sequence
 from mmssl_seg.utils.io import atomic_path
 
 #: bar colour per row kind
-COLOURS = {'random': '#9e9e9e', 'supervised': '#2e7d32',
-           'shuffled_prior': '#c62828', 'method': '#1565c0'}
+COLOURS = {'random': '#9e9e9e', 'bn_stats': '#616161',
+           'supervised': '#2e7d32', 'shuffled_prior': '#c62828',
+           'method': '#1565c0'}
 
 
 def _kind(row: dict) -> str:
@@ -47,7 +48,8 @@ def plot_linear_probe(rows: Sequence[dict], path: str,
     ax.set_xlabel('linear probe, val mIoU (%): mean +- std, dots = seeds')
     handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.8)
                for c in COLOURS.values()]
-    ax.legend(handles, ['random init', 'supervised (positive control)',
+    ax.legend(handles, ['random init', 'random init + data BN statistics',
+                        'supervised (positive control)',
                         'shuffled prior (negative control)', 'method'],
               fontsize=7, loc='upper center', ncol=2,
               bbox_to_anchor=(0.5, -0.5 / len(drawn) - 0.12))
