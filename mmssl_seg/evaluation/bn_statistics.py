@@ -8,13 +8,17 @@ variance 1), which mis-scale every stage's output; any pretraining on the
 data replaces them as a side effect. This control gives random weights the
 data's statistics, so that a method's gain over it is what its weights
 learned. Measured in the mosaic regime (linear probe, 3 seeds): random init
-49.3, the same random weights with the train images' statistics 64.3 - as
+49.3, the same random weights with the train images' statistics 64.9 - as
 much as the self-supervised methods' whole gain.
 
 The statistics are PreciseBN's (Wu & Johnson, "Rethinking 'Batch' in
 BatchNorm", 2021; MMPretrain's ``PreciseBNHook``): the mean over batches of
 each batch's mean and unbiased variance, computed with the earlier layers
-normalising by batch statistics, as in training.
+normalising by batch statistics, as in training. MMPretrain's
+``update_bn_stats`` is not called: it runs MMSeg's data preprocessor in test
+mode, which refuses a batch of crops of different sizes (voc12_mini images
+smaller than the crop are padded only in training mode), and it updates
+only the layers its caller left in training mode, restoring no mode.
 """
 from __future__ import annotations
 

@@ -614,8 +614,8 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     for seed in opts.pretrain_seeds:
         suffix = opts.seed_dir(seed)
         # random init reads the data only: the mosaics are built by a stage
-        data = ('data.mosaics', ) if opts.suite == 'mosaic' else ()
-        checkpoints[seed], deps[seed] = 'random', data
+        images = ('data.mosaics', ) if opts.suite == 'mosaic' else ()
+        checkpoints[seed], deps[seed] = 'random', images
         if row.control == 'bn_stats':  # the seed's random init, data stats
             checkpoints[seed] = f'{source}/backbone{suffix}.pth'
             deps[seed] = (f'{row.checkpoints_of}.bn_stats{suffix}', )
@@ -624,7 +624,8 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                     Stage(f'{row.name}.bn_stats{suffix}',
                           ('tools/eval/bn_statistics.py', config, 'random',
                            checkpoints[seed], '--seed', str(seed)),
-                          (checkpoints[seed], ), deps=data, env=_env(opts)))
+                          (checkpoints[seed], ), deps=images,
+                          env=_env(opts)))
             continue
         if not row.pretrained:
             continue
