@@ -355,7 +355,11 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
               'supervised_resnet18': [15.0, 16.0, 14.0],
               'mask_contrast': [6.0, 6.5, 5.5],
               'shuffled_prior_mask_contrast': [5.5, 6.5, 6.0],
-              'aux_contrast': [4.0, 3.0, 3.5]}
+              'aux_contrast': [4.0, 3.0, 3.5],
+              # headroom 5 of which the statistics fill 3: 2 left (< 3)
+              'random_vgg16': [1.0, 1.0, 1.0],
+              'random_bn_stats_vgg16': [4.0, 4.0, 4.0],
+              'supervised_vgg16': [6.0, 6.0, 6.0]}
     for name, values in probes.items():
         for seed, value in zip(opts.pretrain_seeds, values):
             folder = tmp_path / name / 'eval'
@@ -379,8 +383,13 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     # 15.0 - 3.5, and 15.0 - 5.5 over the data-statistics control
     assert headroom['linear_probe'] == {'headroom': pytest.approx(11.5),
                                         'separates': True,
-                                        'over_bn_stats': pytest.approx(9.5)}
+                                        'over_bn_stats': pytest.approx(9.5),
+                                        'separates_over_bn_stats': True}
     assert headroom['davis_J'] == {'headroom': 1.0, 'separates': False}
+    assert result['controls']['headroom']['vgg16']['linear_probe'] == {
+        'headroom': pytest.approx(5.0), 'separates': True,
+        'over_bn_stats': pytest.approx(2.0),
+        'separates_over_bn_stats': False}
     assert headroom['davis_F']['separates']
     verdicts = result['controls']['linear_probe_verdicts']
     # 6.0 vs 3.5: gap 2.5 > 2 x 0.41 (both stds); vs its control 6.0: 0
@@ -395,6 +404,7 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     text = render(result)
     assert '| resnet18 | 11.50 (9.50) |' in text
     assert '1.00 (cannot separate)' in text
+    assert '| vgg16 | 5.00 (2.00, cannot separate) |' in text
     assert '| MaskContrast | +2.50 | yes | +0.50 | no | +0.00 | no |' in text
     # the best row without labels per protocol, bold; a tie goes to the
     # first row (mask_contrast 6.0 = its negative control 6.0)

@@ -203,6 +203,8 @@ def controls(rows: Sequence[dict],
                 stats = statistics and _value(statistics, key)
                 if stats is not None:  # what is left for learned weights
                     cell['over_bn_stats'] = high - stats
+                    cell['separates_over_bn_stats'] = (
+                        high - stats >= MIN_HEADROOM)
                 headroom.setdefault(features, {})[key] = cell
     verdicts = {}
     for row in rows:
@@ -267,7 +269,9 @@ def render_controls(result: dict) -> list[str]:
              'cannot separate methods. In brackets: the positive control '
              'minus random init with the train images\' batch-norm '
              'statistics (no gradient), the part of the headroom that only '
-             'learned weights can fill.', '',
+             'learned weights can fill; under '
+             f'{data["min_headroom"]:g} the protocol cannot separate learned '
+             'weights from those statistics.', '',
              '| features | ' + ' | '.join(t for t, _ in columns) + ' |',
              '|' + '---|' * (len(columns) + 1)]
     for features, cells in data['headroom'].items():
@@ -275,7 +279,9 @@ def render_controls(result: dict) -> list[str]:
             '-' if key not in cells else
             f'{cells[key]["headroom"]:.2f}' +
             ('' if cells[key]['separates'] else ' (cannot separate)') +
-            (f' ({cells[key]["over_bn_stats"]:.2f})'
+            (f' ({cells[key]["over_bn_stats"]:.2f}' +
+             ('' if cells[key]['separates_over_bn_stats']
+              else ', cannot separate') + ')'
              if 'over_bn_stats' in cells[key] else '')
             for _, key in columns) + ' |')
     lines += ['', 'Linear probe over the pretraining seeds '
