@@ -200,13 +200,36 @@ def test_controls_and_seeds_are_wired(suite):
         assert any('/priors/shuffled_' in a for a in reads), method
         assert not any('/priors/shuffled_' in a
                        for a in [*own.env.values(), *own.argv])
+        if method == 'mix_match':  # its prior is the labels: no oracle
+            assert f'oracle_prior_{method}' not in rows
+            continue
+        # the oracle control: the same again on the ground truth's prior
+        oracle = by_name[f'oracle_prior_{method}.pretrain']
+        assert rows[f'oracle_prior_{method}'].in_index == \
+            rows[method].in_index
+        assert oracle.argv == own.argv[:3] + (
+            own.argv[3].replace(f'w/{method}/',
+                                f'w/oracle_prior_{method}/'), ) + \
+            own.argv[4:]
+        (variable, folder), = own.env.items() - {
+            ('MOSAIC_ROOT', opts.mosaic_root)}
+        oracle_folder = folder.replace('/priors/', '/priors/oracle_')
+        assert oracle.env[variable] == oracle_folder
+        assert oracle.deps == (f'prior.{osp.basename(oracle_folder)}', )
     folders = ['hierarchies', 'aux_labels']
     folders += ['saliency'] if 'mask_contrast' in regime.pretrain_configs \
         else []
+    gt = (f'{opts.mosaic_root}/annotations/train' if suite == 'mosaic' else
+          f'{opts.voc_root}/SegmentationClass')
     for folder in folders:
         argv = by_name[f'prior.shuffled_{folder}'].argv
         assert argv[1:3] == (f'w/priors/{folder}',
                              f'w/priors/shuffled_{folder}')
+        stage = by_name[f'prior.oracle_{folder}']
+        assert stage.argv[:4] == ('tools/priors/oracle_priors.py',
+                                  f'w/priors/{folder}', gt,
+                                  f'w/priors/oracle_{folder}')
+        assert stage.deps == (f'prior.{folder}', )
     # positive controls: the evaluation segmentor itself on the labels,
     # under the methods' wall-clock budget
     for arch, config in regime.eval_configs.items():
@@ -355,11 +378,16 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
               'supervised_resnet18': [15.0, 16.0, 14.0],
               'mask_contrast': [6.0, 6.5, 5.5],
               'shuffled_prior_mask_contrast': [5.5, 6.5, 6.0],
+              # on the ground truth's masks: above all, but uses labels
+              'oracle_prior_mask_contrast': [9.0, 9.5, 8.5],
               'aux_contrast': [4.0, 3.0, 3.5],
               # headroom 5 of which the statistics fill 3: 2 left (< 3)
               'random_vgg16': [1.0, 1.0, 1.0],
               'random_bn_stats_vgg16': [4.0, 4.0, 4.0],
-              'supervised_vgg16': [6.0, 6.0, 6.0]}
+              'supervised_vgg16': [6.0, 6.0, 6.0],
+              # trained on the labels: its own oracle, never "best"
+              'mix_match': [6.5, 7.0, 6.0],
+              'shuffled_prior_mix_match': [2.0, 2.0, 2.0]}
     for name, values in probes.items():
         for seed, value in zip(opts.pretrain_seeds, values):
             folder = tmp_path / name / 'eval'
@@ -399,15 +427,28 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     assert not verdicts['mask_contrast']['beats_bn_stats']
     assert verdicts['mask_contrast']['gap_to_negative'] == pytest.approx(0)
     assert not verdicts['mask_contrast']['beats_negative']
+    # the regime's power: the oracle prior 9.0 vs another image's 6.0
+    assert verdicts['mask_contrast']['oracle_gap_to_negative'] == \
+        pytest.approx(3.0)
+    assert verdicts['mask_contrast']['oracle_beats_negative']
+    assert 'oracle_gap_to_negative' not in verdicts['aux_contrast']
+    assert verdicts['mix_match']['oracle_gap_to_negative'] == \
+        verdicts['mix_match']['gap_to_negative'] == pytest.approx(4.5)
     assert not verdicts['aux_contrast']['beats_random']  # 3.5 vs 3.5
     assert 'gap_to_negative' not in verdicts['aux_contrast']  # not run
     text = render(result)
     assert '| resnet18 | 11.50 (9.50) |' in text
     assert '1.00 (cannot separate)' in text
     assert '| vgg16 | 5.00 (2.00, cannot separate) |' in text
-    assert '| MaskContrast | +2.50 | yes | +0.50 | no | +0.00 | no |' in text
-    # the best row without labels per protocol, bold; a tie goes to the
-    # first row (mask_contrast 6.0 = its negative control 6.0)
+    assert ('| MaskContrast | +2.50 | yes | +0.50 | no | +0.00 | no '
+            '| +3.00 (separates) |') in text
+    assert '| Auxiliary-label contrast | +0.00 | no | -2.00 | no | - | - ' \
+        '| - |' in text
+    assert '| +4.50 | yes | +4.50 (separates)* |' in text
+    # the best row without labels per protocol, bold (not the oracle
+    # control, 9.0, nor Mix-and-Match, 6.5: they are trained on labels); a
+    # tie goes to the first row
+    # (mask_contrast 6.0 = its negative control 6.0)
     best = result['controls']['best']
     assert best == {'linear_probe': 'mask_contrast',
                     'davis_J': 'random_resnet18',

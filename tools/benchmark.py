@@ -8,7 +8,9 @@ control (``supervised_*`` rows; with random init it gives each protocol's
 headroom), per architecture random init with the train images' batch-norm
 statistics (``random_bn_stats_*``: what frozen features gain from a
 pretraining's statistics alone), per method a negative control on another
-image's prior (``shuffled_prior_*``); the linear probe runs on 3 pretraining
+image's prior (``shuffled_prior_*``) and an oracle control on the prior
+rebuilt from the train labels (``oracle_prior_*``: can the regime tell a
+right prior from a wrong one?); the linear probe runs on 3 pretraining
 seeds.
 
     python tools/benchmark.py [--suite voc12_mini|mosaic] [--scale 1]

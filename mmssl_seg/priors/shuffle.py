@@ -77,26 +77,36 @@ def restrict_tree(tree: RegionTree, leaves: np.ndarray) -> RegionTree:
     if len(present) == tree.num_leaves:
         return RegionTree(leaves.astype(np.uint8), tree.parents,
                           tree.altitudes)
+    renumber = np.zeros(tree.num_leaves, np.int64)
+    renumber[present] = np.arange(len(present))
+    dist = tree.distances('altitude')[np.ix_(present, present)]
+    return tree_from_ultrametric(renumber[leaves], dist)
+
+
+def tree_from_ultrametric(leaves: np.ndarray, dist: np.ndarray
+                          ) -> RegionTree:
+    """The region tree of a leaf map (values ``0..k-1``) and a ``k x k``
+    ultrametric between its leaves: single linkage, which for an
+    ultrametric merges every pair at exactly its distance."""
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
-    k = len(present)
-    renumber = np.zeros(tree.num_leaves, np.int64)
-    renumber[present] = np.arange(k)
-    new_leaves = renumber[leaves].astype(np.uint8)
+    k = len(dist)
+    if k > 256:
+        raise ValueError(f'{k} leaves: a region tree stores at most 256')
+    leaves = leaves.astype(np.uint8)
     if k == 1:
-        return RegionTree(new_leaves, np.zeros(1, np.int64),
+        return RegionTree(leaves, np.zeros(1, np.int64),
                           np.zeros(1, np.float32))
-    dist = tree.distances('altitude')[np.ix_(present, present)]
     merges = linkage(squareform(dist, checks=False), method='single')
     parents = np.arange(2 * k - 1)
     altitudes = np.zeros(2 * k - 1, np.float32)
     for i, (a, b, height, _) in enumerate(merges):
         parents[int(a)] = parents[int(b)] = k + i
         altitudes[k + i] = height
-    return RegionTree(new_leaves, parents, altitudes)
+    return RegionTree(leaves, parents, altitudes)
 
 
-def _source_kinds(src: str) -> tuple[str, tuple[str, ...], dict]:
+def source_kinds(src: str) -> tuple[str, tuple[str, ...], dict]:
     """(tool, kinds, its params record) of a prior folder, or the plain
     label-map mode."""
     params = osp.join(src, 'params.json')
@@ -112,13 +122,13 @@ def _source_kinds(src: str) -> tuple[str, tuple[str, ...], dict]:
     return tool, KINDS[tool], record
 
 
-def _path(root: str, kind: str, stem: str) -> str:
+def prior_file(root: str, kind: str, stem: str) -> str:
     if kind == LABEL_MAPS:
         return osp.join(root, f'{stem}.png')
     return prior_path(root, kind, stem)
 
 
-def _stems(src: str, kinds: Sequence[str]) -> list[str]:
+def prior_stems(src: str, kinds: Sequence[str]) -> list[str]:
     """The images that have every kind of file in ``src``."""
     found = None
     for kind in kinds:
@@ -130,7 +140,7 @@ def _stems(src: str, kinds: Sequence[str]) -> list[str]:
     return sorted(found or ())
 
 
-def _read(path: str, kind: str):
+def read_prior(path: str, kind: str):
     if kind == 'region_tree':
         return RegionTree.load(path)
     if kind == LABEL_MAPS:  # palette PNGs (VOC) hold indices: read as MMSeg
@@ -147,7 +157,7 @@ def _read(path: str, kind: str):
     return value
 
 
-def _shape(value) -> tuple[int, int]:
+def map_shape(value) -> tuple[int, int]:
     return tuple((value.leaves if isinstance(value, RegionTree)
                   else value).shape[:2])
 
@@ -162,11 +172,13 @@ class _Shuffle:
     def __call__(self, stem: str) -> tuple[str, str | None]:
         try:
             for kind in self.kinds:
-                out = _path(self.dst, kind, stem)
+                out = prior_file(self.dst, kind, stem)
                 if osp.isfile(out):
                     continue
-                shape = _shape(_read(_path(self.src, kind, stem), kind))
-                value = _read(_path(self.src, kind, self.donor[stem]), kind)
+                shape = map_shape(
+                    read_prior(prior_file(self.src, kind, stem), kind))
+                value = read_prior(
+                    prior_file(self.src, kind, self.donor[stem]), kind)
                 if isinstance(value, RegionTree):
                     restrict_tree(value, resize_nearest(value.leaves, shape)
                                   ).save(out)
@@ -201,8 +213,8 @@ def shuffle_priors(src: str, dst: str, seed: int = 0,
         The merged manifest (``entries``: each image's ``donor``;
         ``failed``; ``complete``).
     """
-    tool, kinds, record = _source_kinds(src)
-    stems = _stems(src, kinds)
+    tool, kinds, record = source_kinds(src)
+    stems = prior_stems(src, kinds)
     if ids is not None:
         with open(ids) as f:
             wanted = f.read().split()

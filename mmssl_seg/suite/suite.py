@@ -23,10 +23,13 @@ Mix-and-Match another image's label map), and per architecture a
 statistics, ``tools/eval/bn_statistics.py``: frozen protocols run the
 backbone in eval mode, and any pretraining replaces random init's unit
 statistics; in the mosaic regime that alone is worth 15 points of linear
-probe, so a method must beat this row to show learned weights). The linear
-probe, the primary
-protocol, runs on every pretraining seed (``pretrain_seeds``); the other
-protocols read the first seed's checkpoint.
+probe, so a method must beat this row to show learned weights). Per
+method with a prior, an **oracle control** asks the regime rather than the
+method: the same pretraining on the prior rebuilt from the train labels
+(``tools/priors/oracle_priors.py``); where it does not beat the negative
+control, no prior could show its worth in the regime. The linear probe, the
+primary protocol, runs on every pretraining seed (``pretrain_seeds``); the
+other protocols read the first seed's checkpoint.
 """
 from __future__ import annotations
 
@@ -104,12 +107,16 @@ class Row:
             default: the row's name when it is one.
         control: ``supervised`` (positive control: the evaluation
             segmentor trained on the labels), ``shuffled_prior``
-            (negative control: ``method`` on another image's priors) or
+            (negative control: ``method`` on another image's priors),
+            ``oracle_prior`` (``method`` on priors rebuilt from the ground
+            truth: can the regime tell a right prior from a wrong one?) or
             ``bn_stats`` (random weights with the train images' batch-norm
             statistics: what a pretraining gives the frozen protocols
             without learning any weight).
         source: The row whose pretraining this row evaluates (another
             stage of the same checkpoints, e.g. Res4); default: itself.
+        prior_is_labels: The method's prior is the train labels
+            (Mix-and-Match): the row is its own oracle control.
     """
     name: str
     title: str
@@ -124,6 +131,7 @@ class Row:
     method: str = ''
     control: str = ''
     source: str = ''
+    prior_is_labels: bool = False
 
     @property
     def budget_key(self) -> str | None:
@@ -168,12 +176,20 @@ ROWS = (
         'MaskContrast, shuffled prior (negative control)', 'resnet18',
         "another image's saliency", method='mask_contrast',
         control='shuffled_prior'),
+    Row('oracle_prior_mask_contrast',
+        'MaskContrast, oracle prior (control)', 'resnet18',
+        'ground-truth foreground', method='mask_contrast',
+        control='oracle_prior'),
     Row('aux_contrast', 'Auxiliary-label contrast', 'resnet18',
         'aux labels (K-means of our hierarchical-grouping features)'),
     Row('shuffled_prior_aux_contrast',
         'Auxiliary-label contrast, shuffled prior (negative control)',
         'resnet18', "another image's aux labels", method='aux_contrast',
         control='shuffled_prior'),
+    Row('oracle_prior_aux_contrast',
+        'Auxiliary-label contrast, oracle prior (control)', 'resnet18',
+        'ground-truth class maps', method='aux_contrast',
+        control='oracle_prior'),
     # The hypercolumn never computes Res5 (sec. 4.2): its frozen features
     # are Res4's output, compared with random init's Res4; fine-tuning puts
     # a randomly initialised Res5 under the same DeepLabV3.
@@ -186,6 +202,11 @@ ROWS = (
         'resnet18', "another image's region tree", in_index=2,
         allow_missing=NO_RES5, method='hier_grouping',
         control='shuffled_prior'),
+    Row('oracle_prior_hier_grouping',
+        'Hierarchical grouping, oracle prior (control)', 'resnet18',
+        'region trees split and ordered by the ground-truth regions',
+        in_index=2, allow_missing=NO_RES5, method='hier_grouping',
+        control='oracle_prior'),
     Row('random_resnet18_res4', 'random init', 'resnet18', '-', in_index=2,
         finetune=False),
     Row('random_bn_stats_resnet18_res4', BN_STATS_TITLE, 'resnet18',
@@ -212,7 +233,7 @@ ROWS = (
     Row('supervised_vgg16', 'supervised (positive control)', 'vgg16',
         'voc12_mini train labels', control='supervised'),
     Row('mix_match', 'Mix-and-Match', 'vgg16',
-        'patches from the train labels (supervised)'),
+        'patches from the train labels (supervised)', prior_is_labels=True),
     Row('shuffled_prior_mix_match',
         'Mix-and-Match, shuffled labels (negative control)', 'vgg16',
         "another image's label map", method='mix_match',
@@ -475,6 +496,9 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
         shuffle_stage(opts, 'saliency', 'prior.saliency',
                       ('--ids', f'{saliency}/kept_train.txt')),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        oracle_stage(opts, 'saliency', 'prior.saliency', gt,
+                     ('--ids', f'{saliency}/kept_train.txt')),
+        oracle_stage(opts, 'hierarchies', 'prior.hierarchies', gt),
         shuffled_labels_stage(
             opts, f'{opts.voc_root}/SegmentationClass',
             f'{opts.voc_root}/ImageSets/Segmentation/train.txt'),
@@ -489,6 +513,25 @@ def shuffle_stage(opts: SuiteOptions, folder: str, dep: str,
     out = f'{w}/priors/shuffled_{folder}'
     return Stage(f'prior.shuffled_{folder}',
                  ('tools/priors/shuffle_priors.py', f'{w}/priors/{folder}',
+                  out, *extra), (f'{out}/manifest.json', ), deps=(dep, ),
+                 kind='prior')
+
+
+def train_labels(opts: SuiteOptions) -> str:
+    """The regime's train class maps (the oracle priors' ground truth)."""
+    if opts.suite == 'mosaic':
+        return f'{opts.mosaic_root}/annotations/train'
+    return f'{opts.voc_root}/SegmentationClass'
+
+
+def oracle_stage(opts: SuiteOptions, folder: str, dep: str, gt: str,
+                 extra: tuple[str, ...] = ()) -> Stage:
+    """The oracle control's priors: ``priors/<folder>`` rebuilt from the
+    train labels ``gt``."""
+    w = opts.work_dir
+    out = f'{w}/priors/oracle_{folder}'
+    return Stage(f'prior.oracle_{folder}',
+                 ('tools/priors/oracle_priors.py', f'{w}/priors/{folder}', gt,
                   out, *extra), (f'{out}/manifest.json', ), deps=(dep, ),
                  kind='prior')
 
@@ -512,6 +555,8 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
               (f'{trees}/ids.txt', ), deps=('data.mosaics', ),
               kind='prior'),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        oracle_stage(opts, 'hierarchies', 'prior.hierarchies',
+                     train_labels(opts)),
         shuffled_labels_stage(opts, f'{root}/annotations/train',
                               f'{root}/train.txt', 'data.mosaics'),
     ]
@@ -544,8 +589,8 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
         env, deps, options = {}, (), ()
         if method in PRIOR_FOLDERS and row.control != 'supervised':
             folder, variable = PRIOR_FOLDERS[method]
-            if row.control == 'shuffled_prior':
-                folder = f'shuffled_{folder}'
+            if row.control in ('shuffled_prior', 'oracle_prior'):
+                folder = f'{row.control.split("_")[0]}_{folder}'
             env = {variable: f'{w}/priors/{folder}'}
             deps = (f'prior.{folder}', )
         elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
@@ -567,7 +612,9 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
                       env=_env(opts, **env), kind='pretrain'))
         if row.name == 'hier_grouping':  # the auxiliary labels' extractor
             stages += [aux_label_stage(opts),
-                       shuffle_stage(opts, 'aux_labels', 'prior.aux_labels')]
+                       shuffle_stage(opts, 'aux_labels', 'prior.aux_labels'),
+                       oracle_stage(opts, 'aux_labels', 'prior.aux_labels',
+                                    train_labels(opts))]
     return stages
 
 

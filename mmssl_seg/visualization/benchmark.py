@@ -10,7 +10,7 @@ from mmssl_seg.utils.io import atomic_path
 #: bar colour per row kind
 COLOURS = {'random': '#9e9e9e', 'bn_stats': '#616161',
            'supervised': '#2e7d32', 'shuffled_prior': '#c62828',
-           'method': '#1565c0'}
+           'oracle_prior': '#f9a825', 'method': '#1565c0'}
 
 
 def _kind(row: dict) -> str:
@@ -50,7 +50,8 @@ def plot_linear_probe(rows: Sequence[dict], path: str,
                for c in COLOURS.values()]
     ax.legend(handles, ['random init', 'random init + data BN statistics',
                         'supervised (positive control)',
-                        'shuffled prior (negative control)', 'method'],
+                        'shuffled prior (negative control)',
+                        'oracle prior (ground truth, control)', 'method'],
               fontsize=7, loc='upper center', ncol=2,
               bbox_to_anchor=(0.5, -0.5 / len(drawn) - 0.12))
     ax.set_title(title, fontsize=9)

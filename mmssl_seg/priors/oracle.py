@@ -1,0 +1,190 @@
+"""Oracle priors: a prior folder rebuilt from the ground truth, the prior-
+level positive control of a benchmark.
+
+A method pretrained on such a folder has the same images, files, pipeline
+and budget as on its own prior, but a prior that is right. Beside the
+negative control (another image's prior, :mod:`mmssl_seg.priors.shuffle`)
+it measures whether a regime can tell a working prior from a broken one at
+all: if the oracle does not beat the shuffled prior either, no prior could
+show its worth there, and a method level with its negative control says
+nothing about the method.
+
+Per prior file (maps resized to the source file's size by nearest
+neighbour):
+
+* auxiliary labels: the class map (255 stays "no label"); superpixels are
+  the source's.
+* region trees: the source tree with perfect contours added: each leaf is
+  split where a ground-truth region boundary crosses it, leaves inside one
+  ground-truth region (a connected component of one class) keep the source
+  tree's distances, and leaves of different regions merge last, at UCM
+  strength 1 (the strongest contour) or above the source's top. Positive
+  pixel pairs then never cross a region boundary and the farthest level
+  separates the regions, whatever the source's edges said.
+* saliency masks: every labelled pixel that is not background (class 0)
+  is salient (255).
+
+Mix-and-Match has no oracle: its prior is the train labels themselves.
+Written like the other prior tools: atomically per image, finished images
+skipped, ``--shard K/N``, a manifest; another source or ground truth into
+the same folder is refused.
+"""
+from __future__ import annotations
+
+import glob
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+
+from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
+from mmssl_seg.priors.shuffle import (
+    LABEL_MAPS,
+    map_shape,
+    prior_file,
+    prior_stems,
+    read_prior,
+    resize_nearest,
+    source_kinds,
+    tree_from_ultrametric,
+)
+from mmssl_seg.structures import RegionTree
+from mmssl_seg.utils.io import atomic_path
+from mmssl_seg.utils.parallel import parallel_map
+
+TOOL = 'oracle_priors'
+IGNORE = 255
+
+
+def class_regions(classes: np.ndarray) -> np.ndarray:
+    """Connected components (4-neighbourhood) of each value of a class map,
+    numbered ``0..n-1``: two cells of one class that do not touch are two
+    regions, as a contour detector would see them."""
+    regions = np.zeros(classes.shape, np.int64)
+    count = 0
+    for value in np.unique(classes):
+        n, parts = cv2.connectedComponents(
+            (classes == value).astype(np.uint8), connectivity=4)
+        inside = parts > 0
+        regions[inside] = parts[inside] - 1 + count
+        count += n - 1
+    return regions
+
+
+def oracle_tree(tree: RegionTree, classes: np.ndarray) -> RegionTree:
+    """``tree`` refined by the ground-truth regions of ``classes`` (a class
+    map of the leaf map's size; see the module docstring)."""
+    regions = class_regions(classes)
+    pair = tree.leaves.astype(np.int64) * (regions.max() + 1) + regions
+    found, leaves = np.unique(pair, return_inverse=True)
+    source, region = np.divmod(found, regions.max() + 1)
+    altitudes = tree.distances('altitude')
+    top = max(1.0, float(np.nextafter(altitudes.max(), np.inf)))
+    dist = np.where(region[:, None] == region[None, :],
+                    altitudes[np.ix_(source, source)], top)
+    np.fill_diagonal(dist, 0)
+    return tree_from_ultrametric(leaves.reshape(classes.shape), dist)
+
+
+def oracle_value(kind: str, value, classes: np.ndarray):
+    """The oracle version of one prior file's content ``value``."""
+    classes = resize_nearest(classes, map_shape(value))
+    if kind == 'region_tree':
+        return oracle_tree(value, classes)
+    if kind == 'aux_labels':
+        return classes.astype(np.uint8)
+    if kind == 'saliency_mask':
+        return np.where((classes != 0) & (classes != IGNORE), 255,
+                        0).astype(np.uint8)
+    raise ValueError(f'no oracle for {kind!r} files')
+
+
+class _Oracle:
+    """The per-image work (a picklable callable for the worker pool)."""
+
+    def __init__(self, src: str, dst: str, gt_dir: str,
+                 kinds: tuple[str, ...]) -> None:
+        self.src, self.dst, self.gt_dir, self.kinds = src, dst, gt_dir, kinds
+
+    def __call__(self, stem: str) -> tuple[str, str | None]:
+        try:
+            classes = read_prior(osp.join(self.gt_dir, f'{stem}.png'),
+                                 LABEL_MAPS)
+            if classes.ndim != 2:
+                raise ValueError(f'{self.gt_dir}/{stem}.png is not a class '
+                                 'index map')
+            for kind in self.kinds:
+                out = prior_file(self.dst, kind, stem)
+                if osp.isfile(out):
+                    continue
+                path = prior_file(self.src, kind, stem)
+                if kind == 'superpixels':  # not a signal about the classes
+                    with atomic_path(out) as tmp:
+                        shutil.copyfile(path, tmp)
+                    continue
+                value = oracle_value(kind, read_prior(path, kind), classes)
+                if isinstance(value, RegionTree):
+                    value.save(out)
+                    continue
+                with atomic_path(out) as tmp:
+                    if not cv2.imwrite(tmp, value):
+                        raise OSError(f'could not write {out}')
+        except (FileNotFoundError, ValueError, OSError) as error:
+            return stem, str(error)
+        return stem, None
+
+
+def oracle_priors(src: str, gt_dir: str, dst: str,
+                  shard_spec: tuple[int, int] = (1, 1), workers: int = 1,
+                  ids: str | None = None) -> dict:
+    """Write the oracle control of the prior folder ``src`` to ``dst``.
+
+    Args:
+        src: A ``make_saliency.py`` / ``make_aux_labels.py`` /
+            ``make_hierarchies.py`` folder.
+        gt_dir: The images' class-index maps, ``<stem>.png`` (255 ignored).
+        dst: The output folder (same layout; the list files of ``src`` are
+            copied, so a config pointed at it trains as on ``src``).
+        ids: A file of image stems: only these images.
+        shard_spec: ``(K, N)``: this run does part K of N.
+        workers: Processes.
+
+    Returns:
+        The merged manifest (``entries``, ``failed``, ``complete``).
+    """
+    tool, kinds, record = source_kinds(src)
+    if tool == LABEL_MAPS:
+        raise ValueError(f'{src} is a folder of label maps (Mix-and-Match): '
+                         'its prior is the labels, it has no oracle')
+    stems = prior_stems(src, kinds)
+    if ids is not None:
+        with open(ids) as f:
+            wanted = f.read().split()
+        missing = sorted(set(wanted) - set(stems))
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} image(s) of {ids} have no prior files of '
+                f'{list(kinds)} in {src}: {missing[:5]}')
+        stems = sorted(set(wanted))
+    no_gt = [s for s in stems if not osp.isfile(osp.join(gt_dir, f'{s}.png'))]
+    if not stems or no_gt:
+        raise FileNotFoundError(
+            f'no prior files of {list(kinds)} in {src}' if not stems else
+            f'{len(no_gt)} image(s) have no class map in {gt_dir}: '
+            f'{no_gt[:5]}')
+    params = {'source': osp.abspath(src), 'source_tool': tool,
+              'source_params': record.get('params'),
+              'gt_dir': osp.abspath(gt_dir), 'images': len(stems)}
+    manifest = Manifest(dst, TOOL, params, shard_spec)
+    for path in glob.glob(osp.join(src, '*.txt')):  # the configs' lists
+        target = osp.join(dst, osp.basename(path))
+        if not osp.isfile(target):
+            with atomic_path(target) as tmp:
+                shutil.copyfile(path, tmp)
+    work = _Oracle(src, dst, gt_dir, kinds)
+    for stem, failed in parallel_map(work, shard(stems, *shard_spec),
+                                     workers, 'oracle priors'):
+        manifest.entries[stem] = {} if failed is None else {'failed': failed}
+    manifest.save()
+    return merge_manifests(dst)
