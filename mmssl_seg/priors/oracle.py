@@ -20,7 +20,8 @@ neighbour):
   tree's distances, and leaves of different regions merge last, at UCM
   strength 1 (the strongest contour) or above the source's top. Positive
   pixel pairs then never cross a region boundary and the farthest level
-  separates the regions, whatever the source's edges said.
+  separates the regions, whatever the source's edges said. Unlabelled
+  pixels (255, VOC's border bands) form regions of their own.
 * saliency masks: every labelled pixel that is not background (class 0)
   is salient (255).
 

@@ -589,8 +589,8 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
         env, deps, options = {}, (), ()
         if method in PRIOR_FOLDERS and row.control != 'supervised':
             folder, variable = PRIOR_FOLDERS[method]
-            if row.control in ('shuffled_prior', 'oracle_prior'):
-                folder = f'{row.control.split("_")[0]}_{folder}'
+            folder = {'shuffled_prior': 'shuffled_',
+                      'oracle_prior': 'oracle_'}.get(row.control, '') + folder
             env = {variable: f'{w}/priors/{folder}'}
             deps = (f'prior.{folder}', )
         elif row.control == 'shuffled_prior':  # Mix-and-Match's labels
