@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,18 @@ def run_tool(*args: str, cwd: str = REPO, env: dict | None = None,
     return subprocess.run(
         list(args), cwd=cwd, env=full_env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def small_mosaics(tmp_path_factory) -> Path:
+    """Three train and one val texture mosaic of 64x64, built once by the
+    quick-start's tool (real photographs); tests only read them."""
+    root = tmp_path_factory.mktemp('small_mosaics') / 'mosaics'
+    result = run_tool(sys.executable, 'tools/make_texture_mosaics.py',
+                      str(root), '--num-train', '3', '--num-val', '1',
+                      '--size', '64')
+    assert result.returncode == 0, result.stdout[-2000:]
+    return root
 
 
 @pytest.fixture(scope='session')

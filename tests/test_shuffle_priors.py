@@ -12,14 +12,10 @@ import pytest
 from PIL import Image
 
 from mmssl_seg.datasets.transforms import LoadRegionHierarchy, LoadSaliencyMask
+from mmssl_seg.priors.folders import resize_nearest
 from mmssl_seg.priors.hierarchy import ColourGradientEdges, make_hierarchies
 from mmssl_seg.priors.saliency import make_saliency
-from mmssl_seg.priors.shuffle import (
-    derangement,
-    resize_nearest,
-    restrict_tree,
-    shuffle_priors,
-)
+from mmssl_seg.priors.shuffle import derangement, restrict_tree, shuffle_priors
 from mmssl_seg.structures import RegionTree, prior_path
 from tests.conftest import VOC12_MINI, needs_voc12_mini, run_tool
 
@@ -214,14 +210,10 @@ def test_tree_pair_agreement_against_eqs_2_and_3():
         0, 0, 0, 0]
 
 
-def test_prior_purity_cli_on_real_mosaics(tmp_path):
+def test_prior_purity_cli_on_real_mosaics(tmp_path, small_mosaics):
     """Own labels are pure, another image's are not, and a 1x1 grid is each
     image's commonest texture: pooled over real mosaics."""
-    root = tmp_path / 'mosaics'
-    result = run_tool(sys.executable, 'tools/make_texture_mosaics.py',
-                      str(root), '--num-train', '3', '--num-val', '1',
-                      '--size', '64')
-    assert result.returncode == 0, result.stdout[-2000:]
+    root = small_mosaics
     gt_dir = root / 'annotations' / 'train'
     ids = (root / 'train.txt').read_text().split()
     gts = [np.array(Image.open(gt_dir / f'{i}.png')) for i in ids]

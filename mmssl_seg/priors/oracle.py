@@ -32,7 +32,6 @@ the same folder is refused.
 """
 from __future__ import annotations
 
-import glob
 import os.path as osp
 import shutil
 
@@ -40,15 +39,15 @@ import cv2
 import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
-from mmssl_seg.priors.shuffle import (
+from mmssl_seg.priors.folders import (
     LABEL_MAPS,
+    copy_list_files,
     map_shape,
     prior_file,
-    prior_stems,
     read_prior,
     resize_nearest,
+    select_stems,
     source_kinds,
-    tree_from_ultrametric,
 )
 from mmssl_seg.structures import RegionTree
 from mmssl_seg.utils.io import atomic_path
@@ -85,7 +84,7 @@ def oracle_tree(tree: RegionTree, classes: np.ndarray) -> RegionTree:
     dist = np.where(region[:, None] == region[None, :],
                     altitudes[np.ix_(source, source)], top)
     np.fill_diagonal(dist, 0)
-    return tree_from_ultrametric(leaves.reshape(classes.shape), dist)
+    return RegionTree.from_ultrametric(leaves.reshape(classes.shape), dist)
 
 
 def oracle_value(kind: str, value, classes: np.ndarray):
@@ -158,31 +157,17 @@ def oracle_priors(src: str, gt_dir: str, dst: str,
     if tool == LABEL_MAPS:
         raise ValueError(f'{src} is a folder of label maps (Mix-and-Match): '
                          'its prior is the labels, it has no oracle')
-    stems = prior_stems(src, kinds)
-    if ids is not None:
-        with open(ids) as f:
-            wanted = f.read().split()
-        missing = sorted(set(wanted) - set(stems))
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} image(s) of {ids} have no prior files of '
-                f'{list(kinds)} in {src}: {missing[:5]}')
-        stems = sorted(set(wanted))
+    stems = select_stems(src, kinds, ids)
     no_gt = [s for s in stems if not osp.isfile(osp.join(gt_dir, f'{s}.png'))]
-    if not stems or no_gt:
+    if no_gt:
         raise FileNotFoundError(
-            f'no prior files of {list(kinds)} in {src}' if not stems else
             f'{len(no_gt)} image(s) have no class map in {gt_dir}: '
             f'{no_gt[:5]}')
     params = {'source': osp.abspath(src), 'source_tool': tool,
               'source_params': record.get('params'),
               'gt_dir': osp.abspath(gt_dir), 'images': len(stems)}
     manifest = Manifest(dst, TOOL, params, shard_spec)
-    for path in glob.glob(osp.join(src, '*.txt')):  # the configs' lists
-        target = osp.join(dst, osp.basename(path))
-        if not osp.isfile(target):
-            with atomic_path(target) as tmp:
-                shutil.copyfile(path, tmp)
+    copy_list_files(src, dst)
     work = _Oracle(src, dst, gt_dir, kinds)
     for stem, failed in parallel_map(work, shard(stems, *shard_spec),
                                      workers, 'oracle priors'):

@@ -20,29 +20,27 @@ folder is refused.
 """
 from __future__ import annotations
 
-import glob
-import json
 import os.path as osp
-import shutil
 from typing import Sequence
 
 import cv2
 import numpy as np
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
-from mmssl_seg.structures import LAYOUT, RegionTree, prior_path
+from mmssl_seg.priors.folders import (
+    copy_list_files,
+    map_shape,
+    prior_file,
+    read_prior,
+    resize_nearest,
+    select_stems,
+    source_kinds,
+)
+from mmssl_seg.structures import RegionTree
 from mmssl_seg.utils.io import atomic_path
 from mmssl_seg.utils.parallel import parallel_map
 
 TOOL = 'shuffle_priors'
-#: The per-image files each prior tool's training loaders read.
-KINDS = {
-    'make_saliency': ('saliency_mask', ),
-    'make_aux_labels': ('aux_labels', 'superpixels'),
-    'make_hierarchies': ('region_tree', ),
-}
-#: A plain folder of ``<stem>.png`` label maps (no ``params.json``).
-LABEL_MAPS = 'label_maps'
 
 
 def derangement(n: int, seed: int) -> np.ndarray:
@@ -58,16 +56,6 @@ def derangement(n: int, seed: int) -> np.ndarray:
     return perm
 
 
-def resize_nearest(value: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of a map (any dtype) to ``shape``: output
-    pixel ``i`` takes source pixel ``floor((i + 0.5) * H / h)``."""
-    rows = ((np.arange(shape[0]) + 0.5) * value.shape[0] /
-            shape[0]).astype(np.int64)
-    cols = ((np.arange(shape[1]) + 0.5) * value.shape[1] /
-            shape[1]).astype(np.int64)
-    return value[rows[:, None], cols[None, :]]
-
-
 def restrict_tree(tree: RegionTree, leaves: np.ndarray) -> RegionTree:
     """``tree`` with the leaf map ``leaves`` (indices into ``tree``'s
     leaves, some possibly absent): the absent leaves are dropped, the others
@@ -80,86 +68,7 @@ def restrict_tree(tree: RegionTree, leaves: np.ndarray) -> RegionTree:
     renumber = np.zeros(tree.num_leaves, np.int64)
     renumber[present] = np.arange(len(present))
     dist = tree.distances('altitude')[np.ix_(present, present)]
-    return tree_from_ultrametric(renumber[leaves], dist)
-
-
-def tree_from_ultrametric(leaves: np.ndarray, dist: np.ndarray
-                          ) -> RegionTree:
-    """The region tree of a leaf map (values ``0..k-1``) and a ``k x k``
-    ultrametric between its leaves: single linkage, which for an
-    ultrametric merges every pair at exactly its distance."""
-    from scipy.cluster.hierarchy import linkage
-    from scipy.spatial.distance import squareform
-    k = len(dist)
-    if k > 256:
-        raise ValueError(f'{k} leaves: a region tree stores at most 256')
-    leaves = leaves.astype(np.uint8)
-    if k == 1:
-        return RegionTree(leaves, np.zeros(1, np.int64),
-                          np.zeros(1, np.float32))
-    merges = linkage(squareform(dist, checks=False), method='single')
-    parents = np.arange(2 * k - 1)
-    altitudes = np.zeros(2 * k - 1, np.float32)
-    for i, (a, b, height, _) in enumerate(merges):
-        parents[int(a)] = parents[int(b)] = k + i
-        altitudes[k + i] = height
-    return RegionTree(leaves, parents, altitudes)
-
-
-def source_kinds(src: str) -> tuple[str, tuple[str, ...], dict]:
-    """(tool, kinds, its params record) of a prior folder, or the plain
-    label-map mode."""
-    params = osp.join(src, 'params.json')
-    if not osp.isfile(params):
-        return LABEL_MAPS, (LABEL_MAPS, ), {}
-    with open(params) as f:
-        record = json.load(f)
-    tool = record.get('tool')
-    if tool not in KINDS:
-        raise ValueError(f'{src} was written by {tool!r}; shuffle_priors '
-                         f'takes folders of {sorted(KINDS)} or a plain '
-                         'folder of <stem>.png label maps')
-    return tool, KINDS[tool], record
-
-
-def prior_file(root: str, kind: str, stem: str) -> str:
-    if kind == LABEL_MAPS:
-        return osp.join(root, f'{stem}.png')
-    return prior_path(root, kind, stem)
-
-
-def prior_stems(src: str, kinds: Sequence[str]) -> list[str]:
-    """The images that have every kind of file in ``src``."""
-    found = None
-    for kind in kinds:
-        pattern = (osp.join(src, '*.png') if kind == LABEL_MAPS else
-                   osp.join(src, LAYOUT[kind].format(stem='*')))
-        stems = {osp.splitext(osp.basename(p))[0]
-                 for p in glob.glob(pattern)}
-        found = stems if found is None else found & stems
-    return sorted(found or ())
-
-
-def read_prior(path: str, kind: str):
-    if kind == 'region_tree':
-        return RegionTree.load(path)
-    if kind == LABEL_MAPS:  # palette PNGs (VOC) hold indices: read as MMSeg
-        from PIL import Image
-        try:
-            with Image.open(path) as image:
-                return np.array(image)
-        except (FileNotFoundError, OSError):
-            raise FileNotFoundError(
-                f'label map missing or unreadable: {path}') from None
-    value = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if value is None:
-        raise FileNotFoundError(f'prior file missing or unreadable: {path}')
-    return value
-
-
-def map_shape(value) -> tuple[int, int]:
-    return tuple((value.leaves if isinstance(value, RegionTree)
-                  else value).shape[:2])
+    return RegionTree.from_ultrametric(renumber[leaves], dist)
 
 
 class _Shuffle:
@@ -214,29 +123,14 @@ def shuffle_priors(src: str, dst: str, seed: int = 0,
         ``failed``; ``complete``).
     """
     tool, kinds, record = source_kinds(src)
-    stems = prior_stems(src, kinds)
-    if ids is not None:
-        with open(ids) as f:
-            wanted = f.read().split()
-        missing = sorted(set(wanted) - set(stems))
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} image(s) of {ids} have no prior files of '
-                f'{list(kinds)} in {src}: {missing[:5]}')
-        stems = sorted(set(wanted))
-    if not stems:
-        raise FileNotFoundError(f'no prior files of {list(kinds)} in {src}')
+    stems = select_stems(src, kinds, ids)
     perm = derangement(len(stems), seed)
     donor = {stem: stems[perm[i]] for i, stem in enumerate(stems)}
     params = {'source': osp.abspath(src), 'source_tool': tool,
               'source_params': record.get('params'), 'seed': seed,
               'images': len(stems)}
     manifest = Manifest(dst, TOOL, params, shard_spec)
-    for path in glob.glob(osp.join(src, '*.txt')):  # the configs' lists
-        target = osp.join(dst, osp.basename(path))
-        if not osp.isfile(target):
-            with atomic_path(target) as tmp:
-                shutil.copyfile(path, tmp)
+    copy_list_files(src, dst)
     todo = shard(stems, *shard_spec)
     work = _Shuffle(src, dst, kinds, donor)
     for stem, failed in parallel_map(work, todo, workers,

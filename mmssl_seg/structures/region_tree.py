@@ -52,6 +52,29 @@ class RegionTree:
     def num_leaves(self) -> int:
         return int(self.leaves.max()) + 1 if self.leaves.size else 0
 
+    @classmethod
+    def from_ultrametric(cls, leaves: np.ndarray,
+                         dist: np.ndarray) -> 'RegionTree':
+        """The tree of a leaf map (values ``0..k-1``) and a ``k x k``
+        ultrametric between its leaves: single linkage, which for an
+        ultrametric merges every pair at exactly its distance."""
+        from scipy.cluster.hierarchy import linkage
+        from scipy.spatial.distance import squareform
+        k = len(dist)
+        if k > 256:
+            raise ValueError(f'{k} leaves: a region tree stores at most 256')
+        leaves = leaves.astype(np.uint8)
+        if k == 1:
+            return cls(leaves, np.zeros(1, np.int64),
+                       np.zeros(1, np.float32))
+        merges = linkage(squareform(dist, checks=False), method='single')
+        parents = np.arange(2 * k - 1)
+        altitudes = np.zeros(2 * k - 1, np.float32)
+        for i, (a, b, height, _) in enumerate(merges):
+            parents[int(a)] = parents[int(b)] = k + i
+            altitudes[k + i] = height
+        return cls(leaves, parents, altitudes)
+
     def ancestors(self) -> np.ndarray:
         """``nodes x nodes`` boolean: ``[n, m]`` is m an ancestor of n (or
         n itself)."""
