@@ -499,7 +499,7 @@ def test_mosaic_regime_builds_its_data_and_reports_its_floor(tmp_path):
     few real mosaics, the floor of its table computed independently, and
     the table's regime-specific columns."""
     opts = SuiteOptions(suite='mosaic', work_dir=str(tmp_path))
-    assert (opts.pretrain_minutes, opts.finetune_iters) == (2.0, 120)
+    assert (opts.pretrain_minutes, opts.finetune_iters) == (8.0, 120)
     assert SuiteOptions(suite='mosaic').work_dir == \
         'work_dirs/benchmark/mosaic'
     root = opts.mosaic_root

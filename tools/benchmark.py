@@ -22,7 +22,7 @@ Stages are cached: a rerun skips what is done and retries what failed
 multiplies every training length (pretraining, fine-tuning), e.g. on a GPU;
 the structured edge forest of the region trees keeps the SE paper's budget
 (46 min on 2 cores, once). Budget defaults are the regime's (voc12_mini:
-6 min per pretraining, 100 fine-tuning iterations; mosaic: 2 min, 120). The
+6 min per pretraining, 100 fine-tuning iterations; mosaic: 8 min, 120). The
 table's notes come from docs/benchmarks_notes.md
 (docs/benchmarks_mosaic_notes.md).
 """

@@ -350,8 +350,10 @@ REGIMES = {
         'configs/eval/linear_probe/linear-probe_1xb16-10e_mosaic-64x64.py',
         'configs/_base_/datasets/texture_mosaic.py',
         # 10 probe epochs (the config's): with 5, random init's probe
-        # scattered over 34-48 across seeds (undertrained, 14 iters/epoch)
-        6, 24, ('10', ), (), 2.0, 120, 10,
+        # scattered over 34-48 across seeds (undertrained, 14 iters/epoch);
+        # 8 min of pretraining: at 2 a perfect (oracle) prior probed level
+        # with another image's, so no prior could show its worth
+        6, 24, ('10', ), (), 8.0, 120, 10,
         'texture mosaics of the quick-start (6 textures, 240 train / 60 val '
         'images of 128x128, tools/make_texture_mosaics.py)'),
 }
