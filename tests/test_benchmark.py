@@ -21,7 +21,12 @@ from mmssl_seg.suite import (
     run_stages,
     suite_stages,
 )
-from mmssl_seg.suite.stages import check_stages, is_done, read_record
+from mmssl_seg.suite.stages import (
+    check_stages,
+    config_files,
+    is_done,
+    read_record,
+)
 from mmssl_seg.suite.suite import (
     MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
@@ -82,6 +87,52 @@ def test_stages_cache_retry_and_block(tmp_path):
     (tmp_path / 'a.out').unlink()
     assert not is_done(stages[0], work)
     assert run_stages(stages[:1], work, str(tmp_path))['a'] == 'done'
+
+
+def test_an_edited_config_or_a_rerun_dependency_runs_again(tmp_path):
+    """The cache is keyed on what the command reads, not only on its line:
+    a config (or a base of it) edited since the record reruns the stage,
+    and a stage whose dependency ran after it reruns too."""
+    (tmp_path / 'configs').mkdir()
+    base = tmp_path / 'configs' / 'base.py'
+    base.write_text('momentum = 0.999\n')
+    (tmp_path / 'configs' / 'child.py').write_text(
+        "_base_ = ['base.py', 'mmseg::_base_/default_runtime.py']\n")
+    pre = _counting_stage(tmp_path, 'pre')
+    pre = Stage('pre', pre.argv + ('configs/child.py', ), pre.outputs)
+    stages = [pre, _counting_stage(tmp_path, 'post', deps=('pre', ))]
+    assert config_files(pre.argv, str(tmp_path)) == [
+        'configs/base.py', 'configs/child.py']
+    work, repo = str(tmp_path / 'work'), str(tmp_path)
+    assert run_stages(stages, work, repo) == {'pre': 'done', 'post': 'done'}
+    assert read_record(work, 'pre')['configs'] == [
+        'configs/base.py', 'configs/child.py']
+    assert run_stages(stages, work, repo) == {'pre': 'cached',
+                                              'post': 'cached'}
+    base.write_text('momentum = 0.99\n')
+    assert not is_done(pre, work, repo)
+    assert run_stages(stages, work, repo) == {'pre': 'done', 'post': 'done'}
+    assert [_count(tmp_path, n) for n in ('pre', 'post')] == [2, 2]
+    # a dependency rerun alone (--only) leaves its dependant stale
+    (tmp_path / 'pre.out').unlink()
+    assert run_stages(stages, work, repo, only=['pre']) == {
+        'pre': 'done', 'post': 'not selected'}
+    assert not is_done(stages[1], work, repo)
+    assert run_stages(stages, work, repo)['post'] == 'done'
+
+
+def test_the_real_configs_bases_are_followed():
+    files = config_files(
+        ('tools/train.py',
+         'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py'),
+        REPO)
+    assert files == sorted([
+        'configs/demo/aux-contrast_deeplabv3_r18-d8_1xb8-300_mosaic-64x64.py',
+        'configs/aux_contrast/'
+        'aux-contrast_deeplabv3_r18-d8_1xb8-300_voc12mini-128x128.py',
+        'configs/_base_/models/aux_contrast_deeplabv3_r50-d8.py',
+        'configs/_base_/datasets/aux_contrast.py',
+        'configs/_base_/schedules/mini_cpu.py'])
 
 
 def test_stage_order_and_names_are_checked():

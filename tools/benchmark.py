@@ -17,7 +17,8 @@ seeds.
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only]
 
-Stages are cached: a rerun skips what is done and retries what failed
+Stages are cached: a rerun skips what is done and retries what failed;
+an edited config (or a base of it) or a rerun dependency runs a stage again
 (records and logs under WORK_DIR/stages and WORK_DIR/logs). --scale N
 multiplies every training length (pretraining, fine-tuning), e.g. on a GPU;
 the structured edge forest of the region trees keeps the SE paper's budget
@@ -82,8 +83,12 @@ def main(argv=None) -> int:
     stages = suite_stages(opts)
     if args.dry_run:
         from mmssl_seg.suite.stages import is_done
+        to_run: set[str] = set()  # and what depends on it, once it has
         for stage in stages:
-            state = 'done' if is_done(stage, opts.work_dir) else 'to run'
+            if (not is_done(stage, opts.work_dir, REPO)
+                    or to_run.intersection(stage.deps)):
+                to_run.add(stage.name)
+            state = 'to run' if stage.name in to_run else 'done'
             print(f'[{state}] {stage.name}\n    {stage.command()}')
         return 0
     status = {}

@@ -1,10 +1,12 @@
 """Cached, resumable stages: each is one command line of this project's
-tools, run in a subprocess with its own log; a stage whose record says done
-and whose outputs exist is skipped on rerun."""
+tools, run in a subprocess with its own log; a stage whose record says done,
+for the same command and the same config files, after its dependencies, and
+whose outputs exist is skipped on rerun."""
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import os.path as osp
@@ -63,13 +65,57 @@ def read_record(work_dir: str, name: str) -> dict | None:
         return json.load(f)
 
 
-def is_done(stage: Stage, work_dir: str) -> bool:
-    """Done means: the record says so, for the same command, and the
-    outputs exist (a changed option or a deleted output runs it again)."""
+def config_files(argv: Sequence[str], repo_root: str) -> list[str]:
+    """The config files a command reads: its ``.py`` arguments after the
+    tool and, recursively, their ``_base_`` files in this repository
+    (``mmseg::``-style bases belong to the pinned packages)."""
+    from mmengine.config import Config
+    todo = [osp.normpath(a) for a in argv[1:]
+            if a.endswith('.py') and osp.isfile(osp.join(repo_root, a))]
+    found: list[str] = []
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.append(path)
+        for base in Config._get_base_files(osp.join(repo_root, path)):
+            if '::' not in base:
+                todo.append(
+                    osp.normpath(osp.join(osp.dirname(path), base)))
+    return sorted(found)
+
+
+def config_digest(argv: Sequence[str], repo_root: str) -> str:
+    """sha256 over the contents of :func:`config_files`: an edited config
+    (e.g. a method's momentum) makes its stages run again although their
+    command lines are unchanged."""
+    digest = hashlib.sha256()
+    for path in config_files(argv, repo_root):
+        digest.update(path.encode() + b'\0')
+        with open(osp.join(repo_root, path), 'rb') as f:
+            digest.update(f.read() + b'\0')
+    return digest.hexdigest()
+
+
+def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
+    """Done means: the record says so, for the same command and config
+    files, no dependency finished after it, and the outputs exist (a
+    changed option or config, a rerun dependency or a deleted output runs
+    it again). Records without a config digest (written before there was
+    one) are not done."""
     record = read_record(work_dir, stage.name)
-    return (record is not None and record.get('status') == 'done'
-            and record.get('command') == stage.command()
-            and all(osp.exists(p) for p in stage.outputs))
+    if (record is None or record.get('status') != 'done'
+            or record.get('command') != stage.command()
+            or record.get('configs_sha256') != config_digest(
+                stage.argv, repo_root)
+            or not all(osp.exists(p) for p in stage.outputs)):
+        return False
+    for dep in stage.deps:
+        earlier = read_record(work_dir, dep)
+        if earlier is not None and earlier.get('finished', '') > record.get(
+                'finished', ''):
+            return False
+    return True
 
 
 def check_stages(stages: Sequence[Stage]) -> None:
@@ -131,7 +177,7 @@ def run_stages(stages: Sequence[Stage],
 def _next(stage: Stage, status: Mapping[str, str], work_dir: str,
           repo_root: str, only: tuple[str, ...], python: str,
           say: Say) -> str:
-    if is_done(stage, work_dir):
+    if is_done(stage, work_dir, repo_root):
         return 'cached'
     if only and not stage.name.startswith(only):
         return 'not selected'
@@ -159,10 +205,13 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
     ok = proc.returncode == 0 and not missing
     write_json(record_path(work_dir, stage.name), {
         'name': stage.name, 'kind': stage.kind, 'command': stage.command(),
+        'configs': config_files(stage.argv, repo_root),
+        'configs_sha256': config_digest(stage.argv, repo_root),
         'status': 'done' if ok else 'failed',
         'returncode': proc.returncode, 'missing_outputs': missing,
         'wall_seconds': round(seconds, 1), 'log': log,
-        'finished': datetime.datetime.now().isoformat(timespec='seconds')})
+        'finished': datetime.datetime.now().isoformat(
+            timespec='milliseconds')})
     if not ok:
         why = (f'exit {proc.returncode}' if proc.returncode else
                f'no {missing}')
