@@ -224,3 +224,31 @@ def test_cli_with_a_network_extractor_and_picture(tmp_path):
     assert quality['K'] == 4 and quality['images'] == 2
     picture = cv2.imread(osp.join(out, 'aux_labels.png'))
     assert picture is not None and picture.shape[1] > 2 * picture.shape[0]
+
+
+def test_cli_refuses_a_rerun_on_other_weights_at_the_same_path(tmp_path):
+    """The extractor is recorded by its weights' sha256, not only its path:
+    labels of a retrained checkpoint are never mixed with the old ones."""
+    from mmssl_seg.models.builder import build_model
+    images = _images(1)
+    ids = tmp_path / 'ids.txt'
+    ids.write_text(images[0][0])
+    out, weights = str(tmp_path / 'out'), str(tmp_path / 'extractor.pth')
+    state = build_model(MINI_DEEPLAB).state_dict()
+
+    def run(scale: float):
+        torch.save({'state_dict': {k: v * scale if v.is_floating_point()
+                                   else v for k, v in state.items()}},
+                   weights)
+        return run_tool(sys.executable, 'tools/priors/make_aux_labels.py',
+                        out, MINI_DEEPLAB, weights, '--images',
+                        osp.join(VOC12_MINI, 'JPEGImages'), '--ids', str(ids),
+                        '--feature', 'decoder', '--scales', '0.5', '--k', '4',
+                        '--picture', '0')
+
+    first = run(1.0)
+    assert first.returncode == 0, first.stdout[-3000:]
+    second = run(0.5)
+    assert second.returncode != 0
+    assert 'other parameters' in second.stdout, second.stdout[-3000:]
+    assert 'checkpoint_sha256' in second.stdout

@@ -585,6 +585,49 @@ def test_cli_label_fraction(tmp_path):
     assert osp.isfile(tmp_path / 'lf' / 'train_10pct_seed1' / 'result.json')
 
 
+def test_label_fraction_reruns_when_the_checkpoint_changes(tmp_path):
+    """A run is keyed on the weights, not their path: the benchmark
+    retrains a checkpoint in place, and the old fine-tuning must not be
+    reused for it."""
+    needs_voc12_mini()
+    import hashlib
+
+    from mmssl_seg.evaluation.protocols.label_fraction import (
+        run_label_fractions,
+    )
+    from mmssl_seg.models.builder import build_model
+    from mmssl_seg.utils.checkpoint import save_tensors_only
+    model = build_model(osp.join(REPO, MINI_DEEPLAB))
+    path = str(tmp_path / 'backbone.pth')
+    options = {'train_dataloader.batch_size': 2,
+               'train_dataloader.num_workers': 0,
+               'train_dataloader.persistent_workers': False,
+               'test_dataloader.num_workers': 0,
+               'test_dataloader.persistent_workers': False,
+               'test_dataloader.dataset.indices': 2}
+
+    def save(scale: float) -> str:
+        save_tensors_only({k: v * scale for k, v in model.state_dict().items()
+                           if k.startswith('backbone.')}, path)
+        return hashlib.sha256(open(path, 'rb').read()).hexdigest()
+
+    def run() -> dict:
+        result = run_label_fractions(MINI_DEEPLAB, path, str(tmp_path / 'lf'),
+                                     (10, ), (0, ), cfg_options=options,
+                                     max_iters=1)
+        return next(iter(result['runs'].values()))
+
+    digest = save(1.0)
+    first = run()
+    assert first['settings']['checkpoint_sha256'] == digest
+    done = tmp_path / 'lf' / 'train_10pct_seed0' / 'result.json'
+    stamp = done.stat().st_mtime_ns
+    assert run() == first and done.stat().st_mtime_ns == stamp  # reused
+    digest = save(0.5)  # other weights at the same path: run again
+    assert run()['settings']['checkpoint_sha256'] == digest
+    assert done.stat().st_mtime_ns != stamp
+
+
 def test_cli_visualize_embeddings(tmp_path):
     needs_voc12_mini()
     out = str(tmp_path / 'emb.png')

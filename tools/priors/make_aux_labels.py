@@ -33,6 +33,7 @@ from mmssl_seg.priors.aux_labels import (
     sweep_k,
 )
 from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
+from mmssl_seg.utils.checkpoint import sha256_of
 
 
 def main(argv=None) -> None:
@@ -80,8 +81,8 @@ def main(argv=None) -> None:
     from mmssl_seg.models.builder import load_model
     k = args.k or round(1.5 * args.num_classes)
     images = list_images(args.images, args.ids, args.data, args.splits)
-    model = load_model(args.config, checkpoint_arg(args.checkpoint),
-                       kind=args.feature)
+    checkpoint = checkpoint_arg(args.checkpoint)
+    model = load_model(args.config, checkpoint, kind=args.feature)
     extractor = MultiScaleExtractor(model, args.feature, args.scales,
                                     args.in_index)
     ground_truth = ground_truth_reader(args.gt_dir, 'classes') \
@@ -103,7 +104,10 @@ def main(argv=None) -> None:
         return
     result = make_aux_labels(
         images, args.out_dir, extractor,
+        # the weights' digest, not only their path: a rerun after the
+        # checkpoint changed is refused instead of reusing the old centres
         dict(config=args.config, checkpoint=args.checkpoint,
+             checkpoint_sha256=checkpoint and sha256_of(checkpoint),
              feature=args.feature, in_index=args.in_index,
              scales=args.scales), k=k, sample_images=args.sample_images,
         max_points=args.max_points, fit_memory_gb=args.fit_memory_gb,

@@ -16,6 +16,7 @@ from mmssl_seg.engine.runner import (
     rescale_schedule,
 )
 from mmssl_seg.evaluation.report import mean_std
+from mmssl_seg.utils.checkpoint import sha256_of
 from mmssl_seg.utils.io import write_json
 
 
@@ -35,7 +36,8 @@ def run_label_fractions(finetune_config: str,
                         cfg_options: dict | None = None,
                        max_iters: int | None = None) -> dict:
     """Fine-tune ``finetune_config`` once per (fraction, seed); a run whose
-    ``result.json`` exists with the same settings is not repeated.
+    ``result.json`` exists with the same settings (and checkpoint sha256)
+    is not repeated.
 
     Args:
         checkpoint: A tensors-only file of ``extract_pretrained.py`` whose
@@ -54,8 +56,11 @@ def run_label_fractions(finetune_config: str,
                                 fractions, seeds)['splits']
     stem = osp.splitext(osp.basename(ann_file))[0]
     init = pretrained_init(checkpoint, tuple(parts)) if checkpoint else {}
-    # a finished run is reused only if it was run with the same settings
-    settings = {'checkpoint': checkpoint, 'parts': list(parts),
+    # a finished run is reused only if it was run with the same settings,
+    # the same weights included (a retrained checkpoint keeps its path)
+    settings = {'checkpoint': checkpoint,
+                'checkpoint_sha256': checkpoint and sha256_of(checkpoint),
+                'parts': list(parts),
                 'max_iters': max_iters or base.train_cfg.max_iters,
                 'cfg_options': {k: str(v) for k, v in cfg_options.items()}}
     runs = {}
