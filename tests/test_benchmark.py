@@ -100,7 +100,15 @@ def test_an_edited_config_or_a_rerun_dependency_runs_again(tmp_path):
         "_base_ = ['base.py', 'mmseg::_base_/default_runtime.py']\n")
     pre = _counting_stage(tmp_path, 'pre')
     pre = Stage('pre', pre.argv + ('configs/child.py', ), pre.outputs)
-    stages = [pre, _counting_stage(tmp_path, 'post', deps=('pre', ))]
+    # like the evaluation tools: refuses to replace its result or to reuse
+    # its scratch folder, which the suite clears before a rerun
+    post, scratch = _counting_stage(tmp_path, 'post'), tmp_path / 'probe'
+    refuse = (f'import os,sys\n'
+              f'if os.path.exists({post.outputs[0]!r}): sys.exit(4)\n'
+              f'os.makedirs({str(scratch)!r})\n')
+    post = Stage('post', ('-c', refuse + post.argv[1]), post.outputs,
+                 deps=('pre', ), scratch=(str(scratch), ))
+    stages = [pre, post]
     assert config_files(pre.argv, str(tmp_path)) == [
         'configs/base.py', 'configs/child.py']
     work, repo = str(tmp_path / 'work'), str(tmp_path)

@@ -11,6 +11,7 @@ import json
 import os
 import os.path as osp
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +38,9 @@ class Stage:
             ``SALIENCY_DIR``).
         kind: ``prior``, ``pretrain`` or ``eval`` (how the report groups
             wall times).
+        scratch: Folders of intermediate results only this stage writes,
+            removed before it runs again (e.g. a linear probe's runs, which
+            the probe refuses to reuse for other weights).
     """
     name: str
     argv: tuple[str, ...]
@@ -44,6 +48,7 @@ class Stage:
     deps: tuple[str, ...] = ()
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
     kind: str = 'eval'
+    scratch: tuple[str, ...] = ()
 
     def command(self) -> str:
         """The shell line a user can paste (environment included)."""
@@ -193,6 +198,14 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
          say: Say) -> str:
     log = osp.join(work_dir, 'logs', f'{stage.name}.log')
     os.makedirs(osp.dirname(log), exist_ok=True)
+    if read_record(work_dir, stage.name):
+        # run before and stale now (see is_done): the evaluation tools
+        # refuse to replace a result, and the suite owns these files
+        for path in stage.outputs if stage.kind == 'eval' else ():
+            if osp.isfile(path):
+                os.remove(path)
+        for folder in stage.scratch:
+            shutil.rmtree(folder, ignore_errors=True)
     say(f'[run] {stage.name}  (log: {log})\n      {stage.command()}',
         markup=False)
     env = dict(os.environ, **stage.env)

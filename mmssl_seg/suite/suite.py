@@ -710,7 +710,7 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
                    'param_scheduler.0.milestones='
                    f'[{max(1, round(opts.probe_epochs * 0.7))}]'),
                   (f'{probe_out}/linear_probe.json', ), deps=deps[seed],
-                  env=_env(opts)))
+                  env=_env(opts), scratch=(f'{base}/probe{suffix}', )))
     first = opts.pretrain_seeds[0]
     data = ('--data', regime.data_config) if regime.data_config else ()
     model = (config, checkpoints[first])
