@@ -163,6 +163,23 @@ def _dependencies(stages, name):
 
 
 @pytest.mark.parametrize('suite', sorted(REGIMES))
+def test_scratch_folders_hold_only_their_stage_and_its_dependants(suite):
+    """What a stale rerun deletes: folders its stage's command writes to,
+    holding nothing of a stage that would not run again after it."""
+    stages = suite_stages(SuiteOptions(suite=suite, work_dir='w'))
+    assert any(s.kind == 'prior' and s.scratch for s in stages)
+    for stage in stages:
+        for folder in stage.scratch:
+            assert folder in stage.argv, (stage.name, folder)
+            for other in stages:
+                inside = [o for o in other.outputs
+                          if o.startswith(folder + '/')]
+                if inside and other is not stage:
+                    assert stage in _dependencies(stages, other.name), (
+                        stage.name, other.name)
+
+
+@pytest.mark.parametrize('suite', sorted(REGIMES))
 def test_suite_inputs_come_from_earlier_stages(suite):
     opts = SuiteOptions(suite=suite, work_dir='work_dirs/bench')
     regime = opts.regime

@@ -38,9 +38,10 @@ class Stage:
             ``SALIENCY_DIR``).
         kind: ``prior``, ``pretrain`` or ``eval`` (how the report groups
             wall times).
-        scratch: Folders of intermediate results only this stage writes,
-            removed before it runs again (e.g. a linear probe's runs, which
-            the probe refuses to reuse for other weights).
+        scratch: Folders only this stage writes, removed before it runs
+            again after it had finished (e.g. a linear probe's runs, which
+            the probe refuses to reuse for other weights; a prior tool's
+            folder, which it refuses to continue with other inputs).
     """
     name: str
     argv: tuple[str, ...]
@@ -198,9 +199,11 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
          say: Say) -> str:
     log = osp.join(work_dir, 'logs', f'{stage.name}.log')
     os.makedirs(osp.dirname(log), exist_ok=True)
-    if read_record(work_dir, stage.name):
-        # run before and stale now (see is_done): the evaluation tools
-        # refuse to replace a result, and the suite owns these files
+    previous = read_record(work_dir, stage.name)
+    if previous and previous.get('status') == 'done':
+        # finished before and stale now (see is_done): the tools refuse to
+        # replace a result or to mix in other inputs, and the suite owns
+        # these files (a failed stage keeps them: its tool resumes)
         for path in stage.outputs if stage.kind == 'eval' else ():
             if osp.isfile(path):
                 os.remove(path)

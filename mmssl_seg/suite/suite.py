@@ -467,24 +467,25 @@ def prior_stages(opts: SuiteOptions) -> list[Stage]:
                '--gt-dir', gt, '--gt-kind', 'classes'),
               (f'{saliency}/saliency_quality.json',
                f'{saliency}/kept_train.txt'),
-              env=_env(opts), kind='prior'),
+              env=_env(opts), kind='prior', scratch=(saliency, )),
         # trained on BSDS500 train + val, never on the suite's images; not
         # scaled with --scale (the SE paper's budget: 8 trees, 1M patches)
         Stage('prior.structured_edges',
               ('tools/priors/train_structured_edges.py', forest, '--bsds',
-               opts.bsds_root), (model, ), kind='prior'),
+               opts.bsds_root), (model, ), kind='prior',
+              scratch=(forest, )),
         Stage('prior.hierarchies',
               ('tools/priors/make_hierarchies.py', f'{w}/priors/hierarchies',
                '--data', DATA_CONFIG, '--splits', 'train', *edges),
               (f'{w}/priors/hierarchies/ids.txt', ),
               deps=('prior.structured_edges', ), env=_env(opts),
-              kind='prior'),
+              kind='prior', scratch=(f'{w}/priors/hierarchies', )),
         Stage('prior.bsds_trees',
               ('tools/priors/make_hierarchies.py', bsds_trees, '--images',
                f'{opts.bsds_root}/images/test', *edges),
               (f'{bsds_trees}/ids.txt', ),
               deps=('prior.structured_edges', ), env=_env(opts),
-              kind='prior'),
+              kind='prior', scratch=(bsds_trees, )),
         Stage('prior.bsds_benchmark',
               ('tools/eval/bsds_benchmark.py', f'{bsds_trees}/ucm2',
                '--gt-dir', f'{opts.bsds_root}/groundTruth/test',
@@ -516,7 +517,7 @@ def shuffle_stage(opts: SuiteOptions, folder: str, dep: str,
     return Stage(f'prior.shuffled_{folder}',
                  ('tools/priors/shuffle_priors.py', f'{w}/priors/{folder}',
                   out, *extra), (f'{out}/manifest.json', ), deps=(dep, ),
-                 kind='prior')
+                 kind='prior', scratch=(out, ))
 
 
 def train_labels(opts: SuiteOptions) -> str:
@@ -535,7 +536,7 @@ def oracle_stage(opts: SuiteOptions, folder: str, dep: str, gt: str,
     return Stage(f'prior.oracle_{folder}',
                  ('tools/priors/oracle_priors.py', f'{w}/priors/{folder}', gt,
                   out, *extra), (f'{out}/manifest.json', ), deps=(dep, ),
-                 kind='prior')
+                 kind='prior', scratch=(out, ))
 
 
 def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
@@ -555,7 +556,7 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
                f'{root}/images/train', '--ids', f'{root}/train.txt',
                '--edges', 'colour_gradient', '--arcs', 'owt'),
               (f'{trees}/ids.txt', ), deps=('data.mosaics', ),
-              kind='prior'),
+              kind='prior', scratch=(trees, )),
         shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
         oracle_stage(opts, 'hierarchies', 'prior.hierarchies',
                      train_labels(opts)),
@@ -571,7 +572,8 @@ def shuffled_labels_stage(opts: SuiteOptions, labels: str, ids: str,
     out = f'{opts.work_dir}/priors/shuffled_labels'
     return Stage('prior.shuffled_labels',
                  ('tools/priors/shuffle_priors.py', labels, out, '--ids',
-                  ids), (f'{out}/manifest.json', ), deps=deps, kind='prior')
+                  ids), (f'{out}/manifest.json', ), deps=deps, kind='prior',
+                 scratch=(out, ))
 
 
 def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
@@ -644,7 +646,8 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
          f'{w}/hier_grouping/pretrain/iter_{iters}.pth', *data, '--feature',
          'decoder', '--scales', '0.5', '1'),
         (f'{out}/aux_label_quality.json', f'{out}/manifest.json'),
-        deps=('hier_grouping.pretrain', ), env=_env(opts), kind='prior')
+        deps=('hier_grouping.pretrain', ), env=_env(opts), kind='prior',
+        scratch=(out, ))
 
 
 def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
