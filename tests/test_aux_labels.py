@@ -251,4 +251,4 @@ def test_cli_refuses_a_rerun_on_other_weights_at_the_same_path(tmp_path):
     second = run(0.5)
     assert second.returncode != 0
     assert 'other parameters' in second.stdout, second.stdout[-3000:]
-    assert 'checkpoint_sha256' in second.stdout
+    assert 'weights_sha256' in second.stdout

@@ -20,7 +20,9 @@ from mmssl_seg.utils.checkpoint import (
     choose_remap,
     extract_parts,
     read_checkpoint,
+    save_tensors_only,
     state_dict_of,
+    weights_sha256,
 )
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 
@@ -229,3 +231,33 @@ def test_reading_never_runs_code_a_checkpoint_names(tmp_path):
     checkpoint = read_checkpoint(path)
     assert not sentinel.exists()
     assert torch.equal(state_dict_of(checkpoint)['backbone.w'], torch.ones(2))
+
+
+def test_weights_digest_follows_tensors_not_files(tmp_path):
+    """weights_sha256 is what caches key on: one digest for the same tensors
+    in files that differ (meta, a full training checkpoint's extras), another
+    for any changed value, dtype, shape or name."""
+    state = {'a.weight': torch.randn(3, 4), 'a.count': torch.arange(5),
+             'empty': torch.zeros(0)}
+
+    def digest(tensors, name='w.pth', meta=None, full=False):
+        path = str(tmp_path / name)
+        if full:
+            torch.save({'state_dict': tensors, 'optimizer': {'lr': 0.1}},
+                       path)
+        else:
+            save_tensors_only(tensors, path, meta)
+        return weights_sha256(path)
+
+    same = digest(state, meta={'created': 'now'})
+    assert digest(state, 'x.pth', {'created': 'later'}) == same
+    assert digest(state, 'full.pth', full=True) == same
+    changed = dict(state, **{'a.weight': state['a.weight'].clone()})
+    changed['a.weight'][0, 0] += 1e-3
+    assert digest(changed) != same
+    assert digest(dict(state, **{'a.count': state['a.count'].float()})) != same
+    assert digest(dict(state, **{'a.weight': state['a.weight'].view(
+        4, 3)})) != same
+    renamed = {('b.weight' if k == 'a.weight' else k): v
+               for k, v in state.items()}
+    assert digest(renamed) != same

@@ -586,9 +586,9 @@ def test_cli_label_fraction(tmp_path):
 
 
 def test_label_fraction_reruns_when_the_checkpoint_changes(tmp_path):
-    """A run is keyed on the weights, not their path: the benchmark
+    """A run is keyed on the weights, not their path or file: the benchmark
     retrains a checkpoint in place, and the old fine-tuning must not be
-    reused for it."""
+    reused for it; the same weights extracted again are reused."""
     needs_voc12_mini()
     import hashlib
 
@@ -606,9 +606,10 @@ def test_label_fraction_reruns_when_the_checkpoint_changes(tmp_path):
                'test_dataloader.persistent_workers': False,
                'test_dataloader.dataset.indices': 2}
 
-    def save(scale: float) -> str:
+    def save(scale: float, created: str) -> str:
         save_tensors_only({k: v * scale for k, v in model.state_dict().items()
-                           if k.startswith('backbone.')}, path)
+                           if k.startswith('backbone.')}, path,
+                          {'created': created})
         return hashlib.sha256(open(path, 'rb').read()).hexdigest()
 
     def run() -> dict:
@@ -617,15 +618,18 @@ def test_label_fraction_reruns_when_the_checkpoint_changes(tmp_path):
                                      max_iters=1)
         return next(iter(result['runs'].values()))
 
-    digest = save(1.0)
+    first_file = save(1.0, 'first')
     first = run()
-    assert first['settings']['checkpoint_sha256'] == digest
     done = tmp_path / 'lf' / 'train_10pct_seed0' / 'result.json'
     stamp = done.stat().st_mtime_ns
-    assert run() == first and done.stat().st_mtime_ns == stamp  # reused
-    digest = save(0.5)  # other weights at the same path: run again
-    assert run()['settings']['checkpoint_sha256'] == digest
+    # the same weights in another file (its meta differs): reused
+    assert save(1.0, 'again') != first_file
+    assert run() == first and done.stat().st_mtime_ns == stamp
+    save(0.5, 'retrained')  # other weights at the same path: run again
+    second = run()
     assert done.stat().st_mtime_ns != stamp
+    assert second['settings']['weights_sha256'] != first['settings'][
+        'weights_sha256']
 
 
 def test_cli_visualize_embeddings(tmp_path):

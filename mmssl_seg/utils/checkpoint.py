@@ -142,6 +142,20 @@ def save_tensors_only(state_dict: Mapping[str, torch.Tensor], path: str,
         torch.save(payload, tmp)
 
 
+def weights_sha256(path: str) -> str:
+    """sha256 of a checkpoint's tensors (names, dtypes, shapes, values),
+    not of its file: the same weights extracted twice (whose files differ
+    in their ``meta``, e.g. the time) have one digest; a cache keyed on it
+    reuses work for the same weights and only for them."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(state_dict_of(read_checkpoint(path)).items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f'{name}|{tensor.dtype}|{tuple(tensor.shape)}|'.encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes()
+                      if tensor.numel() else b'')
+    return digest.hexdigest()
+
+
 def sha256_of(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, 'rb') as f:

@@ -33,7 +33,7 @@ from mmssl_seg.priors.aux_labels import (
     sweep_k,
 )
 from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
-from mmssl_seg.utils.checkpoint import sha256_of
+from mmssl_seg.utils.checkpoint import weights_sha256
 
 
 def main(argv=None) -> None:
@@ -107,7 +107,7 @@ def main(argv=None) -> None:
         # the weights' digest, not only their path: a rerun after the
         # checkpoint changed is refused instead of reusing the old centres
         dict(config=args.config, checkpoint=args.checkpoint,
-             checkpoint_sha256=checkpoint and sha256_of(checkpoint),
+             weights_sha256=checkpoint and weights_sha256(checkpoint),
              feature=args.feature, in_index=args.in_index,
              scales=args.scales), k=k, sample_images=args.sample_images,
         max_points=args.max_points, fit_memory_gb=args.fit_memory_gb,

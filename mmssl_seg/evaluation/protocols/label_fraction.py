@@ -16,7 +16,7 @@ from mmssl_seg.engine.runner import (
     rescale_schedule,
 )
 from mmssl_seg.evaluation.report import mean_std
-from mmssl_seg.utils.checkpoint import sha256_of
+from mmssl_seg.utils.checkpoint import weights_sha256
 from mmssl_seg.utils.io import write_json
 
 
@@ -36,8 +36,8 @@ def run_label_fractions(finetune_config: str,
                         cfg_options: dict | None = None,
                        max_iters: int | None = None) -> dict:
     """Fine-tune ``finetune_config`` once per (fraction, seed); a run whose
-    ``result.json`` exists with the same settings (and checkpoint sha256)
-    is not repeated.
+    ``result.json`` exists with the same settings (and the same weights:
+    :func:`weights_sha256`) is not repeated.
 
     Args:
         checkpoint: A tensors-only file of ``extract_pretrained.py`` whose
@@ -59,7 +59,7 @@ def run_label_fractions(finetune_config: str,
     # a finished run is reused only if it was run with the same settings,
     # the same weights included (a retrained checkpoint keeps its path)
     settings = {'checkpoint': checkpoint,
-                'checkpoint_sha256': checkpoint and sha256_of(checkpoint),
+                'weights_sha256': checkpoint and weights_sha256(checkpoint),
                 'parts': list(parts),
                 'max_iters': max_iters or base.train_cfg.max_iters,
                 'cfg_options': {k: str(v) for k, v in cfg_options.items()}}
