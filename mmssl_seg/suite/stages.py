@@ -91,12 +91,12 @@ def config_files(argv: Sequence[str], repo_root: str) -> list[str]:
     return sorted(found)
 
 
-def config_digest(argv: Sequence[str], repo_root: str) -> str:
-    """sha256 over the contents of :func:`config_files`: an edited config
-    (e.g. a method's momentum) makes its stages run again although their
-    command lines are unchanged."""
+def config_digest(files: Sequence[str], repo_root: str) -> str:
+    """sha256 over the contents of ``files`` (:func:`config_files`): an
+    edited config (e.g. a method's momentum) makes its stages run again
+    although their command lines are unchanged."""
     digest = hashlib.sha256()
-    for path in config_files(argv, repo_root):
+    for path in files:
         digest.update(path.encode() + b'\0')
         with open(osp.join(repo_root, path), 'rb') as f:
             digest.update(f.read() + b'\0')
@@ -113,7 +113,7 @@ def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
     if (record is None or record.get('status') != 'done'
             or record.get('command') != stage.command()
             or record.get('configs_sha256') != config_digest(
-                stage.argv, repo_root)
+                config_files(stage.argv, repo_root), repo_root)
             or not all(osp.exists(p) for p in stage.outputs)):
         return False
     for dep in stage.deps:
@@ -219,10 +219,11 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
     seconds = time.time() - start
     missing = [p for p in stage.outputs if not osp.exists(p)]
     ok = proc.returncode == 0 and not missing
+    configs = config_files(stage.argv, repo_root)
     write_json(record_path(work_dir, stage.name), {
         'name': stage.name, 'kind': stage.kind, 'command': stage.command(),
-        'configs': config_files(stage.argv, repo_root),
-        'configs_sha256': config_digest(stage.argv, repo_root),
+        'configs': configs,
+        'configs_sha256': config_digest(configs, repo_root),
         'status': 'done' if ok else 'failed',
         'returncode': proc.returncode, 'missing_outputs': missing,
         'wall_seconds': round(seconds, 1), 'log': log,

@@ -20,6 +20,7 @@ from mmengine.config import Config
 
 from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.models.builder import build_model, dense_features
+from mmssl_seg.utils.checkpoint import sha256_of
 from mmssl_seg.utils.io import atomic_path, write_json
 
 
@@ -77,13 +78,7 @@ def _best(work_dir: str) -> tuple[str, int] | None:
 
 def _weights_digest(checkpoint: str | None) -> str:
     """sha256 of the frozen weights' bytes ('' for random init)."""
-    if checkpoint is None:
-        return ''
-    digest = hashlib.sha256()
-    with open(checkpoint, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+    return '' if checkpoint is None else sha256_of(checkpoint)
 
 
 def _fingerprint(cfg: Config, weights: str) -> str:
