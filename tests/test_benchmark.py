@@ -208,6 +208,10 @@ def test_suite_inputs_come_from_earlier_stages(suite):
         if step != 'extract':
             assert argv[argv.index('--in-index') + 1] == '2'
     assert '--allow-missing' not in by_name['aux_contrast.extract'].argv
+    # both regimes group on the paper's primitive, the suite's own forest
+    trees = by_name['prior.hierarchies']
+    assert trees.argv[trees.argv.index('--edges') + 1] == 'structured_forest'
+    assert 'prior.structured_edges' in trees.deps
     for stage in stages:
         tool = stage.argv[0]
         assert osp.isfile(osp.join(REPO, tool)), tool
