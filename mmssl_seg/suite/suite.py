@@ -445,25 +445,31 @@ def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
     return env
 
 
+def _forest_model(opts: SuiteOptions) -> str:
+    """The suite's structured edge forest in OpenCV's format."""
+    return f'{opts.work_dir}/priors/structured_edges/model.yml.gz'
+
+
 def forest_stage(opts: SuiteOptions, *budget: str) -> Stage:
     """The structured edge forest, trained on BSDS500 train + val (never on
     the suite's images) with ``train_structured_edges.py``'s ``budget``
     options (none: the SE paper's)."""
-    forest = f'{opts.work_dir}/priors/structured_edges'
+    model = _forest_model(opts)
+    forest = osp.dirname(model)
     return Stage('prior.structured_edges',
                  ('tools/priors/train_structured_edges.py', forest, '--bsds',
-                  opts.bsds_root, *budget), (f'{forest}/model.yml.gz', ),
-                 kind='prior', scratch=(forest, ))
+                  opts.bsds_root, *budget), (model, ), kind='prior',
+                 scratch=(forest, ))
 
 
 def structured_edge_args(opts: SuiteOptions) -> tuple[str, ...]:
     """``make_hierarchies.py``'s options for the paper's grouping primitive
     (its default, spelt out: the forest lives in the suite's folder)."""
-    model = f'{opts.work_dir}/priors/structured_edges/model.yml.gz'
-    return ('--edges', 'structured_forest', '--edge-model', model,
-            '--edge-multiscale', '--edge-sharpen', str(DEFAULT_SHARPEN),
-            '--spectral', str(DEFAULT_SPECTRAL), '--spectral-size',
-            str(DEFAULT_SPECTRAL_SIZE), '--arcs', DEFAULT_ARCS)
+    return ('--edges', 'structured_forest', '--edge-model',
+            _forest_model(opts), '--edge-multiscale', '--edge-sharpen',
+            str(DEFAULT_SHARPEN), '--spectral', str(DEFAULT_SPECTRAL),
+            '--spectral-size', str(DEFAULT_SPECTRAL_SIZE), '--arcs',
+            DEFAULT_ARCS)
 
 
 def prior_stages(opts: SuiteOptions) -> list[Stage]:
@@ -557,8 +563,8 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
     300 000 patches train in 2.5 min on 2 cores, where the SE paper's budget
     takes 46. The quick-start's colour-gradient trees separate two textures
     less (negative pairs across textures 0.674 vs 0.750) and hierarchical
-    grouping on them did not beat its negative control (docs/
-    benchmarks_mosaic.md)."""
+    grouping on them did not beat its negative control
+    (docs/benchmarks_mosaic.md)."""
     w, root = opts.work_dir, opts.mosaic_root
     trees = f'{w}/priors/hierarchies'
     return [
