@@ -10,15 +10,19 @@ import pytest
 from PIL import Image
 
 from mmssl_seg.datasets.transforms import LoadAuxLabels, LoadRegionHierarchy
+from mmssl_seg.priors.folders import LABEL_MAPS, read_prior
 from mmssl_seg.priors.hierarchy import ColourGradientEdges, make_hierarchies
+from mmssl_seg.priors.hierarchy.generate import hierarchy
 from mmssl_seg.priors.oracle import (
+    cap_leaves,
     class_regions,
+    fill_unlabelled,
     oracle_priors,
     oracle_tree,
     oracle_value,
 )
-from mmssl_seg.structures import RegionTree, prior_path
-from tests.conftest import run_tool
+from mmssl_seg.structures import MAX_LEAVES, RegionTree, prior_path
+from tests.conftest import VOC12_MINI, needs_voc12_mini, run_tool
 
 
 def _pair_altitudes(tree: RegionTree, pixels: np.ndarray) -> np.ndarray:
@@ -78,6 +82,94 @@ def test_oracle_tree_by_hand():
     across = regions[:, None] != regions[None, :]
     assert np.all(levels[np.ix_(leaves, leaves)][across] == levels.max())
     assert np.all(levels[np.ix_(leaves, leaves)][~across] < levels.max())
+
+
+def test_unlabelled_bands_take_the_nearest_class_by_hand():
+    # a 2-pixel band between classes 0 and 1 and a 255 hole inside class 1
+    classes = np.array([[0, 0, 255, 255, 1, 1],
+                        [0, 0, 255, 255, 1, 1],
+                        [0, 0, 255, 255, 1, 255],
+                        [0, 0, 255, 255, 1, 1]], np.uint8)
+    filled = [[0, 0, 0, 1, 1, 1]] * 4
+    assert fill_unlabelled(classes).tolist() == filled
+    # the band is no region of its own: two regions, split mid-band
+    tree = RegionTree(np.array([[0, 0, 0, 1, 1, 2]] * 4, np.uint8),
+                      np.array([3, 3, 4, 4, 4]),
+                      np.array([0, 0, 0, .3, .6], np.float32))
+    oracle = oracle_tree(tree, classes)
+    pixels = np.arange(classes.size)
+    assert np.allclose(_pair_altitudes(oracle, pixels),
+                       _expected(tree, np.array(filled), pixels))
+    # no labelled pixel: one region, the source's distances
+    nothing = np.full((4, 6), 255, np.uint8)
+    assert np.array_equal(fill_unlabelled(nothing), nothing)
+    assert np.allclose(_pair_altitudes(oracle_tree(tree, nothing), pixels),
+                       _pair_altitudes(tree, pixels))
+
+
+def test_cap_leaves_merges_the_smallest_into_their_regions_largest():
+    # leaf areas 5, 1, 3, 2, 2; regions 0, 0, 1, 1, 0
+    leaves = np.array([0] * 5 + [1] + [2] * 3 + [3] * 2 + [4] * 2)
+    region = np.array([0, 0, 1, 1, 0])
+    # keep 3: leaf 1 (area 1) joins leaf 0, then of the area-2 leaves the
+    # first, leaf 3, joins leaf 2 (its region's largest)
+    merged, kept = cap_leaves(leaves, region, limit=3)
+    assert kept.tolist() == [0, 2, 4]
+    assert merged.tolist() == [0] * 5 + [0] + [1] * 3 + [1] * 2 + [2] * 2
+    same, kept = cap_leaves(leaves, region, limit=5)
+    assert same.tolist() == leaves.tolist() and kept.tolist() == [0, 1, 2,
+                                                                   3, 4]
+    with pytest.raises(ValueError, match='2 ground-truth regions'):
+        cap_leaves(leaves, region, limit=1)
+
+
+def test_oracle_tree_caps_its_leaves_and_keeps_the_regions_apart():
+    # 40 column leaves x 10 row bands of alternating classes: 400 pieces
+    # (a caterpillar: leaf j joins leaves 0..j-1 at altitude j / 40)
+    merge = np.maximum.outer(np.arange(40), np.arange(40)) / 40
+    np.fill_diagonal(merge, 0)
+    tree = RegionTree.from_ultrametric(
+        np.tile(np.arange(40), (40, 1)), merge)
+    classes = np.repeat(np.arange(10) % 2, 4)[:, None].repeat(40, 1)
+    oracle = oracle_tree(tree, classes)
+    assert oracle.num_leaves == MAX_LEAVES
+    regions = class_regions(classes).ravel()
+    levels = oracle.distances('level')[np.ix_(oracle.leaves.ravel(),
+                                              oracle.leaves.ravel())]
+    across = regions[:, None] != regions[None, :]
+    assert np.all(levels[across] == levels.max())
+    assert np.all(levels[~across] < levels.max())
+
+
+def test_oracle_tree_on_a_real_voc_image_with_border_bands():
+    """2007_002227 (66 ground-truth regions): as regions of their own its
+    255 bands cut a 40-leaf tree into more pieces than a tree stores;
+    filled by the nearest labelled pixel (a brute-force reference, ties
+    allowed) they do not, and d_T is the hand reference's."""
+    needs_voc12_mini()
+    stem = '2007_002227'
+    image = np.array(Image.open(f'{VOC12_MINI}/JPEGImages/{stem}.jpg'))
+    classes = read_prior(f'{VOC12_MINI}/SegmentationClass/{stem}.png',
+                         LABEL_MAPS)
+    tree, _ = hierarchy(image[..., ::-1].copy(), ColourGradientEdges())
+    raw = class_regions(classes)
+    assert len(np.unique(tree.leaves.astype(np.int64) * (raw.max() + 1) +
+                         raw)) > MAX_LEAVES
+    filled = fill_unlabelled(classes)
+    labelled = classes != 255
+    assert np.array_equal(filled[labelled], classes[labelled])
+    rng = np.random.default_rng(0)
+    band = np.argwhere(~labelled)
+    sources = np.argwhere(labelled)
+    for y, x in band[rng.choice(len(band), 100, replace=False)]:
+        d2 = ((sources - (y, x))**2).sum(1)
+        nearest = sources[d2 == d2.min()]
+        assert filled[y, x] in classes[nearest[:, 0], nearest[:, 1]]
+    oracle = oracle_tree(tree, classes)
+    assert oracle.num_leaves <= MAX_LEAVES
+    pixels = rng.choice(classes.size, 300, replace=False)
+    assert np.allclose(_pair_altitudes(oracle, pixels),
+                       _expected(tree, filled, pixels))
 
 
 def test_oracle_maps_by_hand():

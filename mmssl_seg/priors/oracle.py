@@ -21,7 +21,13 @@ neighbour):
   strength 1 (the strongest contour) or above the source's top. Positive
   pixel pairs then never cross a region boundary and the farthest level
   separates the regions, whatever the source's edges said. Unlabelled
-  pixels (255, VOC's border bands) form regions of their own.
+  pixels (255: VOC's 5-pixel bands along object boundaries, where the
+  annotators left the contour's exact place open) take the class of the
+  nearest labelled pixel, i.e. the perfect contour runs through the band's
+  middle. (As regions of their own the bands cut voc12_mini's 40-leaf
+  trees into up to 596 pieces, more than a tree stores; filled, at most
+  171.) Where the pieces still exceed ``MAX_LEAVES``, the smallest merge
+  into the largest piece of their own region, which keeps both guarantees.
 * saliency masks: every labelled pixel that is not background (class 0)
   is salient (255).
 
@@ -37,6 +43,7 @@ import shutil
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.folders import (
@@ -49,7 +56,7 @@ from mmssl_seg.priors.folders import (
     select_stems,
     source_kinds,
 )
-from mmssl_seg.structures import RegionTree
+from mmssl_seg.structures import MAX_LEAVES, RegionTree
 from mmssl_seg.utils.io import atomic_path
 from mmssl_seg.utils.parallel import parallel_map
 
@@ -72,19 +79,65 @@ def class_regions(classes: np.ndarray) -> np.ndarray:
     return regions
 
 
+def fill_unlabelled(classes: np.ndarray) -> np.ndarray:
+    """``classes`` with every unlabelled pixel (255) given the class of the
+    nearest labelled pixel (Euclidean; a map with no labelled pixel stays as
+    it is)."""
+    unlabelled = classes == IGNORE
+    if not unlabelled.any() or unlabelled.all():
+        return classes
+    _, (rows, cols) = ndimage.distance_transform_edt(unlabelled,
+                                                     return_indices=True)
+    return classes[rows, cols]
+
+
+def cap_leaves(leaves: np.ndarray, region: np.ndarray,
+               limit: int = MAX_LEAVES) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the smallest leaves into the largest leaf of their region until
+    at most ``limit`` remain.
+
+    Args:
+        leaves: Leaf index ``0..n-1`` of every pixel.
+        region: ``(n, )`` ground-truth region of every leaf.
+
+    Returns:
+        The renumbered leaf of every pixel and, per new leaf, the old leaf
+        it keeps (whose source distances it inherits).
+    """
+    n = len(region)
+    target = np.arange(n)
+    if n > limit:
+        area = np.bincount(leaves.ravel(), minlength=n)
+        order = np.lexsort((-area, region))  # per region, largest first
+        first = np.r_[True, region[order][1:] != region[order][:-1]]
+        largest = np.empty(region.max() + 1, np.int64)
+        largest[region[order[first]]] = order[first]
+        others = np.sort(order[~first])
+        if len(others) < n - limit:
+            raise ValueError(f'{first.sum()} ground-truth regions: a region '
+                             f'tree stores at most {limit} leaves')
+        merged = others[np.argsort(area[others], kind='stable')[:n - limit]]
+        target[merged] = largest[region[merged]]
+    kept, renumbered = np.unique(target, return_inverse=True)
+    return renumbered.ravel()[leaves], kept
+
+
 def oracle_tree(tree: RegionTree, classes: np.ndarray) -> RegionTree:
     """``tree`` refined by the ground-truth regions of ``classes`` (a class
     map of the leaf map's size; see the module docstring)."""
-    regions = class_regions(classes)
-    pair = tree.leaves.astype(np.int64) * (regions.max() + 1) + regions
-    found, leaves = np.unique(pair, return_inverse=True)
-    source, region = np.divmod(found, regions.max() + 1)
+    regions = class_regions(fill_unlabelled(classes))
+    count = regions.max() + 1
+    found, leaves = np.unique(tree.leaves.astype(np.int64) * count + regions,
+                              return_inverse=True)
+    source, region = np.divmod(found, count)
+    leaves, kept = cap_leaves(leaves.reshape(classes.shape), region)
+    source, region = source[kept], region[kept]
     altitudes = tree.distances('altitude')
     top = max(1.0, float(np.nextafter(altitudes.max(), np.inf)))
     dist = np.where(region[:, None] == region[None, :],
                     altitudes[np.ix_(source, source)], top)
     np.fill_diagonal(dist, 0)
-    return RegionTree.from_ultrametric(leaves.reshape(classes.shape), dist)
+    return RegionTree.from_ultrametric(leaves, dist)
 
 
 def oracle_value(kind: str, value, classes: np.ndarray):
@@ -165,7 +218,9 @@ def oracle_priors(src: str, gt_dir: str, dst: str,
             f'{no_gt[:5]}')
     params = {'source': osp.abspath(src), 'source_tool': tool,
               'source_params': record.get('params'),
-              'gt_dir': osp.abspath(gt_dir), 'images': len(stems)}
+              'gt_dir': osp.abspath(gt_dir), 'images': len(stems),
+              # trees from before 255 was filled in differ: refuse to mix
+              'tree_unlabelled': 'nearest labelled pixel'}
     manifest = Manifest(dst, TOOL, params, shard_spec)
     copy_list_files(src, dst)
     work = _Oracle(src, dst, gt_dir, kinds)

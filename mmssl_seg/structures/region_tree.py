@@ -33,6 +33,8 @@ FORMAT = 1
 
 #: The readings of d_T (see the module docstring).
 D_T = ('level', 'altitude')
+#: Leaves a tree can store (``leaves`` is uint8).
+MAX_LEAVES = 256
 
 
 @dataclass
@@ -61,8 +63,9 @@ class RegionTree:
         from scipy.cluster.hierarchy import linkage
         from scipy.spatial.distance import squareform
         k = len(dist)
-        if k > 256:
-            raise ValueError(f'{k} leaves: a region tree stores at most 256')
+        if k > MAX_LEAVES:
+            raise ValueError(f'{k} leaves: a region tree stores at most '
+                             f'{MAX_LEAVES}')
         leaves = leaves.astype(np.uint8)
         if k == 1:
             return cls(leaves, np.zeros(1, np.int64),
