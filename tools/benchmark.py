@@ -22,7 +22,7 @@ an edited config (or a base of it) or a rerun dependency runs a stage again
 (records and logs under WORK_DIR/stages and WORK_DIR/logs). --scale N
 multiplies every training length (pretraining, fine-tuning), e.g. on a GPU;
 the structured edge forest of the region trees keeps the SE paper's budget
-(46 min on 2 cores, once). Budget defaults are the regime's (voc12_mini:
+(15 min on 2 idle cores, once). Budget defaults are the regime's (voc12_mini:
 6 min per pretraining, 100 fine-tuning iterations; mosaic: 8 min, 120). The
 table's notes come from docs/benchmarks_notes.md
 (docs/benchmarks_mosaic_notes.md).

@@ -561,7 +561,7 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
     """The mosaics themselves and their region trees from structured edges
     (the paper's primitive, as on voc12_mini) of a smaller forest: 4 trees x
     300 000 patches train in 2.5 min on 2 cores, where the SE paper's budget
-    takes 46. The quick-start's colour-gradient trees separate two textures
+    takes 15. The quick-start's colour-gradient trees separate two textures
     less (negative pairs across textures 0.674 vs 0.750) and hierarchical
     grouping on them did not beat its negative control
     (docs/benchmarks_mosaic.md)."""

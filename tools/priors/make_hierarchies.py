@@ -14,7 +14,7 @@
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
 cut to at most --max-leaves finest regions. The default edges are the
 paper's: structured edge forests at three scales (SE-MS; the forest trained
-here once by tools/priors/train_structured_edges.py, about 46 min on 2
+here once by tools/priors/train_structured_edges.py, about 15 min on 2
 cores) combined with their spectral signal (--spectral, 0.1);
 colour_gradient needs no training. Writes OUT_DIR/trees/<stem>.npz
 (leaf map, parents, altitudes: what LoadRegionHierarchy reads),
@@ -65,7 +65,7 @@ def build_local_detector(args):
                 train += ' ' + (osp.dirname(args.edge_model) or '.')
             raise SystemExit(
                 f'structured edges need a trained forest: {args.edge_model} '
-                'does not exist. Train one on BSDS500 (about 46 min on 2 '
+                'does not exist. Train one on BSDS500 (about 15 min on 2 '
                 f'cores, resumable):\n    {train}\nor pass --edge-model '
                 'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
                 '(no learning).')

@@ -13,7 +13,7 @@ OUT_DIR/model.yml.gz (OpenCV's StructuredEdgeDetection format). The default
 OUT_DIR, work_dirs/structured_edges, is where make_hierarchies.py finds the
 forest by default; elsewhere pass it with --edge-model. Trees train in
 parallel, one per worker (6.4 GB resident each at the defaults, measured;
-2 workers on 2 cores: 46 min for the 8 trees).
+2 workers on 2 idle cores: 15 min for the 8 trees).
 """
 import argparse
 import os.path as osp
