@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -148,10 +149,10 @@ def test_oracle_tree_on_a_real_voc_image_with_border_bands():
     allowed) they do not, and d_T is the hand reference's."""
     needs_voc12_mini()
     stem = '2007_002227'
-    image = np.array(Image.open(f'{VOC12_MINI}/JPEGImages/{stem}.jpg'))
+    image = cv2.imread(f'{VOC12_MINI}/JPEGImages/{stem}.jpg')
     classes = read_prior(f'{VOC12_MINI}/SegmentationClass/{stem}.png',
                          LABEL_MAPS)
-    tree, _ = hierarchy(image[..., ::-1].copy(), ColourGradientEdges())
+    tree, _ = hierarchy(image, ColourGradientEdges())
     raw = class_regions(classes)
     assert len(np.unique(tree.leaves.astype(np.int64) * (raw.max() + 1) +
                          raw)) > MAX_LEAVES

@@ -11,10 +11,9 @@ ignored). OUT_DIR gets the same files with the ground truth's signal:
 auxiliary labels = the class map, region trees = the source tree split and
 ordered by the ground-truth regions (perfect contours on top of the
 source's; 255 pixels join the nearest labelled pixel's region), saliency =
-every non-background class. The list files (ids.txt,
-kept_*.txt) are copied, so a config pointed at OUT_DIR trains as on
-SRC_DIR. Reruns skip finished images; another source or GT_DIR into the
-same folder is refused.
+every non-background class. The list files (ids.txt, kept_*.txt) are
+copied, so a config pointed at OUT_DIR trains as on SRC_DIR. Reruns skip
+finished images; another source or GT_DIR into the same folder is refused.
 """
 import argparse
 
