@@ -4,6 +4,7 @@ table."""
 from __future__ import annotations
 
 import json
+import os
 import os.path as osp
 import re
 import sys
@@ -456,6 +457,11 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
     probes = {'random_resnet18': [3.0, 3.5, 4.0],
               'random_bn_stats_resnet18': [5.0, 5.5, 6.0],
               'supervised_resnet18': [15.0, 16.0, 14.0],
+              # MaskContrast's 7x7-stem variant: its own random init and
+              # controls, the same values
+              'random_resnet18_v1b': [3.0, 3.5, 4.0],
+              'random_bn_stats_resnet18_v1b': [5.0, 5.5, 6.0],
+              'supervised_resnet18_v1b': [15.0, 16.0, 14.0],
               'mask_contrast': [6.0, 6.5, 5.5],
               'shuffled_prior_mask_contrast': [5.5, 6.5, 6.0],
               # on the ground truth's masks: above all, but uses labels
@@ -534,7 +540,7 @@ def test_controls_give_headroom_and_verdicts(tmp_path):
                     'davis_J': 'random_resnet18',
                     'davis_F': 'random_resnet18'}
     assert '**6.00 ± 0.41 (3)**' in text and '**40.00**' in text
-    assert 'linear probe: MaskContrast, resnet18 (6.00)' in text
+    assert 'linear probe: MaskContrast, resnet18_v1b (6.00)' in text
     # the picture: the rows with a probe, in table order, their means
     md = tmp_path / 'page.md'
     write_table(result, str(md), str(tmp_path / 'page.json'))
@@ -605,3 +611,47 @@ def test_mosaic_regime_builds_its_data_and_reports_its_floor(tmp_path):
     assert 'DAVIS' not in text.split('## Controls')[0]
     assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
     assert 'MaskContrast' not in text
+
+
+@pytest.mark.parametrize('suite', sorted(REGIMES))
+def test_every_pretraining_hands_off_to_its_evaluation_segmentor(
+        suite, tmp_path):
+    """Each row's extraction stage, run as the suite writes it, on a
+    checkpoint of the row's own pretraining model: a pretraining whose
+    backbone variant is not its evaluation segmentor's (MaskContrast's 7x7
+    stem evaluated in the deep-stem DeepLabV3) fails here, not hours into
+    a suite run."""
+    import importlib.util
+
+    import torch
+
+    from mmssl_seg.models.builder import build_model
+    spec = importlib.util.spec_from_file_location(
+        'extract_pretrained',
+        osp.join(REPO, 'tools/model_converters/extract_pretrained.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    work = str(tmp_path / 'w')
+    stages = suite_stages(SuiteOptions(suite=suite, work_dir=work))
+    by_name = {s.name: s for s in stages}
+    checked = {}
+    for stage in stages:
+        if not stage.name.endswith('.extract'):
+            continue
+        config = by_name[stage.deps[0]].argv[1]
+        key = (config, stage.argv[3:])  # the controls share a pretraining
+        if key in checked:
+            continue
+        src, dst = stage.argv[1], stage.argv[2]
+        os.makedirs(osp.dirname(src), exist_ok=True)
+        model = build_model(osp.join(REPO, config))
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
+        assert tool.main(list(stage.argv[1:])) == 0, stage.name
+        weights = torch.load(dst, weights_only=True)['state_dict']
+        assert weights and all(k.startswith('backbone.') for k in weights)
+        checked[key] = stage.name
+    # every pretraining config of the regime was handed off
+    assert ({c for c, _ in checked}
+            == {by_name[f'{r.name}.pretrain'].argv[1]
+                for r in REGIMES[suite].rows
+                if r.pretrained and not r.source}), checked

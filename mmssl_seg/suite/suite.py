@@ -170,16 +170,6 @@ ROWS = (
         BN_STATS_PRIOR, finetune=False, control='bn_stats'),
     Row('supervised_resnet18', 'supervised (positive control)', 'resnet18',
         'voc12_mini train labels', control='supervised'),
-    Row('mask_contrast', 'MaskContrast', 'resnet18',
-        'saliency (RBD, unsupervised)'),
-    Row('shuffled_prior_mask_contrast',
-        'MaskContrast, shuffled prior (negative control)', 'resnet18',
-        "another image's saliency", method='mask_contrast',
-        control='shuffled_prior'),
-    Row('oracle_prior_mask_contrast',
-        'MaskContrast, oracle prior (control)', 'resnet18',
-        'ground-truth foreground', method='mask_contrast',
-        control='oracle_prior'),
     Row('aux_contrast', 'Auxiliary-label contrast', 'resnet18',
         'aux labels (K-means of our hierarchical-grouping features)'),
     Row('shuffled_prior_aux_contrast',
@@ -215,14 +205,25 @@ ROWS = (
     Row('supervised_resnet18_res4', 'supervised (positive control)',
         'resnet18', 'voc12_mini train labels', in_index=2, finetune=False,
         control='supervised', source='supervised_resnet18'),
-    # MMPretrain's peers (no prior: two augmented views of each image; no
-    # negative control) against random init and the positive control of
-    # their own backbone variant
+    # The 7x7-stem ResNet rows against random init and the positive control
+    # of that variant: MaskContrast (its paper's network is MoCo v2's
+    # torchvision ResNet) and MMPretrain's peers (no prior: two augmented
+    # views of each image; no negative control)
     Row('random_resnet18_v1b', 'random init', 'resnet18_v1b', '-'),
     Row('random_bn_stats_resnet18_v1b', BN_STATS_TITLE, 'resnet18_v1b',
         BN_STATS_PRIOR, finetune=False, control='bn_stats'),
     Row('supervised_resnet18_v1b', 'supervised (positive control)',
         'resnet18_v1b', 'voc12_mini train labels', control='supervised'),
+    Row('mask_contrast', 'MaskContrast', 'resnet18_v1b',
+        'saliency (RBD, unsupervised)'),
+    Row('shuffled_prior_mask_contrast',
+        'MaskContrast, shuffled prior (negative control)', 'resnet18_v1b',
+        "another image's saliency", method='mask_contrast',
+        control='shuffled_prior'),
+    Row('oracle_prior_mask_contrast',
+        'MaskContrast, oracle prior (control)', 'resnet18_v1b',
+        'ground-truth foreground', method='mask_contrast',
+        control='oracle_prior'),
     Row('mmpretrain_densecl', 'MMPretrain DenseCL (stock)', 'resnet18_v1b',
         'none (two views of each image)'),
     Row('mmpretrain_mocov2', 'MMPretrain MoCo v2 (stock)', 'resnet18_v1b',
