@@ -650,6 +650,9 @@ def test_every_pretraining_hands_off_to_its_evaluation_segmentor(
         weights = torch.load(dst, weights_only=True)['state_dict']
         assert weights and all(k.startswith('backbone.') for k in weights)
         checked[key] = stage.name
+        # 16 checkpoints of up to 0.2 GB would otherwise stay on disk
+        os.remove(src)
+        os.remove(dst)
     # every pretraining config of the regime was handed off
     assert ({c for c, _ in checked}
             == {by_name[f'{r.name}.pretrain'].argv[1]
