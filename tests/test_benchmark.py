@@ -650,7 +650,7 @@ def test_every_pretraining_hands_off_to_its_evaluation_segmentor(
         weights = torch.load(dst, weights_only=True)['state_dict']
         assert weights and all(k.startswith('backbone.') for k in weights)
         checked[key] = stage.name
-        # 16 checkpoints of up to 0.2 GB would otherwise stay on disk
+        # one pretraining's files at a time, not all (1 GB for voc12_mini)
         os.remove(src)
         os.remove(dst)
     # every pretraining config of the regime was handed off
