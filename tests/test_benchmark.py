@@ -7,6 +7,7 @@ import json
 import os
 import os.path as osp
 import re
+import shutil
 import sys
 
 import numpy as np
@@ -26,7 +27,10 @@ from mmssl_seg.suite.stages import (
     check_stages,
     config_files,
     is_done,
+    plan,
     read_record,
+    restore_results,
+    save_results,
 )
 from mmssl_seg.suite.suite import (
     MOSAIC_PEER_CONFIGS,
@@ -122,12 +126,103 @@ def test_an_edited_config_or_a_rerun_dependency_runs_again(tmp_path):
     assert not is_done(pre, work, repo)
     assert run_stages(stages, work, repo) == {'pre': 'done', 'post': 'done'}
     assert [_count(tmp_path, n) for n in ('pre', 'post')] == [2, 2]
-    # a dependency rerun alone (--only) leaves its dependant stale
+    # a dependency run again for its lost files (same key) leaves its
+    # dependant's result standing; one with a new config does not
     (tmp_path / 'pre.out').unlink()
+    assert run_stages(stages, work, repo, only=['pre']) == {
+        'pre': 'done', 'post': 'cached'}
+    base.write_text('momentum = 0.9\n')
     assert run_stages(stages, work, repo, only=['pre']) == {
         'pre': 'done', 'post': 'not selected'}
     assert not is_done(stages[1], work, repo)
     assert run_stages(stages, work, repo)['post'] == 'done'
+    assert [_count(tmp_path, n) for n in ('pre', 'post')] == [4, 3]
+
+
+def _json_stage(tmp, work, name, deps=(), out='result.json'):
+    """A counting stage that writes JSON ``{name: runs so far}`` into the
+    work dir (a result) or, for ``out`` not ending in .json, a
+    'checkpoint'."""
+    path = f'{work}/{name}/{out}'
+    count = str(tmp / f'{name}.count')
+    code = ('import json,os\n'
+            f'open({count!r}, "a").write("x")\n'
+            f'os.makedirs({osp.dirname(path)!r}, exist_ok=True)\n'
+            f'n = len(open({count!r}).read())\n'
+            f'json.dump({{{name!r}: n}}, open({path!r}, "w"))\n')
+    return Stage(name, ('-c', code), (path, ), deps=deps)
+
+
+def test_a_results_archive_lets_another_machine_go_on(tmp_path):
+    """A suite longer than one machine's life: every finished stage's
+    record and JSON results go to an archive; a fresh work dir takes them
+    back, reruns nothing whose dependants are done, and reruns what a new
+    or edited stage needs, with the usual staleness rule."""
+    archive = str(tmp_path / 'archive')
+    # the suite's paths are relative to the repository: the same on
+    # every machine; a new machine is a work dir that is gone
+    first = second = third = str(tmp_path / 'work')
+
+    def suite(work, extra=False):
+        stages = [
+            _json_stage(tmp_path, work, 'prior', out='trees.npz'),
+            _json_stage(tmp_path, work, 'pretrain', ('prior', ),
+                        out='iter_10.pth'),
+            _json_stage(tmp_path, work, 'probe', ('pretrain', )),
+            _json_stage(tmp_path, work, 'bsds', ('prior', )),
+        ]
+        if extra:  # a protocol added later needs the checkpoint again
+            stages.append(_json_stage(tmp_path, work, 'davis',
+                                      ('pretrain', )))
+        return stages
+
+    repo = str(tmp_path)
+    status = run_stages(suite(first), first, repo, results=archive)
+    assert set(status.values()) == {'done'}
+    # records and JSON results only: no checkpoint, no prior
+    assert sorted(p.relative_to(archive).as_posix() for p in
+                  (tmp_path / 'archive').rglob('*') if p.is_file()) == [
+        'bsds/result.json', 'probe/result.json', 'stages/bsds.json',
+        'stages/pretrain.json', 'stages/prior.json', 'stages/probe.json']
+    assert read_record(archive, 'probe') == read_record(first, 'probe')
+
+    # another machine: nothing runs, the results come back as they were
+    shutil.rmtree(first)
+    status = run_stages(suite(second), second, repo, results=archive)
+    assert status == dict.fromkeys(('prior', 'pretrain', 'probe', 'bsds'),
+                                   'cached')
+    assert json.load(open(f'{second}/probe/result.json')) == {'probe': 1}
+    assert not osp.exists(f'{second}/pretrain/iter_10.pth')
+    assert plan(suite(second), second, repo) == {
+        'prior': 'not needed', 'pretrain': 'not needed', 'probe': 'done',
+        'bsds': 'done'}
+
+    # a new protocol needs the checkpoint: its chain runs again (same
+    # commands, configs and inputs: the same key), the results stand
+    assert plan(suite(second, True), second, repo) == {
+        'prior': 'to run', 'pretrain': 'to run', 'probe': 'done',
+        'bsds': 'done', 'davis': 'to run'}
+    status = run_stages(suite(second, True), second, repo, results=archive)
+    assert status == {'prior': 'done', 'pretrain': 'done', 'probe': 'cached',
+                      'bsds': 'cached', 'davis': 'done'}
+    assert [_count(tmp_path, n) for n in
+            ('prior', 'pretrain', 'probe', 'bsds', 'davis')] == [
+        2, 2, 1, 1, 1]
+    assert json.load(open(f'{archive}/davis/result.json')) == {'davis': 1}
+    assert read_record(archive, 'prior')['machine'].endswith('CPU cores')
+
+    # a changed command is not covered by an archived record
+    shutil.rmtree(second)
+    stages = suite(third, True)
+    stages[3] = Stage('bsds', stages[3].argv + ('--thresholds', ),
+                      stages[3].outputs, deps=stages[3].deps)
+    assert restore_results(stages, third, archive) == [
+        s.name for s in stages]
+    assert plan(stages, third, repo) == {
+        'prior': 'to run', 'pretrain': 'not needed', 'probe': 'done',
+        'bsds': 'to run', 'davis': 'done'}
+    # records already in the archive are not written again
+    assert save_results(stages, third, archive) == 0
 
 
 def test_the_real_configs_bases_are_followed():
@@ -566,6 +661,48 @@ def test_cli_dry_run_and_report(tmp_path):
     assert json.load(open(tmp_path / 'bench.json'))['rows'][0]['name'] == \
         ROWS[0].name
     assert '| method |' in out.read_text()
+
+
+def test_cli_reports_from_a_results_archive(tmp_path):
+    """A machine without the suite's cache: --dry-run and --report-only
+    take the archived records and results (a leaf's result is restored,
+    a prior's quality report is read where it lies)."""
+    from mmssl_seg.suite.stages import config_digest, record_path
+    from mmssl_seg.utils.io import write_json
+    work, archive = tmp_path / 'work', tmp_path / 'archive'
+    opts = SuiteOptions(work_dir=str(work))
+    stages = {s.name: s for s in suite_stages(opts)}
+    probe = stages['random_resnet18.linear_probe']
+    files = config_files(probe.argv, REPO)
+    write_json(record_path(str(archive), probe.name), {
+        'name': probe.name, 'status': 'done', 'command': probe.command(),
+        'configs_sha256': config_digest(files, REPO), 'wall_seconds': 99.0,
+        'finished': '2026-12-03T08:00:00.000', 'deps_keys': {},
+        'machine': 'elsewhere, 2 CPU cores'})
+    rel = osp.relpath(probe.outputs[0], str(work))
+    write_json(str(archive / rel), {'val_mIoU': 12.5})
+    write_json(str(archive / 'priors/aux_labels/aux_label_quality.json'),
+               {'PmIoU': 39.75, 'K': 32})
+    common = ('tools/benchmark.py', '--work-dir', str(work), '--results',
+              str(archive))
+    result = run_tool(sys.executable, *common, '--dry-run')
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f'[done] {probe.name}\n' in result.stdout
+    assert result.stdout.count('[done]') == 1
+    out = tmp_path / 'bench.md'
+    result = run_tool(sys.executable, *common, '--report-only', '--out',
+                      str(out))
+    assert result.returncode == 0, result.stdout[-3000:]
+    table = json.load(open(tmp_path / 'bench.json'))
+    row = next(r for r in table['rows'] if r['name'] == 'random_resnet18')
+    assert row['linear_probe_seeds'] == {'0': 12.5}
+    assert table['stages'][probe.name]['wall_seconds'] == 99.0
+    assert table['priors']['aux_labels']['PmIoU'] == 39.75
+    assert 'PmIoU 39.75 (K=32)' in out.read_text()
+    # the archive is read, never written, by a report
+    assert sorted(p.name for p in archive.rglob('*.json')) == [
+        'aux_label_quality.json', 'linear_probe.json',
+        f'{probe.name}.json']
 
 
 def test_only_runs_the_selected_stages(tmp_path):

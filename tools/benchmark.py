@@ -15,11 +15,17 @@ seeds.
 
     python tools/benchmark.py [--suite voc12_mini|mosaic] [--scale 1]
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
-        [--only PREFIX ...] [--dry-run] [--report-only]
+        [--only PREFIX ...] [--dry-run] [--report-only] [--results DIR]
 
 Stages are cached: a rerun skips what is done and retries what failed;
-an edited config (or a base of it) or a rerun dependency runs a stage again
-(records and logs under WORK_DIR/stages and WORK_DIR/logs). --scale N
+an edited config (or a base of it, or a config upstream) runs a stage and
+what depends on it again (records and logs under WORK_DIR/stages and
+WORK_DIR/logs). Every stage that finishes also goes to a results archive
+in the repository (docs/benchmark_stages/SUITE: its record and its JSON
+results, no checkpoints); a run on a machine without the cache takes what
+is there, so the suite outlives one machine: a stage whose files are gone
+runs again only if a stage that runs reads them (--dry-run: 'not
+needed'), and what depends on it keeps its results. --scale N
 multiplies every training length (pretraining, fine-tuning), e.g. on a GPU;
 the structured edge forest of the region trees keeps the SE paper's budget
 (15 min on 2 idle cores, once). Budget defaults are the regime's (voc12_mini:
@@ -60,10 +66,14 @@ def main(argv=None) -> int:
     parser.add_argument('--davis-root', default=defaults.davis_root)
     parser.add_argument('--only', nargs='+',
                         help='run only stages whose names start so')
+    parser.add_argument('--results', help='results archive; default: '
+                        'docs/benchmark_stages/SUITE (SUITE_scaleN) for the '
+                        'default work dir, none for another')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the commands and their state')
     parser.add_argument('--report-only', action='store_true',
-                        help='write the table from what is done')
+                        help='write the table from what is done (a run '
+                        'writes it only when every stage is done)')
     parser.add_argument('--out', help='default: docs/benchmarks.md '
                         '(voc12_mini), docs/benchmarks_SUITE.md (others)')
     parser.add_argument('--notes', help='default: beside --out, '
@@ -80,24 +90,32 @@ def main(argv=None) -> int:
         finetune_iters=args.finetune_iters,
         voc_root=args.voc_root, bsds_root=args.bsds_root,
         davis_root=args.davis_root)
+    if args.results is None and args.work_dir is None:
+        scale = f'_scale{args.scale:g}' if args.scale != 1 else ''
+        args.results = f'docs/benchmark_stages/{args.suite}{scale}'
     stages = suite_stages(opts)
+    if args.dry_run or args.report_only:
+        from mmssl_seg.suite.stages import plan, restore_results
+        if args.results:
+            restore_results(stages, opts.work_dir, args.results)
     if args.dry_run:
-        from mmssl_seg.suite.stages import is_done
-        to_run: set[str] = set()  # and what depends on it, once it has
-        for stage in stages:
-            if (not is_done(stage, opts.work_dir, REPO)
-                    or to_run.intersection(stage.deps)):
-                to_run.add(stage.name)
-            state = 'to run' if stage.name in to_run else 'done'
-            print(f'[{state}] {stage.name}\n    {stage.command()}')
+        for name, state in plan(stages, opts.work_dir, REPO).items():
+            command = next(s for s in stages if s.name == name).command()
+            print(f'[{state}] {name}\n    {command}')
         return 0
     status = {}
     if not args.report_only:
-        status = run_stages(stages, opts.work_dir, REPO, args.only)
-    notes = open(args.notes).read() if osp.isfile(args.notes) else ''
-    write_table(collect(opts, stages), args.out,
-                osp.splitext(args.out)[0] + '.json', notes)
-    print(f'wrote {args.out}')
+        status = run_stages(stages, opts.work_dir, REPO, args.only,
+                            results=args.results)
+    left = [k for k, v in status.items() if v not in ('cached', 'done')]
+    if left:  # a part of the suite (--only, a failure) keeps the page
+        print(f'{len(left)} stages not done: {args.out} left as it was '
+              '(--report-only writes it from what is done)')
+    else:
+        notes = open(args.notes).read() if osp.isfile(args.notes) else ''
+        write_table(collect(opts, stages, args.results), args.out,
+                    osp.splitext(args.out)[0] + '.json', notes)
+        print(f'wrote {args.out}')
     bad = {k: v for k, v in status.items() if v in ('failed', 'blocked')}
     for name, state in bad.items():
         print(f'{state}: {name}')

@@ -1,7 +1,8 @@
 """Cached, resumable stages: each is one command line of this project's
 tools, run in a subprocess with its own log; a stage whose record says done,
-for the same command and the same config files, after its dependencies, and
-whose outputs exist is skipped on rerun."""
+for the same command, config files and dependencies' keys, and whose
+outputs exist is skipped on rerun. A results archive (records and JSON
+results, small enough to commit) lets a suite go on on another machine."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import platform
 import shlex
 import shutil
 import subprocess
@@ -17,7 +19,7 @@ import sys
 import time
 from typing import Callable, Iterable, Mapping, Sequence
 
-from mmssl_seg.utils.io import write_json
+from mmssl_seg.utils.io import atomic_path, write_json
 
 Say = Callable[..., None]
 
@@ -103,25 +105,144 @@ def config_digest(files: Sequence[str], repo_root: str) -> str:
     return digest.hexdigest()
 
 
-def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
-    """Done means: the record says so, for the same command and config
-    files, no dependency finished after it, and the outputs exist (a
-    changed option or config, a rerun dependency or a deleted output runs
-    it again). Records without a config digest (written before there was
-    one) are not done."""
+def record_key(record: Mapping) -> str:
+    """What a stage's result stands for: its command, its configs and, in
+    turn, its dependencies' keys when it ran. A stage run again with the
+    same key (its files were gone) leaves its dependants' results
+    standing; a new key (an edited config upstream) makes them stale."""
+    if 'key' in record:
+        return record['key']
+    text = json.dumps([record.get('command'), record.get('configs_sha256'),
+                       sorted(record.get('deps_keys', {}).items())])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_current(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
+    """The record says done, for the same command and config files, and
+    every dependency's record has the key it had when this stage ran (a
+    record older than keys has none: stale); its outputs may be gone (a
+    results archive keeps records, not checkpoints)."""
     record = read_record(work_dir, stage.name)
     if (record is None or record.get('status') != 'done'
             or record.get('command') != stage.command()
             or record.get('configs_sha256') != config_digest(
-                config_files(stage.argv, repo_root), repo_root)
-            or not all(osp.exists(p) for p in stage.outputs)):
+                config_files(stage.argv, repo_root), repo_root)):
         return False
     for dep in stage.deps:
         earlier = read_record(work_dir, dep)
-        if earlier is not None and earlier.get('finished', '') > record.get(
-                'finished', ''):
+        if earlier is not None and record.get('deps_keys', {}).get(
+                dep) != record_key(earlier):
             return False
     return True
+
+
+def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
+    """Done means: current (:func:`is_current`) and the outputs exist (a
+    changed option or config, here or upstream, or a deleted output runs
+    it again). Records without a config digest (written before there was
+    one) are not done."""
+    return (is_current(stage, work_dir, repo_root)
+            and all(osp.exists(p) for p in stage.outputs))
+
+
+def plan(stages: Sequence[Stage], work_dir: str,
+         repo_root: str = '.') -> dict[str, str]:
+    """``{name: 'done' | 'to run' | 'not needed'}``. A stage that is not
+    current (:func:`is_current`) runs, and so does everything downstream of
+    it; a current stage whose files are gone runs again only if it is a
+    leaf (its outputs are the result) or a stage that runs reads it, and
+    its dependants keep their results. 'Not needed': current, its files
+    gone, nothing to run reads them (e.g. a pretraining whose evaluations
+    a results archive holds)."""
+    done = {s.name: is_done(s, work_dir, repo_root) for s in stages}
+    run = {s.name for s in stages
+           if not (done[s.name] or is_current(s, work_dir, repo_root))}
+    for stage in stages:  # in dependency order
+        if any(d in run for d in stage.deps):
+            run.add(stage.name)
+    dependants: dict[str, list[str]] = {s.name: [] for s in stages}
+    for stage in stages:
+        for dep in stage.deps:
+            dependants[dep].append(stage.name)
+    run |= {s.name for s in stages
+            if not done[s.name] and not dependants[s.name]}
+    for stage in reversed(stages):
+        if not done[stage.name] and any(d in run
+                                        for d in dependants[stage.name]):
+            run.add(stage.name)
+    return {s.name: ('to run' if s.name in run else
+                     'done' if done[s.name] else 'not needed')
+            for s in stages}
+
+
+#: Outputs a results archive keeps: JSON files of at most this size.
+RESULT_MAX_BYTES = 1 << 20
+
+
+def _result_files(stage: Stage, work_dir: str) -> list[str]:
+    """The outputs of ``stage`` a results archive keeps, relative to
+    ``work_dir`` (small JSON files inside it; never checkpoints)."""
+    files = []
+    for path in stage.outputs:
+        rel = osp.relpath(path, work_dir)
+        if (path.endswith('.json') and not rel.startswith('..')
+                and osp.isfile(path)
+                and osp.getsize(path) <= RESULT_MAX_BYTES):
+            files.append(rel)
+    return files
+
+
+def _copy(source: str, target: str) -> None:
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+
+
+def save_results(stages: Sequence[Stage], work_dir: str,
+                 results: str) -> int:
+    """Copy every done stage's record and result files (:func:`
+    _result_files`) into ``results``, laid out like ``work_dir``: a folder
+    small enough to commit, so that a suite longer than one machine's life
+    goes on elsewhere (:func:`restore_results`). Returns how many stages
+    were written."""
+    written = 0
+    for stage in stages:
+        record = read_record(work_dir, stage.name)
+        if record is None or record.get('status') != 'done':
+            continue
+        if read_record(results, stage.name) == record:
+            continue
+        for rel in _result_files(stage, work_dir):
+            _copy(osp.join(work_dir, rel), osp.join(results, rel))
+        write_json(record_path(results, stage.name), record)  # last
+        written += 1
+    return written
+
+
+def restore_results(stages: Sequence[Stage], work_dir: str,
+                    results: str) -> list[str]:
+    """Bring records (and results) from a results archive into a work dir
+    that lacks them. A leaf stage (nothing depends on it) gets its result
+    files back and is done; any other stage gets its record only: its
+    outputs (priors, checkpoints) are not in the archive, so it runs again
+    if a stage that runs needs it (:func:`plan`) and is not needed
+    otherwise. The cache checks still apply: a changed command or config
+    runs a restored stage again. Returns the names restored."""
+    needed = {dep for stage in stages for dep in stage.deps}
+    restored = []
+    for stage in stages:
+        record = read_record(results, stage.name)
+        if (record is None or record.get('status') != 'done'
+                or read_record(work_dir, stage.name) is not None):
+            continue
+        if stage.name not in needed:
+            for path in stage.outputs:
+                rel = osp.relpath(path, work_dir)
+                source = osp.join(results, rel)
+                if osp.isfile(source) and not osp.exists(path):
+                    _copy(source, path)
+        write_json(record_path(work_dir, stage.name), record)
+        restored.append(stage.name)
+    return restored
 
 
 def check_stages(stages: Sequence[Stage]) -> None:
@@ -141,18 +262,25 @@ def run_stages(stages: Sequence[Stage],
                work_dir: str,
                repo_root: str,
                only: Iterable[str] | None = None,
-               python: str = sys.executable) -> dict[str, str]:
+               python: str = sys.executable,
+               results: str | None = None) -> dict[str, str]:
     """Run every stage not yet done, in order.
 
     A failed stage is recorded (return code, log) and its dependants are
     skipped; independent stages still run. Reruns skip finished stages and
-    retry failed ones.
+    retry failed ones, and a stage whose files are gone but whose
+    dependants are all done (:func:`plan`) is not run again.
 
     Args:
-        only: Name prefixes to restrict to (their dependencies must be done).
+        only: Name prefixes to restrict to (their dependencies must be
+            done); a selected stage that is not done runs.
+        results: A results archive (:func:`save_results`): what the work
+            dir lacks is restored from it first, and every stage that
+            finishes is saved to it at once.
 
     Returns:
-        ``{name: 'cached' | 'done' | 'failed' | 'blocked' | 'not selected'}``.
+        ``{name: 'cached' | 'done' | 'failed' | 'blocked' | 'not selected'}``
+        ('cached': done before, or not needed).
     """
     from rich.progress import (
         BarColumn,
@@ -163,6 +291,11 @@ def run_stages(stages: Sequence[Stage],
     )
     check_stages(stages)
     only = tuple(only or ())
+    if results:
+        restore_results(stages, work_dir, results)
+        save_results(stages, work_dir, results)  # run before there was one
+    skip = ({n for n, state in plan(stages, work_dir, repo_root).items()
+             if state == 'not needed'} if not only else set())
     status: dict[str, str] = {}
     with Progress(TextColumn('{task.description}'), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn()) as progress:
@@ -174,8 +307,10 @@ def run_stages(stages: Sequence[Stage],
 
         for stage in stages:
             progress.update(bar, description=f'benchmark: {stage.name}')
-            status[stage.name] = _next(stage, status, work_dir, repo_root,
-                                       only, python, say)
+            status[stage.name] = ('cached' if stage.name in skip else _next(
+                stage, status, work_dir, repo_root, only, python, say))
+            if results and status[stage.name] == 'done':
+                save_results([stage], work_dir, results)
             progress.advance(bar)
     return status
 
@@ -220,15 +355,24 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
     missing = [p for p in stage.outputs if not osp.exists(p)]
     ok = proc.returncode == 0 and not missing
     configs = config_files(stage.argv, repo_root)
-    write_json(record_path(work_dir, stage.name), {
+    deps_keys = {}
+    for dep in stage.deps:
+        earlier = read_record(work_dir, dep)
+        if earlier is not None:
+            deps_keys[dep] = record_key(earlier)
+    record = {
         'name': stage.name, 'kind': stage.kind, 'command': stage.command(),
         'configs': configs,
         'configs_sha256': config_digest(configs, repo_root),
+        'deps_keys': deps_keys,
         'status': 'done' if ok else 'failed',
         'returncode': proc.returncode, 'missing_outputs': missing,
         'wall_seconds': round(seconds, 1), 'log': log,
+        'machine': f'{platform.node()}, {os.cpu_count()} CPU cores',
         'finished': datetime.datetime.now().isoformat(
-            timespec='milliseconds')})
+            timespec='milliseconds')}
+    record['key'] = record_key(record)
+    write_json(record_path(work_dir, stage.name), record)
     if not ok:
         why = (f'exit {proc.returncode}' if proc.returncode else
                f'no {missing}')

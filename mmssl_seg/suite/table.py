@@ -87,13 +87,25 @@ def protocols(opts: SuiteOptions) -> tuple[tuple[str, str], ...]:
     return tuple(cols)
 
 
-def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
-    """Every number of the table, plus stage wall times and commands."""
+def collect(opts: SuiteOptions, stages: Sequence[Stage],
+            results: str | None = None) -> dict:
+    """Every number of the table, plus stage wall times and commands.
+
+    Args:
+        results: A results archive (``stages.save_results``) to read what
+            the work dir lacks, e.g. a prior's quality report whose prior
+            is not here.
+    """
     w = opts.work_dir
+
+    def quality(rel: str) -> dict | None:
+        found = _load(f'{w}/{rel}')
+        return found if found or not results else _load(f'{results}/{rel}')
+
     priors = {
-        'saliency': _load(f'{w}/priors/saliency/saliency_quality.json'),
-        'aux_labels': _load(f'{w}/priors/aux_labels/aux_label_quality.json'),
-        'bsds': _load(f'{w}/priors/bsds_test/bsds_benchmark.json'),
+        'saliency': quality('priors/saliency/saliency_quality.json'),
+        'aux_labels': quality('priors/aux_labels/aux_label_quality.json'),
+        'bsds': quality('priors/bsds_test/bsds_benchmark.json'),
         'floor': (majority_floor(opts.mosaic_root, opts.regime.num_classes)
                   if opts.suite == 'mosaic' else
                   background_floor(opts.voc_root)),
@@ -142,6 +154,9 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage]) -> dict:
         'data': opts.regime.description,
         'date': datetime.datetime.now().isoformat(timespec='seconds'),
         'hardware': hardware(),
+        # a suite resumed from a results archive ran on several machines
+        'machines': sorted({r['machine'] for r in records.values()
+                            if r and r.get('machine')}),
         'options': {k: (list(v) if isinstance(v, tuple) else v)
                     for k, v in vars(opts).items()},
         'priors': priors,
@@ -362,7 +377,10 @@ def render(result: dict, notes: str = '') -> str:
         f'({result["suite"]})', '',
         '<!-- written by tools/benchmark.py; the notes come from the '
         '<page>_notes.md beside this page -->', '',
-        f'Hardware: {result["hardware"]}. Date: {result["date"]}. '
+        f'Hardware: {result["hardware"]}. Date: {result["date"]}. ' +
+        (f'Its stages ran on {len(result["machines"])} machines '
+         '(results archive; see the stage records). '
+         if len(result.get('machines', ())) > 1 else '') +
         f'Scale {opts["scale"]}: each pretraining '
         f'{opts["pretrain_minutes"] * opts["scale"]:g} min of the reference '
         f'machine (2 CPU cores), fine-tuning {opts["finetune_iters"]} '
