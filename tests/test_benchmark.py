@@ -304,6 +304,13 @@ def test_suite_inputs_come_from_earlier_stages(suite):
         if step != 'extract':
             assert argv[argv.index('--in-index') + 1] == '2'
     assert '--allow-missing' not in by_name['aux_contrast.extract'].argv
+    # random init's frozen protocols read one seeded draw (the probe's
+    # first, which seeds its own init with --seed)
+    for step in frozen[1:]:
+        argv = by_name[f'random_resnet18.{step}'].argv
+        assert argv[argv.index('--init-seed') + 1] == '0', step
+        assert '--init-seed' not in by_name[f'hier_grouping.{step}'].argv
+    assert '--init-seed' not in by_name['random_resnet18.linear_probe'].argv
     # both regimes group on the paper's primitive, the suite's own forest
     trees = by_name['prior.hierarchies']
     assert trees.argv[trees.argv.index('--edges') + 1] == 'structured_forest'

@@ -470,6 +470,19 @@ def test_cli_kmeans_and_report(tmp_path):
                   'decoder', '--limit', '4', '--seeds', '0', '--out-dir', out)
     assert again.returncode != 0 and '--overwrite' in again.stdout
     assert osp.getmtime(osp.join(out, 'kmeans_pixel.json')) == stamp
+    # random init is one seeded draw: another process gives the same
+    # numbers, another --init-seed other ones
+    assert report['init_seed'] == 0
+    runs = []
+    for seed in ('0', '1'):
+        again = _tool('tools/eval/kmeans.py', MINI_DEEPLAB, 'random',
+                      '--feature', 'decoder', '--limit', '4', '--seeds', '0',
+                      '1', '--init-seed', seed, '--out-dir', out,
+                      '--overwrite')
+        assert again.returncode == 0, again.stdout[-3000:]
+        runs.append(json.load(open(osp.join(out, 'kmeans_pixel.json'))))
+    assert runs[0]['K'] == report['K']
+    assert runs[1]['init_seed'] == 1 and runs[1]['K'] != report['K']
 
 
 def test_cli_object_kmeans_defaults_to_the_saliency_head(tmp_path):

@@ -14,11 +14,18 @@ DEFAULT_DATA = 'configs/_base_/datasets/voc12_mini.py'
 
 
 def add_model_args(parser: argparse.ArgumentParser,
-                   feature: str = 'backbone') -> None:
+                   feature: str = 'backbone',
+                   init_seed: bool = True) -> None:
+    """The model's arguments; ``init_seed``: the tool builds the model with
+    :func:`load_model_from_args` (``--init-seed`` seeds a random init)."""
     parser.add_argument('config', help='config of the model to evaluate '
                         '(MMSeg, MMPretrain or mmssl_seg)')
     parser.add_argument('checkpoint', help="its weights, or 'random' for the "
                         'random-init baseline')
+    if init_seed:
+        parser.add_argument('--init-seed', type=int, default=0,
+                            help="seed of the random init (checkpoint "
+                            "'random'): one draw, the same in every run")
     parser.add_argument('--feature', default=feature,
                         help='backbone, decoder or embedding')
     parser.add_argument('--in-index', type=int, default=-1,
@@ -52,6 +59,12 @@ def load_model_from_args(args: argparse.Namespace):
     that computes ``args.feature`` must come from the checkpoint (unless
     ``--allow-missing`` names it)."""
     from mmssl_seg.models.builder import IncompleteWeightsError, load_model
+    if checkpoint_arg(args.checkpoint) is None:
+        # unseeded, each process drew another init (mmengine seeds torch
+        # at random): random init's K-means, retrieval and DAVIS moved
+        # from run to run (DAVIS J of one backbone: 18.9 and 26.6)
+        from mmengine.runner import set_random_seed
+        set_random_seed(args.init_seed)
     try:
         return load_model(args.config, checkpoint_arg(args.checkpoint),
                           kind=args.feature, allow_missing=args.allow_missing)
@@ -87,6 +100,7 @@ def provenance(args: argparse.Namespace) -> dict:
         'config': getattr(args, 'config', None),
         'checkpoint': 'random' if random else checkpoint,
         'checkpoint_sha256': None if random else sha256_of(checkpoint),
+        'init_seed': getattr(args, 'init_seed', None) if random else None,
         'feature': getattr(args, 'feature', None),
         'in_index': getattr(args, 'in_index', None),
         'allow_missing': list(getattr(args, 'allow_missing', []) or []),

@@ -744,6 +744,8 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     data = ('--data', regime.data_config) if regime.data_config else ()
     model = (config, checkpoints[first])
     deps, first_frozen = deps[first], frozen(checkpoints[first])
+    if checkpoints[first] == 'random':  # the probe's first init, seeded
+        first_frozen += ('--init-seed', str(first))
     stages.append(
         Stage(f'{row.name}.kmeans',
               ('tools/eval/kmeans.py', *first_frozen, '--ks',

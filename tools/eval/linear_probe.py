@@ -23,7 +23,7 @@ from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    add_model_args(parser, feature='decoder')
+    add_model_args(parser, feature='decoder', init_seed=False)
     parser.add_argument(
         '--probe-config',
         default='configs/eval/linear_probe/linear-probe_1xb16-10e_voc12mini-128x128.py')
