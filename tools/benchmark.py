@@ -99,9 +99,10 @@ def main(argv=None) -> int:
         if args.results:
             restore_results(stages, opts.work_dir, args.results)
     if args.dry_run:
-        for name, state in plan(stages, opts.work_dir, REPO).items():
-            command = next(s for s in stages if s.name == name).command()
-            print(f'[{state}] {name}\n    {command}')
+        states = plan(stages, opts.work_dir, REPO)
+        for stage in stages:
+            print(f'[{states[stage.name]}] {stage.name}\n'
+                  f'    {stage.command()}')
         return 0
     status = {}
     if not args.report_only:

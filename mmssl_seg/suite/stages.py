@@ -110,8 +110,6 @@ def record_key(record: Mapping) -> str:
     turn, its dependencies' keys when it ran. A stage run again with the
     same key (its files were gone) leaves its dependants' results
     standing; a new key (an edited config upstream) makes them stale."""
-    if 'key' in record:
-        return record['key']
     text = json.dumps([record.get('command'), record.get('configs_sha256'),
                        sorted(record.get('deps_keys', {}).items())])
     return hashlib.sha256(text.encode()).hexdigest()
@@ -154,9 +152,11 @@ def plan(stages: Sequence[Stage], work_dir: str,
     its dependants keep their results. 'Not needed': current, its files
     gone, nothing to run reads them (e.g. a pretraining whose evaluations
     a results archive holds)."""
-    done = {s.name: is_done(s, work_dir, repo_root) for s in stages}
-    run = {s.name for s in stages
-           if not (done[s.name] or is_current(s, work_dir, repo_root))}
+    current = {s.name for s in stages if is_current(s, work_dir, repo_root)}
+    done = {s.name: s.name in current and all(osp.exists(p)
+                                              for p in s.outputs)
+            for s in stages}
+    run = {s.name for s in stages if s.name not in current}
     for stage in stages:  # in dependency order
         if any(d in run for d in stage.deps):
             run.add(stage.name)
@@ -371,7 +371,6 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
         'machine': f'{platform.node()}, {os.cpu_count()} CPU cores',
         'finished': datetime.datetime.now().isoformat(
             timespec='milliseconds')}
-    record['key'] = record_key(record)
     write_json(record_path(work_dir, stage.name), record)
     if not ok:
         why = (f'exit {proc.returncode}' if proc.returncode else
