@@ -134,13 +134,17 @@ def is_current(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
     return True
 
 
+def outputs_exist(stage: Stage) -> bool:
+    """Every output of ``stage`` is on disk."""
+    return all(osp.exists(p) for p in stage.outputs)
+
+
 def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
     """Done means: current (:func:`is_current`) and the outputs exist (a
     changed option or config, here or upstream, or a deleted output runs
     it again). Records without a config digest (written before there was
     one) are not done."""
-    return (is_current(stage, work_dir, repo_root)
-            and all(osp.exists(p) for p in stage.outputs))
+    return is_current(stage, work_dir, repo_root) and outputs_exist(stage)
 
 
 def plan(stages: Sequence[Stage], work_dir: str,
@@ -153,9 +157,7 @@ def plan(stages: Sequence[Stage], work_dir: str,
     gone, nothing to run reads them (e.g. a pretraining whose evaluations
     a results archive holds)."""
     current = {s.name for s in stages if is_current(s, work_dir, repo_root)}
-    done = {s.name: s.name in current and all(osp.exists(p)
-                                              for p in s.outputs)
-            for s in stages}
+    done = {s.name: s.name in current and outputs_exist(s) for s in stages}
     run = {s.name for s in stages if s.name not in current}
     for stage in stages:  # in dependency order
         if any(d in run for d in stage.deps):
