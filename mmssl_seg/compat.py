@@ -1,52 +1,57 @@
 """Workarounds for the pinned OpenMMLab stack, in one place.
 
-Every shim checks whether it is needed and does nothing otherwise;
-``install()`` applies all of them and is idempotent. They must run before
-``torchvision``, ``mmseg.utils`` or ``mmpretrain`` are first imported and
-before ``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases, so
-``import mmssl_seg`` and our ``tools/*.py`` call ``install()`` first.
+Every shim checks whether it is needed and does nothing otherwise. Two
+kinds:
+
+* :data:`IMPORT_SHIMS`, without which the stack cannot be imported or a
+  config with ``mmseg::`` bases cannot be read. ``import mmssl_seg`` applies
+  them (:func:`install`); they must run before ``torchvision``,
+  ``mmseg.utils`` or ``mmpretrain`` are first imported and before
+  ``Config.fromfile`` resolves ``mmseg::`` / ``mmpretrain::`` bases.
+* :data:`RUNTIME_PATCHES`, which change how mmengine or mmcv behave. Never
+  applied by importing the package: our ``tools/*.py`` and
+  ``python -m mmssl_seg.launch`` apply them (:func:`install_runtime`), so a
+  project that only inherits one of our configs keeps its stack as it is.
 
 The problems (measured with the versions of requirements/pinned.txt):
 
 1. ``mmcv-lite`` has no compiled ``mmcv._ext``; ``mmseg.utils`` imports
    ``mmcv.ops`` and dies. Stand-in: a module whose attributes raise only when
-   called. None of our models needs a compiled op.
+   called. None of our models needs a compiled op. (import)
 2. The registry's ``torchvision`` 0.28 is a CUDA build whose ``_C`` library
    does not load next to the CPU ``torch``; its fake-kernel registrations
    then fail with ``operator torchvision::nms does not exist``. Defining the
    two schemas first lets it import (its compiled ops stay unavailable).
+   (import)
 3. setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
    ``mmseg::`` config bases. Replacement built on ``importlib``. (Where it
-   exists, its deprecation warning on every lookup is silenced.)
-4. torch >= 2.6 loads with ``weights_only=True`` by default, which cannot read
-   mmengine's own training checkpoints (``HistoryBuffer``, numpy objects), so
-   ``--resume`` fails. We keep ``weights_only=True`` for every file except
-   those under a *trusted* directory: a Runner trusts its own ``work_dir``
-   when it loads or resumes. A refused file gets an error that says what to do.
-5. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps
+   exists, its deprecation warning on every lookup is silenced.) (import)
+4. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps
    models in DDP with ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
    Without CUDA we skip the former, use ``gloo`` where ``nccl`` was asked for,
    and leave ``device_ids`` unset (CPU DDP), so ``tools/dist_train.sh`` works
-   with several CPU processes (and our 2-process tests run).
-6. NumPy 2 refuses ``np.uint8(-19)``; mmcv 2.1's ``adjust_hue`` relies on
+   with several CPU processes (and our 2-process tests run). (runtime)
+5. NumPy 2 refuses ``np.uint8(-19)``; mmcv 2.1's ``adjust_hue`` relies on
    that wrapping, so MMPretrain's ``ColorJitter`` crashes on every negative
    hue shift. Replacement with the same hue rotation (shift modulo 256).
+   (runtime)
+
+Checkpoint loading is not patched: torch >= 2.6 loads with
+``weights_only=True``, and our runner
+(:class:`~mmssl_seg.engine.runner.QuietStartRunner`) fully unpickles only the
+checkpoint that ``--resume`` continues from.
 """
 from __future__ import annotations
 
-import contextlib
 import glob
 import importlib.machinery
 import importlib.metadata
 import importlib.util
-import os
 import os.path as osp
-import pickle
-import re
 import sys
 import types
 import warnings
-from typing import Callable, Iterator
+from typing import Callable
 
 _APPLIED: dict[str, bool] = {}
 
@@ -194,92 +199,7 @@ def install_pkg_resources_free_lookup() -> bool:
 
 
 # --------------------------------------------------------------------------- #
-# 4. weights_only loading, with the run's own work_dir trusted for resume
-# --------------------------------------------------------------------------- #
-_TRUSTED_DIRS: list[str] = []
-
-
-class UntrustedCheckpointError(pickle.UnpicklingError):
-    """A checkpoint holds objects that ``weights_only=True`` refuses."""
-
-
-def weights_only_default() -> bool:
-    """True when ``torch.load`` defaults to ``weights_only=True``
-    (torch>=2.6)."""
-    import torch
-    major, minor = (int(x) for x in torch.__version__.split('.')[:2])
-    return (major, minor) >= (2, 6)
-
-
-@contextlib.contextmanager
-def trusted_checkpoint_dir(directory: str) -> Iterator[None]:
-    """Allow full unpickling of files under ``directory`` within the block.
-
-    Use it only for a run's own ``work_dir``: never for downloaded or
-    user-supplied weights.
-    """
-    _TRUSTED_DIRS.append(osp.realpath(directory))
-    try:
-        yield
-    finally:
-        _TRUSTED_DIRS.pop()
-
-
-def is_trusted(filename: str) -> bool:
-    path = osp.realpath(filename)
-    return any(
-        path == d or path.startswith(d + os.sep) for d in _TRUSTED_DIRS)
-
-
-def load_local_checkpoint(filename: str, map_location=None):
-    """mmengine's local checkpoint loader with our ``weights_only`` policy."""
-    import torch
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    if is_trusted(filename):
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
-    try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    except pickle.UnpicklingError as e:
-        said = re.sub(r'\x1b\[[0-9;]*m', '', str(e).splitlines()[0])
-        raise UntrustedCheckpointError(
-            f'{filename} holds objects other than tensors (a full training '
-            "checkpoint) and is not in this run's own work_dir, so it is "
-            'loaded with weights_only=True and refused. If you made it '
-            'yourself: pass `--trust-checkpoint` to tools/test.py, or '
-            '`--work-dir` the folder it was trained in (a run trusts its own '
-            'work_dir). Otherwise convert it into a tensors-only file with '
-            '`python tools/model_converters/extract_pretrained.py`. '
-            f'(torch: {said})') from None
-
-
-def install_checkpoint_policy() -> bool:
-    if not weights_only_default():
-        return False
-    from mmengine.runner import Runner
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_local_checkpoint, force=True)
-
-    original = Runner.load_checkpoint
-    if getattr(original, '_mmssl_trusts_work_dir', False):
-        return True
-
-    def load_checkpoint(self, filename: str, *args, **kwargs):
-        with trusted_checkpoint_dir(self.work_dir):
-            return original(self, filename, *args, **kwargs)
-
-    load_checkpoint._mmssl_trusts_work_dir = True
-    load_checkpoint.__doc__ = original.__doc__
-    Runner.load_checkpoint = load_checkpoint
-    return True
-
-
-# --------------------------------------------------------------------------- #
-# 5. Distributed runs on CPU-only torch
+# 4. Distributed runs on CPU-only torch
 # --------------------------------------------------------------------------- #
 def cpu_distributed_needed() -> bool:
     import torch
@@ -316,7 +236,7 @@ def install_cpu_distributed() -> bool:
 
 
 # --------------------------------------------------------------------------- #
-# 6. mmcv.adjust_hue under NumPy 2
+# 5. mmcv.adjust_hue under NumPy 2
 # --------------------------------------------------------------------------- #
 def adjust_hue_needed() -> bool:
     import numpy as np
@@ -371,19 +291,33 @@ def install_adjust_hue() -> bool:
 
 
 # --------------------------------------------------------------------------- #
-SHIMS: dict[str, Callable[[], bool]] = {
+#: Needed to import the stack and read its configs: ``import mmssl_seg``.
+IMPORT_SHIMS: dict[str, Callable[[], bool]] = {
     'mmcv_ext_stub': install_mmcv_ext_stub,
     'torchvision_schemas': install_torchvision_schemas,
     'pkg_resources_free_lookup': install_pkg_resources_free_lookup,
-    'checkpoint_policy': install_checkpoint_policy,
+}
+#: Changes of mmengine / mmcv behaviour: only where our tools run.
+RUNTIME_PATCHES: dict[str, Callable[[], bool]] = {
     'cpu_distributed': install_cpu_distributed,
     'adjust_hue': install_adjust_hue,
 }
 
 
-def install() -> dict[str, bool]:
-    """Apply every shim that is needed; return which ones were applied."""
-    for name, shim in SHIMS.items():
+def _apply(shims: dict[str, Callable[[], bool]]) -> dict[str, bool]:
+    for name, shim in shims.items():
         if not _APPLIED.get(name):
             _APPLIED[name] = shim()
-    return dict(_APPLIED)
+    return {name: _APPLIED[name] for name in shims}
+
+
+def install() -> dict[str, bool]:
+    """Apply every import shim that is needed; return which ones were
+    applied (idempotent)."""
+    return _apply(IMPORT_SHIMS)
+
+
+def install_runtime() -> dict[str, bool]:
+    """The import shims and the runtime patches (our tools and
+    ``mmssl_seg.launch``; idempotent)."""
+    return {**install(), **_apply(RUNTIME_PATCHES)}

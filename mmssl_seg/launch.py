@@ -8,14 +8,16 @@ mmengine resolves a config's ``_base_`` (``mmssl_seg::...``) before it runs
 the config's ``custom_imports``, so a script that does not import
 ``mmssl_seg`` itself (MMSeg's own ``tools/train.py``) cannot read configs
 that inherit ours. This imports the plugin (its scope, registries and stack
-shims), then runs the script as ``__main__`` with the remaining arguments.
+shims), applies the runtime patches our own tools apply
+(:func:`mmssl_seg.compat.install_runtime`: CPU DDP, mmcv's hue under NumPy 2),
+then runs the script as ``__main__`` with the remaining arguments.
 """
 from __future__ import annotations
 
 import runpy
 import sys
 
-import mmssl_seg  # noqa: F401  (registers ``mmssl_seg::`` and our modules)
+import mmssl_seg  # registers ``mmssl_seg::`` and our modules
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv[0] in ('-h', '--help'):
         print(__doc__)
         raise SystemExit(0 if argv else 2)
+    mmssl_seg.compat.install_runtime()
     sys.argv = list(argv)
     runpy.run_path(argv[0], run_name='__main__')
 

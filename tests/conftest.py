@@ -63,6 +63,30 @@ def run_tool(*args: str, cwd: str = REPO, env: dict | None = None,
         stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
 
+def run_killed(*args: str, watch: str, count: int,
+               timeout: int = 600) -> None:
+    """Start a command like :func:`run_tool` and SIGKILL it as soon as
+    ``count`` files match the glob ``watch`` (its finished outputs): a kill
+    in the middle of its work, with no chance to clean up."""
+    import glob
+    import time
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    proc = subprocess.Popen(list(args), cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    try:
+        while len(glob.glob(watch)) < count:
+            assert proc.poll() is None, (
+                f'{args[1]} ended before it wrote {count} outputs')
+            assert time.time() < deadline, f'{args[1]} took too long'
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope='session')
 def small_mosaics(tmp_path_factory) -> Path:
     """Three train and one val texture mosaic of 64x64, built once by the

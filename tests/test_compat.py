@@ -113,49 +113,80 @@ def test_pkg_resources_shim_does_nothing_when_it_exists():
     assert package_utils.is_installed is not compat.is_installed
 
 
-def _full_checkpoint(path):
-    from mmengine.logging import HistoryBuffer
-    torch.save({'state_dict': {'w': torch.ones(2)},
-                'message_hub': {'loss': HistoryBuffer()}}, path)
+def test_importing_the_plugin_leaves_the_host_as_it_was():
+    """``import mmssl_seg`` (what every config of ours does through
+    custom_imports) registers modules and applies only the shims without
+    which the stack cannot import: mmengine's checkpoint loading, hooks and
+    DDP, and mmcv's functions stay the stock objects."""
+    out = run_python(
+        'import mmcv, mmengine.dist.utils as du, mmseg.registry\n'
+        'from mmengine.hooks import CheckpointHook\n'
+        'from mmengine.model import MMDistributedDataParallel as DDP\n'
+        'from mmengine.runner import Runner\n'
+        'from mmengine.runner.checkpoint import CheckpointLoader\n'
+        'def host():\n'
+        '    return (Runner.load_checkpoint, DDP.__init__,\n'
+        '            du._init_dist_pytorch, dict(CheckpointLoader._schemes),\n'
+        '            mmcv.adjust_hue)\n'
+        'before = host()\n'
+        'import mmssl_seg\n'
+        'after = host()\n'
+        'print([a is b or a == b for a, b in zip(before, after)],\n'
+        '      mmseg.registry.HOOKS.get("CheckpointHook") is CheckpointHook,\n'
+        '      mmseg.registry.HOOKS.get("AtomicCheckpointHook").__name__,\n'
+        '      sorted(k for k, v in mmssl_seg.compat._APPLIED.items()))')
+    assert out.strip().splitlines()[-1] == (
+        "[True, True, True, True, True] True AtomicCheckpointHook "
+        "['mmcv_ext_stub', 'pkg_resources_free_lookup', "
+        "'torchvision_schemas']")
 
 
-def test_full_checkpoint_outside_work_dir_is_refused(tmp_path):
-    path = str(tmp_path / 'full.pth')
-    _full_checkpoint(path)
-    with pytest.raises(compat.UntrustedCheckpointError,
-                       match='extract_pretrained'):
-        compat.load_local_checkpoint(path)
+def test_our_tools_apply_the_runtime_patches():
+    out = run_python(
+        'import mmcv, mmssl_seg\n'
+        'from mmssl_seg.engine.runner import load_config\n'
+        f'cfg = load_config(r"{MINI_DEEPLAB}")\n'
+        'print(cfg.default_hooks.checkpoint.type,\n'
+        '      sorted(mmssl_seg.compat._APPLIED))')
+    assert out.strip().splitlines()[-1] == (
+        "AtomicCheckpointHook ['adjust_hue', 'cpu_distributed', "
+        "'mmcv_ext_stub', 'pkg_resources_free_lookup', "
+        "'torchvision_schemas']")
 
 
-def test_full_checkpoint_inside_trusted_dir_loads(tmp_path):
-    path = str(tmp_path / 'full.pth')
-    _full_checkpoint(path)
-    with compat.trusted_checkpoint_dir(str(tmp_path)):
-        assert compat.load_local_checkpoint(path)['state_dict']['w'].sum() == 2
-    assert not compat.is_trusted(path)  # the trust ends with the block
-    # a sibling folder whose name starts the same is not inside
-    assert not compat.is_trusted(str(tmp_path) + '_other/full.pth')
+def test_a_full_checkpoint_is_unpickled_only_when_resumed(mini_run,
+                                                          tmp_path):
+    """Loading a training checkpoint (``load_from``, or a file in the run's
+    own work_dir) reads with weights_only=True and is refused with what to
+    do instead; only ``resume`` unpickles it fully."""
+    from mmssl_seg.engine.runner import (
+        UntrustedCheckpointError,
+        build_runner,
+        load_config,
+    )
+    def runner(work_dir: str):
+        cfg = load_config(MINI_DEEPLAB, work_dir)
+        # a visualizer of its own: another test's may point at a removed dir
+        cfg.visualizer.name = f'visualizer_{tmp_path.name}_{work_dir[-5:]}'
+        return build_runner(cfg)
 
-
-def test_tensors_only_checkpoint_loads_anywhere(tmp_path):
-    path = str(tmp_path / 'weights.pth')
-    torch.save({'state_dict': {'w': torch.ones(3)}, 'meta': {'a': 'b'}}, path)
-    assert compat.load_local_checkpoint(path)['state_dict']['w'].sum() == 3
-
-
-def test_runner_trusts_only_its_own_work_dir(mini_run, tmp_path):
-    from mmssl_seg.engine.runner import build_runner, load_config
-    own = build_runner(load_config(MINI_DEEPLAB, mini_run['work_dir']))
-    own.load_checkpoint(mini_run['checkpoint'])  # a full checkpoint: fine
-
-    other = build_runner(load_config(MINI_DEEPLAB, str(tmp_path / 'other')))
-    with pytest.raises(compat.UntrustedCheckpointError,
-                       match='extract_pretrained'):
-        other.load_checkpoint(mini_run['checkpoint'])
+    own = runner(mini_run['work_dir'])
+    with pytest.raises(UntrustedCheckpointError,
+                       match='extract_pretrained.*\\(torch: '):
+        own.load_checkpoint(mini_run['checkpoint'])
+    with pytest.raises(UntrustedCheckpointError, match='--resume'):
+        own.load_checkpoint(mini_run['checkpoint'])
+    own._resuming = osp.realpath(mini_run['checkpoint'])
+    assert own.load_checkpoint(mini_run['checkpoint'])['meta']['iter'] == 2
+    tensors = str(tmp_path / 'weights.pth')
+    model = own.model
+    torch.save({'state_dict': model.state_dict()}, tensors)
+    other = runner(str(tmp_path / 'other'))
+    other.load_checkpoint(tensors)  # tensors only: fine anywhere
 
 
 def test_cpu_distributed_shim_only_without_cuda():
-    applied = compat._APPLIED['cpu_distributed']
+    applied = compat.install_runtime()['cpu_distributed']
     assert applied is (not torch.cuda.is_available())
     if applied:
         import mmengine.dist.utils as dist_utils
@@ -167,6 +198,7 @@ def test_adjust_hue_rotates_hue_under_numpy2(backend):
     import cv2
     import mmcv
     import numpy as np
+    compat.install_runtime()
     if compat.adjust_hue_needed():
         assert mmcv.adjust_hue is compat.adjust_hue
     image = np.zeros((1, 3, 3), np.uint8)

@@ -16,7 +16,7 @@ import pytest
 from mmssl_seg.priors.engine import list_images
 from mmssl_seg.priors.saliency import make_saliency
 from mmssl_seg.utils.io import FILE_MODE, ImageReadError, read_image
-from tests.conftest import VOC12_MINI, needs_voc12_mini, run_tool
+from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
 
 def _voc_images(tmp_path, n: int = 3) -> str:
@@ -65,7 +65,9 @@ def test_prior_tools_skip_bad_images_list_them_and_exit_1(tmp_path):
                       str(tmp_path / 'strict'), '--images', folder,
                       '--edges', 'colour_gradient', '--workers', '1',
                       '--strict')
-    assert strict.returncode != 0 and 'ImageReadError' in strict.stdout
+    assert strict.returncode == 1 and 'Traceback' not in strict.stdout
+    assert 'error: not a readable image' in strict.stdout or (
+        'error: truncated JPEG' in strict.stdout)
     # saliency: skipped and listed too
     sal = make_saliency(list_images(folder), str(tmp_path / 'sal'), 'rbd')
     assert set(sal['failed']) == {'truncated', 'notes'}
@@ -165,8 +167,8 @@ def test_a_kill_while_saving_keeps_the_last_complete_checkpoint(tmp_path):
 
     from mmssl_seg.engine.hooks import AtomicCheckpointHook
     from mmssl_seg.engine.runner import resume_checkpoint
-    # configs name the stock hook; in MMSeg's scope it is the safe one
-    assert HOOKS.get('CheckpointHook') is AtomicCheckpointHook
+    # our tools put it in place of the stock hook (tests/test_compat.py)
+    assert HOOKS.get('AtomicCheckpointHook') is AtomicCheckpointHook
     work = str(tmp_path)
     runner = _FakeRunner(work, die_at=5)
     hook = AtomicCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1)
@@ -329,3 +331,314 @@ def test_a_finished_run_stops_its_dataloader_workers(tmp_path):
     runner.test()
     assert runner.test_loop.dataloader._iterator is None
     assert set(multiprocessing.active_children()) == before
+
+
+# --------------------------------------------------------------------------- #
+# prior tools: a kill at any moment, then a rerun, gives the uninterrupted
+# run's outputs; a degenerate output is an error
+# --------------------------------------------------------------------------- #
+def _small_voc_images(tmp_path, n: int, width: int = 160) -> str:
+    """``n`` real VOC train images, downsized to ``width`` pixels."""
+    needs_voc12_mini()
+    folder = tmp_path / f'voc_{n}_{width}'
+    folder.mkdir()
+    ids = open(osp.join(VOC12_MINI, 'ImageSets/Segmentation/train.txt')
+               ).read().split()[:n]
+    for stem in ids:
+        image = cv2.imread(osp.join(VOC12_MINI, 'JPEGImages', stem + '.jpg'))
+        height = round(image.shape[0] * width / image.shape[1])
+        cv2.imwrite(str(folder / f'{stem}.png'),
+                    cv2.resize(image, (width, height),
+                               interpolation=cv2.INTER_AREA))
+    return str(folder)
+
+
+def _same_files(a: str, b: str, pattern: str) -> list[str]:
+    import filecmp
+    import glob
+    names = sorted(osp.relpath(p, a) for p in glob.glob(osp.join(a,
+                                                                 pattern)))
+    assert names == sorted(osp.relpath(p, b)
+                           for p in glob.glob(osp.join(b, pattern)))
+    assert all(filecmp.cmp(osp.join(a, n), osp.join(b, n), shallow=False)
+               for n in names)
+    return names
+
+
+def test_random_extractor_labels_survive_a_kill_exactly(tmp_path):
+    """make_aux_labels.py with the `random` extractor (the README's demo
+    command): two fresh runs fit the same centres (the network is seeded by
+    --seed), and a run killed while labelling, then rerun, writes the label
+    maps of an uninterrupted run byte for byte."""
+    from tests.conftest import run_killed
+    images = _small_voc_images(tmp_path, 16)
+    argv = (sys.executable, 'tools/priors/make_aux_labels.py')
+    options = ('configs/demo/pspnet_r18-d8_1xb8-120_mosaic-64x64.py',
+               'random', '--num-classes', '6', '--scales', '1', '2',
+               '--images', images, '--picture', '0')
+    whole = str(tmp_path / 'whole')
+    result = run_tool(*argv, whole, *options)
+    assert result.returncode == 0, result.stdout[-2000:]
+    killed = str(tmp_path / 'killed')
+    run_killed(*argv, killed, *options, count=7,
+               watch=osp.join(killed, 'labels', '*.png'))
+    assert 7 <= len(os.listdir(osp.join(killed, 'labels'))) < 16
+    result = run_tool(*argv, killed, *options)
+    assert result.returncode == 0, result.stdout[-2000:]
+    with np.load(osp.join(whole, 'centres.npz')) as a, \
+            np.load(osp.join(killed, 'centres.npz')) as b:
+        np.testing.assert_array_equal(a['centres'], b['centres'])
+    assert len(_same_files(whole, killed, 'labels/*.png')) == 16
+    assert len(_same_files(whole, killed, 'superpixels/*.png')) == 16
+    manifest = json.load(open(osp.join(killed, 'manifest.json')))
+    assert len(manifest['entries']) == 16
+    unlabelled = np.mean([e['unlabelled'] for e in
+                          manifest['entries'].values()])
+    assert unlabelled < 0.05
+
+
+def test_labels_from_centres_of_another_extractor_are_refused(tmp_path):
+    """The old failure: centres fitted on one network's features, images
+    labelled with another's. Every pixel falls beyond the drop threshold;
+    the tool ends in an error instead of reporting the images labelled."""
+    import torch
+
+    from mmssl_seg.models.builder import load_model
+    from mmssl_seg.priors.aux_labels import (
+        MultiScaleExtractor,
+        make_aux_labels,
+    )
+    from mmssl_seg.utils.errors import DegeneratePriorError
+    images = list_images(_small_voc_images(tmp_path, 4))
+    config = 'configs/demo/pspnet_r18-d8_1xb8-120_mosaic-64x64.py'
+
+    def random_network(seed: int) -> MultiScaleExtractor:
+        torch.manual_seed(seed)
+        return MultiScaleExtractor(load_model(config, None), scales=[1])
+
+    out = str(tmp_path / 'aux')
+    desc = {'config': config, 'checkpoint': 'random'}  # the old record
+    make_aux_labels(images, out, random_network(0), desc, k=6, stage='fit')
+    with pytest.raises(DegeneratePriorError, match='carry no auxiliary'):
+        make_aux_labels(images, out, random_network(1), desc, k=6)
+    fine = make_aux_labels(images, str(tmp_path / 'new'), random_network(0),
+                           desc, k=6)
+    assert max(e['unlabelled'] for e in fine['entries'].values()) < 0.5
+
+
+def test_hierarchies_survive_a_kill_exactly(tmp_path):
+    """A run killed after some trees, then rerun, lists every image in
+    ids.txt (what training reads) and writes the uninterrupted run's
+    trees."""
+    from tests.conftest import run_killed
+    images = _small_voc_images(tmp_path, 12, width=240)
+    argv = (sys.executable, 'tools/priors/make_hierarchies.py')
+    options = ('--images', images, '--edges', 'colour_gradient',
+               '--workers', '1', '--picture', '0')
+    whole = str(tmp_path / 'whole')
+    result = run_tool(*argv, whole, *options)
+    assert result.returncode == 0, result.stdout[-2000:]
+    killed = str(tmp_path / 'killed')
+    run_killed(*argv, killed, *options, count=5,
+               watch=osp.join(killed, 'trees', '*.npz'))
+    assert 5 <= len(os.listdir(osp.join(killed, 'trees'))) < 12
+    for _ in range(2):  # a further rerun changes nothing
+        result = run_tool(*argv, killed, *options)
+        assert result.returncode == 0, result.stdout[-2000:]
+        assert open(osp.join(killed, 'ids.txt')).read() == open(
+            osp.join(whole, 'ids.txt')).read()
+    assert len(open(osp.join(killed, 'ids.txt')).read().split()) == 12
+    assert len(_same_files(whole, killed, 'trees/*.npz')) == 12
+    assert len(_same_files(whole, killed, 'ucm2/*.png')) == 12
+
+
+def test_an_unlisted_image_is_an_error(tmp_path):
+    from mmssl_seg.priors.hierarchy.generate import check_hierarchies
+    from mmssl_seg.utils.errors import DegeneratePriorError
+    merged = {'entries': {'a': {'leaves': 5}, 'b': {'failed': 'truncated'}},
+              'complete': True}
+    check_hierarchies(merged, ['a', 'b'])
+    with pytest.raises(DegeneratePriorError, match='1 of 3 images'):
+        check_hierarchies(merged, ['a', 'b', 'c'])
+    single = {'entries': {'a': {'leaves': 1}}, 'complete': False}
+    check_hierarchies(single, ['a'])  # other shards may still find regions
+    with pytest.raises(DegeneratePriorError, match='single region'):
+        check_hierarchies(dict(single, complete=True), ['a'])
+
+
+def test_all_ignore_auxiliary_labels_stop_the_run(tmp_path):
+    """A label map that leaves every pixel unlabelled is a prior problem
+    named at the start of a run, not a zero loss for the whole run."""
+    from mmssl_seg.datasets.transforms import LoadAuxLabels
+    images = list_images(_small_voc_images(tmp_path, 2))
+    root = tmp_path / 'aux'
+    for stem, path in images:
+        shape = cv2.imread(path).shape[:2]
+        labels = np.full(shape, 255, np.uint8)
+        if stem == images[0][0]:
+            labels[:4, :4] = 1
+        for kind, value in (('labels', labels),
+                            ('superpixels', np.zeros(shape, np.uint16))):
+            (root / kind).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(root / kind / f'{stem}.png'), value)
+    loader = LoadAuxLabels(str(root))
+    (first, path0), (second, path1) = images
+    assert loader.check_prior(path0, cv2.imread(path0).shape[:2]) is None
+    problem = loader.check_prior(path1, cv2.imread(path1).shape[:2])
+    assert f'labels/{second}.png leave every pixel' in problem
+
+
+# --------------------------------------------------------------------------- #
+# the first hour: arguments, missing data, bad checkpoints, --help
+# --------------------------------------------------------------------------- #
+MINI_DEEPLAB_PATH = ('configs/finetune/'
+                     'deeplabv3_r18-d8_1xb8-400_voc12mini-128x128.py')
+
+
+def _tool(path: str):
+    """A tool script as a module (its parse_args and main)."""
+    import importlib.util
+    full = osp.join(REPO, path)
+    sys.path.insert(0, osp.dirname(full))  # for tools/eval/_eval_args.py
+    try:
+        spec = importlib.util.spec_from_file_location(
+            'tool_' + osp.basename(path)[:-3], full)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(osp.dirname(full))
+    return module
+
+
+@pytest.mark.parametrize('value', ['0', '-3', 'x'])
+def test_max_iters_must_be_a_positive_integer(value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _tool('tools/train.py').parse_args(
+            [MINI_DEEPLAB_PATH, '--max-iters', value])
+    assert stop.value.code == 2
+    assert '--max-iters' in capsys.readouterr().err
+
+
+def test_a_bad_saliency_method_writes_nothing(tmp_path, capsys):
+    from mmssl_seg.priors.saliency import make_saliency
+    from mmssl_seg.utils.errors import ArgumentError
+    folder = _small_voc_images(tmp_path, 1)
+    out = tmp_path / 'sal'
+    with pytest.raises(SystemExit):
+        _tool('tools/priors/make_saliency.py').main(
+            [str(out), '--images', folder, '--method', 'rbdd'])
+    assert 'invalid choice' in capsys.readouterr().err
+    with pytest.raises(ArgumentError, match='unknown saliency method'):
+        make_saliency(list_images(folder), str(out), 'rbdd')
+    assert not out.exists()
+    make_saliency(list_images(folder), str(out), 'rbd')  # then the right one
+
+
+def test_missing_data_is_one_line(tmp_path, monkeypatch):
+    """Without the data a config reads, the evaluation and prior tools stop
+    with the message train.py gives: the path and what makes it."""
+    monkeypatch.setenv('VOC12_MINI_ROOT', str(tmp_path / 'no_voc'))
+    data = 'configs/_base_/datasets/voc12_mini.py'
+    calls = {
+        'tools/eval/kmeans.py': [MINI_DEEPLAB_PATH, 'random', '--data', data,
+                                 '--out-dir', str(tmp_path / 'k')],
+        'tools/eval/linear_probe.py': [
+            MINI_DEEPLAB_PATH, 'random', '--feature', 'backbone',
+            '--out-dir', str(tmp_path / 'p'), '--work-dir',
+            str(tmp_path / 'pw')],
+        'tools/priors/make_saliency.py': [str(tmp_path / 's'), '--data',
+                                          data],
+    }
+    for tool, argv in calls.items():
+        with pytest.raises(SystemExit) as stop:
+            _tool(tool).main(argv)
+        message = str(stop.value)
+        assert message.startswith('error: ') and 'no_voc' in message, tool
+        assert 'VOC12_MINI_ROOT' in message, tool
+
+
+def test_evaluation_tools_refuse_bad_checkpoints_in_one_line(tmp_path,
+                                                             mini_run):
+    """Every evaluation tool, for a missing, empty, truncated or foreign
+    checkpoint: one line that names the file and what is wrong, before any
+    work (4 cases x 4 tools)."""
+    import torch
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    data = open(mini_run['checkpoint'], 'rb').read()
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(data[:len(data) // 2])
+    foreign = tmp_path / 'foreign.pth'
+    torch.save({'state_dict': {'backbone.stem.0.weight': torch.zeros(
+        16, 3, 7, 7)}}, foreign)  # another architecture's stem
+    cases = {str(tmp_path / 'missing.pth'): 'missing.pth',
+             str(empty): 'empty.pth is not a torch checkpoint',
+             str(cut): 'cut.pth is incomplete',
+             str(foreign): 'foreign.pth does not fit the model'}
+    tools = {
+        'tools/eval/kmeans.py': ['--limit', '2'],
+        'tools/eval/linear_probe.py': ['--feature', 'backbone',
+                                       '--work-dir', str(tmp_path / 'w')],
+        'tools/eval/retrieval.py': ['--limit', '2'],
+        'tools/eval/propagate_davis.py': ['--max-frames', '3'],
+    }
+    for tool, options in tools.items():
+        module = _tool(tool)
+        for checkpoint, said in cases.items():
+            with pytest.raises(SystemExit) as stop:
+                module.main([MINI_DEEPLAB_PATH, checkpoint, *options,
+                             '--out-dir', str(tmp_path / 'out')])
+            message = str(stop.value)
+            assert message.startswith('error: ') and said in message, (
+                tool, message)
+            assert '\n' not in message.strip(), (tool, message)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_every_tool_answers_help_in_under_2_seconds():
+    """Tools import the library after parsing: --help needs neither torch
+    nor the plugin (median of 3 runs each)."""
+    import glob
+    import time
+    slow = {}
+    for path in sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
+                                 recursive=True)):
+        if osp.basename(path).startswith('_'):
+            continue
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = run_tool(sys.executable, path, '--help')
+            times.append(time.perf_counter() - start)
+            assert result.returncode == 0, (path, result.stdout[-500:])
+            assert 'usage' in result.stdout, path
+        if sorted(times)[1] >= 2.0:
+            slow[osp.relpath(path, REPO)] = sorted(times)[1]
+    assert not slow, slow
+
+
+def test_tool_defaults_are_the_librarys():
+    """Defaults a tool spells out for a fast --help stay the library's."""
+    from mmssl_seg.datasets.label_splits import DEFAULT_FRACTIONS
+    from mmssl_seg.priors import hierarchy
+    from mmssl_seg.structures import D_T
+    from mmssl_seg.utils.checkpoint import DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS
+    tool = _tool('tools/priors/make_hierarchies.py')
+    for name in ('DEFAULT_FOREST', 'DEFAULT_MULTISCALE', 'DEFAULT_SHARPEN',
+                 'DEFAULT_SPECTRAL', 'DEFAULT_SPECTRAL_SIZE', 'ARC_STRENGTHS',
+                 'DEFAULT_ARCS'):
+        assert getattr(tool, name) == getattr(hierarchy, name), name
+    assert _tool('tools/priors/train_structured_edges.py'
+                 ).DEFAULT_FOREST_DIR == hierarchy.DEFAULT_FOREST_DIR
+    assert _tool('tools/make_label_splits.py'
+                 ).DEFAULT_FRACTIONS == DEFAULT_FRACTIONS
+    converter = _tool('tools/model_converters/extract_pretrained.py')
+    assert converter.SOURCE_LAYOUTS == tuple(SOURCE_LAYOUTS)
+    assert converter.DEFAULT_NEW_LAYERS == DEFAULT_NEW_LAYERS
+    for path in ('tools/analysis/prior_purity.py',
+                 'tools/analysis/tree_pair_stats.py'):
+        assert _tool(path).D_T == D_T
+    assert osp.isfile(osp.join(REPO, _tool('tools/eval/_eval_args.py'
+                                           ).DEFAULT_DATA))
+    from mmssl_seg.suite import SUITES
+    assert _tool('tools/benchmark.py').SUITES == tuple(sorted(SUITES))

@@ -4,6 +4,7 @@ model file exactly as our own inference, the training tool's resume and
 refusals (issue 18)."""
 from __future__ import annotations
 
+import copy
 import glob
 import gzip
 import json
@@ -37,6 +38,7 @@ from mmssl_seg.priors.hierarchy.structured_forest_train import (
     read_annotated,
     train_forest,
 )
+from mmssl_seg.utils.io import sha256_of
 from tests.conftest import DATA_ROOT, REPO, run_tool
 
 BSDS = osp.join(DATA_ROOT, 'bsds500')
@@ -496,6 +498,7 @@ def test_the_tools_default_is_structured_edges_with_spectral(
         'name': 'spectral', 'weight': 0.1, 'size': 96,
         'edges': {'name': 'structured_forest',
                   'model': str(forest / 'model.yml.gz'),
+                  'sha256': sha256_of(str(forest / 'model.yml.gz')),
                   'multiscale': True}}
     assert manifest['params']['arcs'] == 'nms'
 
@@ -608,3 +611,29 @@ def test_multiscale_and_spectral_options_are_recorded_and_change_edges(
     bare.save(osp.join(str(tmp_path), 'forest.npz'))
     with pytest.raises(ValueError, match='predates sharpening.*rerun'):
         StructuredForestEdges(alone, sharpen=2)
+
+
+def test_a_forest_retrained_in_place_is_refused(tmp_path, small_forest):
+    """The folder records the forest by content: a rerun after the model
+    file changed (retrained at the same path) is refused instead of mixing
+    trees of two detectors."""
+    from mmssl_seg.priors.hierarchy import (
+        StructuredForestEdges,
+        make_hierarchies,
+    )
+    from mmssl_seg.priors.hierarchy.structured_forest import (
+        write_opencv_model,
+    )
+    from mmssl_seg.utils.errors import ParameterMismatchError
+    forest, model = small_forest
+    path = str(tmp_path / 'model.yml.gz')
+    shutil.copy(model, path)
+    image = bsds_pairs('test', 1)[0][0]
+    images = [(osp.splitext(osp.basename(image))[0], image)]
+    out = str(tmp_path / 'hier')
+    make_hierarchies(images, out, StructuredForestEdges(path), workers=1)
+    retrained = copy.copy(forest)  # the fixture's forest stays as it was
+    retrained.thr = forest.thr + 0.01
+    write_opencv_model(retrained, path)
+    with pytest.raises(ParameterMismatchError, match='other parameters'):
+        make_hierarchies(images, out, StructuredForestEdges(path), workers=1)

@@ -102,30 +102,58 @@ def test_resume_continues_from_the_work_dir(mini_run, tmp_path):
         before['optimizer']['state'])
 
 
-def test_test_tool_on_own_checkpoint_and_refusal_elsewhere(mini_run,
-                                                          tmp_path):
+class _Payload:
+    """Pickles as a call that writes a file: what a planted checkpoint
+    would run if it were unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (exec, (f'open({self.marker!r}, "w").write("ran")', ))
+
+
+def test_test_tool_reads_weights_safely_and_refuses_what_does_not_fit(
+        mini_run, tmp_path):
+    """tools/test.py scores its own run, and a training checkpoint copied
+    from elsewhere, reading only tensors (a planted payload never runs);
+    weights of another architecture stop it with one message naming the
+    keys, as in the evaluation tools."""
     result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB,
                       mini_run['checkpoint'], '--work-dir',
                       mini_run['work_dir'], '--cfg-options',
                       *quick_options(2))
     assert result.returncode == 0, result.stdout[-3000:]
-    assert 0.0 <= _miou(result.stdout) <= 100.0
+    own = _miou(result.stdout)
+    assert 0.0 <= own <= 100.0
 
-    copied = str(tmp_path / 'downloaded.pth')
-    shutil.copy(mini_run['checkpoint'], copied)
-    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, copied,
-                      '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
-                      *quick_options(2))
-    assert result.returncode != 0
-    assert 'UntrustedCheckpointError' in result.stdout
-    assert 'extract_pretrained.py' in result.stdout
-    assert '--trust-checkpoint' in result.stdout
-    assert '--work-dir' in result.stdout and '\x1b[' not in result.stdout
-
-    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, copied,
-                      '--trust-checkpoint', '--work-dir', str(tmp_path / 'wd'),
+    planted = tmp_path / 'copied_work_dir'
+    planted.mkdir()
+    marker = str(tmp_path / 'payload_ran')
+    checkpoint = torch.load(mini_run['checkpoint'], weights_only=False)
+    checkpoint['meta']['planted'] = _Payload(marker)
+    torch.save(checkpoint, planted / 'iter_2.pth')
+    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB,
+                      str(planted / 'iter_2.pth'), '--work-dir', str(planted),
                       '--cfg-options', *quick_options(2))
     assert result.returncode == 0, result.stdout[-3000:]
+    assert not osp.exists(marker)
+    assert _miou(result.stdout) == own  # the same weights
+
+    from mmssl_seg.models.builder import build_model
+    r50 = build_model(osp.join(REPO, 'configs/finetune/deeplabv3_r50-d8_'
+                               '4xb4-20k_voc12aug-512x512.py'))
+    other = str(tmp_path / 'r50.pth')
+    torch.save({'state_dict': r50.state_dict()}, other)
+    result = run_tool(sys.executable, 'tools/test.py', MINI_DEEPLAB, other,
+                      '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+                      *quick_options(2))
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines[-1].startswith(f'error: {other} does not fit the model')
+    assert 'backbone.layer1.0.conv1.weight: (64, 64, 1, 1) vs (64, 64, 3, 3)' \
+        in lines[-1]
+    assert 'Traceback' not in result.stdout and 'mIoU' not in result.stdout
 
 
 def test_downstream_project_with_mmseg_own_train_tool(tmp_path):

@@ -41,29 +41,23 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def main(argv=None) -> int:
-    from mmssl_seg.suite import (
-        SUITES,
-        SuiteOptions,
-        collect,
-        run_stages,
-        suite_stages,
-        write_table,
-    )
-    defaults = SuiteOptions()
+#: The regimes (mmssl_seg.suite.SUITES; tests keep them equal).
+SUITES = ('mosaic', 'voc12_mini')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--suite', choices=sorted(SUITES),
-                        default='voc12_mini')
+    parser.add_argument('--suite', choices=SUITES, default='voc12_mini')
     parser.add_argument('--work-dir',
                         help='default: work_dirs/benchmark/SUITE')
-    parser.add_argument('--scale', type=float, default=defaults.scale)
+    parser.add_argument('--scale', type=float, default=1.0)
     parser.add_argument('--pretrain-minutes', type=float,
                         help="default: the suite's")
     parser.add_argument('--finetune-iters', type=int,
                         help="default: the suite's")
-    parser.add_argument('--voc-root', default=defaults.voc_root)
-    parser.add_argument('--bsds-root', default=defaults.bsds_root)
-    parser.add_argument('--davis-root', default=defaults.davis_root)
+    parser.add_argument('--voc-root', help='default: data/voc12_mini/...')
+    parser.add_argument('--bsds-root', help='default: data/bsds500')
+    parser.add_argument('--davis-root', help='default: data/davis2016')
     parser.add_argument('--only', nargs='+',
                         help='run only stages whose names start so')
     parser.add_argument('--results', help='results archive; default: '
@@ -78,7 +72,22 @@ def main(argv=None) -> int:
                         '(voc12_mini), docs/benchmarks_SUITE.md (others)')
     parser.add_argument('--notes', help='default: beside --out, '
                         '<name>_notes.md')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmssl_seg.suite import (
+        SuiteOptions,
+        collect,
+        run_stages,
+        suite_stages,
+        write_table,
+    )
+    defaults = SuiteOptions()
+    for name in ('voc_root', 'bsds_root', 'davis_root'):
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(defaults, name))
     os.chdir(REPO)  # commands and paths are relative to the repository
     page = ('benchmarks' if args.suite == 'voc12_mini' else
             f'benchmarks_{args.suite}')

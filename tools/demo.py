@@ -10,15 +10,20 @@ Writes WORK_DIR/results.json, WORK_DIR/predictions.png and the checkpoints.
 import argparse
 import json
 
-from mmssl_seg.apis.demo import run_demo
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    args = parser.parse_args(argv)
-    results = run_demo(args.work_dir, args.seeds)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.apis.demo import run_demo
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
+        results = run_demo(args.work_dir, args.seeds)
     print(json.dumps(results, indent=2))
 
 

@@ -10,17 +10,20 @@ same folder is refused. ``train.txt`` and ``val.txt`` are written last.
 """
 import argparse
 
-from mmssl_seg.datasets.texture_mosaic import build_texture_mosaics
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('out_dir')
     parser.add_argument('--num-train', type=int, default=240)
     parser.add_argument('--num-val', type=int, default=60)
     parser.add_argument('--size', type=int, default=128)
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.datasets.texture_mosaic import build_texture_mosaics
     try:
         build_texture_mosaics(args.out_dir, num_train=args.num_train,
                               num_val=args.num_val, size=args.size,

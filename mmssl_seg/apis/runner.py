@@ -3,25 +3,23 @@ callable from Python (and tests); the pieces they share with the evaluation
 protocols live in :mod:`mmssl_seg.engine.runner`.
 
 They behave like MMSeg 1.x's own tools; the differences are that the stack
-shims are installed before the config is read (``mmssl_seg`` is imported by
-this module) and that checkpoints load with ``weights_only=True`` unless they
-lie in the run's own ``work_dir``.
+shims are installed before the config is read, that no checkpoint runs code
+it names (only the one ``--resume`` continues from is fully unpickled) and
+that :func:`test` refuses weights that do not fit the model.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
 import logging
-import os
 import os.path as osp
 from collections.abc import Iterator
+from typing import Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmssl_seg import compat
 from mmssl_seg.datasets.checks import check_data
 from mmssl_seg.engine.runner import (
     add_run_checks,
@@ -61,22 +59,26 @@ def test(cfg: Config,
          out: str | None = None,
          show_dir: str | None = None,
          tta: bool = False,
-         trust_checkpoint: bool = False) -> dict:
+         allow_missing: Sequence[str] = ()) -> dict:
     """Evaluate ``checkpoint`` with the config's test loop and evaluator.
+
+    The checkpoint's tensors are read without running code it names (any
+    file: tensors-only, or a full training checkpoint), and they must fit
+    the config's model: a key of another shape, or a weight the file leaves
+    at random init, stops the test with one error naming the keys, as in
+    the evaluation tools (:meth:`QuietStartRunner.load_evaluated_weights`).
 
     Args:
         cfg: A loaded config.
-        checkpoint: A tensors-only file, or a training checkpoint of this
-            config's own ``work_dir`` (full checkpoints elsewhere are refused
-            unless ``trust_checkpoint``).
+        checkpoint: The weights to evaluate.
         out: Folder to write the predicted label maps into.
         show_dir: Folder (under the work_dir) for painted predictions.
         tta: Use the config's test-time augmentation.
-        trust_checkpoint: Load ``checkpoint`` with full unpickling. Only for
-            files you produced yourself.
+        allow_missing: Regexes of model keys the checkpoint may leave at
+            random init.
     """
     check_data(cfg, ('test', ))
-    cfg.load_from = checkpoint
+    cfg.load_from = None  # loaded below, checked
     if show_dir is not None:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:
@@ -92,25 +94,8 @@ def test(cfg: Config,
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     runner = build_runner(cfg)
-    if not trust_checkpoint:
-        return runner.test()
-    with compat.trusted_checkpoint_dir(osp.dirname(osp.abspath(checkpoint))):
-        return runner.test()
-
-
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """The options ``tools/train.py`` and ``tools/test.py`` share with MMSeg's
-    tools: ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``.
-    """
-    from mmengine.config import DictAction
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, as key=value pairs')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    runner.load_evaluated_weights(checkpoint, allow_missing)
+    return runner.test()
 
 
 @contextlib.contextmanager
@@ -126,11 +111,3 @@ def process_group_closed() -> Iterator[None]:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.destroy_process_group()
         gc.collect()  # the runner lives in reference cycles
-
-
-def parse_common_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """Parse; export ``LOCAL_RANK`` (``torch.distributed.launch`` passes
-    ``--local-rank``, torchrun sets the variable; mmengine reads it)."""
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args

@@ -1,10 +1,13 @@
 """Datasets built from configs, as the evaluation protocols and the prior
-tools need them."""
+tools need them; missing data folders are named first
+(:func:`~mmssl_seg.datasets.checks.check_data`)."""
 from __future__ import annotations
 
 from typing import Sequence
 
 from mmengine.config import Config
+
+from mmssl_seg.datasets.checks import check_data
 
 
 def build_eval_dataset(data_config, split: str = 'val',
@@ -17,8 +20,10 @@ def build_eval_dataset(data_config, split: str = 'val',
     from mmseg.registry import DATASETS
     cfg = Config.fromfile(data_config) if isinstance(data_config,
                                                      str) else data_config
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = cfg[f'{split}_dataloader'].dataset.copy()
+    if ann_file is None:
+        check_data(cfg, (split, ))
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg.pipeline = cfg.val_dataloader.dataset.pipeline
     if ann_file is not None:
         dataset_cfg.ann_file = ann_file
@@ -36,5 +41,6 @@ def split_dataset(data_config: str, split: str):
     key = f'{split}_dataloader'
     if not cfg.get(key):
         raise KeyError(f'{data_config} has no {key}')
+    check_data(cfg, (split, ))
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     return DATASETS.build(cfg[key].dataset)

@@ -12,6 +12,8 @@ from typing import Iterator
 
 from mmengine.config import Config
 
+from mmssl_seg.utils.errors import UserError
+
 _DATA_DOC = 'docs/dataset_prepare.md'
 #: environment variable -> how the folder is made
 HINTS = {
@@ -37,7 +39,7 @@ HINTS = {
 _ENV_PATTERN = re.compile(r'\{\{\s*\$(\w+)\s*:([^}]*)\}\}')
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(UserError, FileNotFoundError):
     """Data or prior folders a config reads do not exist."""
 
 

@@ -1,11 +1,14 @@
 """Running a config as MMSeg's tools do: config loading, schedule scaling,
 the runner (whose console shows what a user reads; the dumps go to the log
-file), the checks before the first iteration and resuming from the newest
+file; which fully unpickles only the checkpoint ``--resume`` continues
+from), the checks before the first iteration and resuming from the newest
 complete checkpoint."""
 from __future__ import annotations
 
 import logging
 import os.path as osp
+import pickle
+import re
 from typing import Any, Sequence
 
 from mmengine.config import Config
@@ -14,6 +17,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmssl_seg import compat
+from mmssl_seg.utils.errors import ArgumentError, UserError
 
 #: How the start-of-run dumps of mmengine's Runner begin.
 DUMPS = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
@@ -27,12 +31,92 @@ class _DumpsToFileOnly(logging.Filter):
         return not str(record.msg).startswith(DUMPS)
 
 
+class UntrustedCheckpointError(UserError, pickle.UnpicklingError):
+    """A checkpoint holds objects that ``weights_only=True`` refuses, and it
+    is not the one ``--resume`` continues from."""
+
+
 @RUNNERS.register_module()
 class QuietStartRunner(Runner):
     """mmengine's ``Runner`` whose console leaves out the environment, the
     config and the hook order (a few hundred lines before the first
     iteration); they are kept in the run's log file, whose path the console
-    names once. ``tools/train.py`` and ``tools/test.py`` use it."""
+    names once. ``tools/train.py`` and ``tools/test.py`` use it.
+
+    Checkpoints load with ``weights_only=True`` (torch >= 2.6), except the one
+    :meth:`resume` continues from: resuming is asked for explicitly
+    (``--resume``) and needs the optimizer state and message hub, which only
+    full unpickling restores. No other file, in the work_dir or elsewhere,
+    runs code it names.
+    """
+
+    _resuming: str | None = None
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        self._resuming = osp.realpath(filename)
+        try:
+            return super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = None
+
+    def load_checkpoint(self, filename: str, map_location='cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module\.', '')]) -> dict:
+        """mmengine's ``load_checkpoint`` with the trust rule above; a
+        refused file gets an error that says what to do instead."""
+        import torch
+        from mmengine.model import is_model_wrapper
+        from mmengine.runner.checkpoint import (
+            _load_checkpoint,
+            _load_checkpoint_to_model,
+        )
+        if self._resuming and osp.realpath(filename) == self._resuming:
+            checkpoint = torch.load(filename, map_location=map_location,
+                                    weights_only=False)
+        else:
+            try:
+                checkpoint = _load_checkpoint(filename, map_location)
+            except pickle.UnpicklingError as error:
+                said = re.sub(r'\x1b\[[0-9;]*m', '',
+                              str(error).splitlines()[0])
+                raise UntrustedCheckpointError(
+                    f'{filename} holds objects other than tensors (a full '
+                    'training checkpoint), so it is read with '
+                    'weights_only=True and refused. To continue the run '
+                    'that wrote it: tools/train.py --resume with --work-dir '
+                    'its folder. To evaluate it: tools/test.py reads its '
+                    'weights safely. To start from it: convert it with '
+                    'tools/model_converters/extract_pretrained.py. '
+                    f'(torch: {said})') from None
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                               revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def load_evaluated_weights(self, checkpoint: str,
+                               allow_missing: Sequence[str] = ()) -> None:
+        """Load the weights a test evaluates: the file's tensors are read
+        without running code it names (tensors-only or a full training
+        checkpoint alike), and every weight of the model must come from it
+        with its shape (:func:`~mmssl_seg.models.builder.load_weights`;
+        ``allow_missing``: regexes of keys that may stay at random init)."""
+        from mmengine.model import BaseTTAModel, is_model_wrapper
+
+        from mmssl_seg.models.builder import load_weights
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        if isinstance(model, BaseTTAModel):
+            model = model.module
+        parts = [n for n, _ in model.named_children()
+                 if n != 'data_preprocessor']
+        load_weights(model, checkpoint, parts, new_layers=(),
+                     allow_missing=allow_missing)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {checkpoint}')
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)
@@ -95,7 +179,7 @@ def load_config(config: str,
         cfg_options: ``--cfg-options`` merged into the config.
         launcher: ``none``, ``pytorch``, ``slurm`` or ``mpi``.
     """
-    compat.install()
+    compat.install_runtime()
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options:
@@ -105,7 +189,19 @@ def load_config(config: str,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    use_atomic_checkpoints(cfg)
     return cfg
+
+
+def use_atomic_checkpoints(cfg: Config) -> None:
+    """Save with :class:`~mmssl_seg.engine.hooks.AtomicCheckpointHook`
+    where the config names mmengine's ``CheckpointHook`` (same arguments):
+    a kill while saving then keeps the last complete checkpoint."""
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if hook and str(hook.get('type')).split('.')[-1] == 'CheckpointHook':
+        scoped = cfg.get('default_scope', 'mmseg') == 'mmseg'
+        hook['type'] = 'AtomicCheckpointHook' if scoped else \
+            'mmseg.AtomicCheckpointHook'
 
 
 def pretrained_init(checkpoint: str,
@@ -137,10 +233,10 @@ def rescale_schedule(cfg: Config, max_iters: int,
     """
     loop = cfg.train_cfg
     if 'max_iters' not in loop:
-        raise ValueError('rescale_schedule needs an iteration-based '
-                         f'train_cfg, got {dict(loop)}')
+        raise ArgumentError('--max-iters needs an iteration-based '
+                            f'train_cfg, got {dict(loop)}')
     if max_iters < 1:
-        raise ValueError(f'max_iters must be >= 1, got {max_iters}')
+        raise ArgumentError(f'max_iters must be >= 1, got {max_iters}')
     old = loop.max_iters
     factor = max_iters / old
 

@@ -97,7 +97,8 @@ def bn_statistics_checkpoint(config: str,
     from mmengine.runner import Runner, set_random_seed
 
     from mmssl_seg.models.builder import load_model
-    from mmssl_seg.utils.checkpoint import save_tensors_only, sha256_of
+    from mmssl_seg.utils.checkpoint import save_tensors_only
+    from mmssl_seg.utils.io import sha256_of
 
     cfg = Config.fromfile(config)
     set_random_seed(seed)

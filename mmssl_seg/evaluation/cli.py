@@ -1,5 +1,6 @@
-"""What the ``tools/eval/*.py`` command lines share: the model to evaluate,
-the data, the feature, and the report at the end."""
+"""What the ``tools/eval/*.py`` command lines do with the arguments they
+share (``tools/eval/_eval_args.py`` defines them): the model to evaluate,
+claiming the output, provenance and the report at the end."""
 from __future__ import annotations
 
 import argparse
@@ -10,45 +11,6 @@ from typing import Any, Mapping
 
 from mmssl_seg.evaluation.report import write_report
 
-DEFAULT_DATA = 'configs/_base_/datasets/voc12_mini.py'
-
-
-def add_model_args(parser: argparse.ArgumentParser,
-                   feature: str = 'backbone',
-                   init_seed: bool = True) -> None:
-    """The model's arguments; ``init_seed``: the tool builds the model with
-    :func:`load_model_from_args` (``--init-seed`` seeds a random init)."""
-    parser.add_argument('config', help='config of the model to evaluate '
-                        '(MMSeg, MMPretrain or mmssl_seg)')
-    parser.add_argument('checkpoint', help="its weights, or 'random' for the "
-                        'random-init baseline')
-    if init_seed:
-        parser.add_argument('--init-seed', type=int, default=0,
-                            help="seed of the random init (checkpoint "
-                            "'random'): one draw, the same in every run")
-    parser.add_argument('--feature', default=feature,
-                        help='backbone, decoder or embedding')
-    parser.add_argument('--in-index', type=int, default=-1,
-                        help='backbone stage (for --feature backbone)')
-    parser.add_argument('--allow-missing', nargs='*', default=[],
-                        metavar='REGEX',
-                        help='keys the checkpoint may leave at random init, '
-                        'e.g. a stage after --in-index that the method never '
-                        'trains (default: every key of the evaluated parts '
-                        'must be filled)')
-    parser.add_argument('--out-dir', default='work_dirs/eval',
-                        help='where the JSON and Markdown results go')
-    parser.add_argument('--overwrite', action='store_true',
-                        help="replace this protocol's result in --out-dir "
-                        '(default: refuse)')
-
-
-def add_data_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--data', default=DEFAULT_DATA,
-                        help='dataset config (its test pipeline is used)')
-    parser.add_argument('--limit', type=int, default=None,
-                        help='use only the first N images of each split')
-
 
 def checkpoint_arg(value: str) -> str | None:
     return None if value.lower() in ('random', 'none') else value
@@ -58,18 +20,15 @@ def load_model_from_args(args: argparse.Namespace):
     """The model of ``args.config`` with ``args.checkpoint``; every weight
     that computes ``args.feature`` must come from the checkpoint (unless
     ``--allow-missing`` names it)."""
-    from mmssl_seg.models.builder import IncompleteWeightsError, load_model
+    from mmssl_seg.models.builder import load_model
     if checkpoint_arg(args.checkpoint) is None:
         # unseeded, each process drew another init (mmengine seeds torch
         # at random): random init's K-means, retrieval and DAVIS moved
         # from run to run (DAVIS J of one backbone: 18.9 and 26.6)
         from mmengine.runner import set_random_seed
         set_random_seed(args.init_seed)
-    try:
-        return load_model(args.config, checkpoint_arg(args.checkpoint),
-                          kind=args.feature, allow_missing=args.allow_missing)
-    except (IncompleteWeightsError, ValueError) as error:
-        raise SystemExit(f'error: {error}') from None
+    return load_model(args.config, checkpoint_arg(args.checkpoint),
+                      kind=args.feature, allow_missing=args.allow_missing)
 
 
 def claim_output(args: argparse.Namespace, protocol: str) -> None:
@@ -93,7 +52,7 @@ def claim_output(args: argparse.Namespace, protocol: str) -> None:
 def provenance(args: argparse.Namespace) -> dict:
     """What a result was computed from: config, checkpoint (path and
     sha256), feature, stage and allowed gaps."""
-    from mmssl_seg.utils.checkpoint import sha256_of
+    from mmssl_seg.utils.io import sha256_of
     checkpoint = getattr(args, 'checkpoint', None)
     random = checkpoint is None or checkpoint_arg(checkpoint) is None
     return {

@@ -14,6 +14,7 @@ from mmssl_seg.utils.checkpoint import (
     read_checkpoint,
     state_dict_of,
 )
+from mmssl_seg.utils.errors import ArgumentError, UserError
 
 
 def build_model(config) -> nn.Module:
@@ -41,7 +42,7 @@ def build_model(config) -> nn.Module:
     return MODELS.build(model_cfg)
 
 
-class IncompleteWeightsError(ValueError):
+class IncompleteWeightsError(UserError, ValueError):
     """A checkpoint does not fill the parts of a model that are evaluated."""
 
 
@@ -61,6 +62,8 @@ def load_weights(model: nn.Module, checkpoint: str,
         ``{'missing': [...], 'unexpected': [...]}`` of the whole model.
     """
     source = state_dict_of(read_checkpoint(checkpoint))
+    if source and all(k.startswith('module.') for k in source):
+        source = {k[len('module.'):]: v for k, v in source.items()}  # DDP
     own = model.state_dict()
     shape_errors = [
         f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}'
@@ -68,13 +71,15 @@ def load_weights(model: nn.Module, checkpoint: str,
     ]
     if shape_errors:
         raise IncompleteWeightsError(
-            f'{checkpoint} does not fit the model: ' + '; '.join(
-                shape_errors[:5]))
+            f'{checkpoint} does not fit the model ({len(shape_errors)} '
+            'weights of another shape: another architecture?): ' +
+            '; '.join(shape_errors[:5]))
     result = model.load_state_dict(source, strict=False)
     pattern = re.compile(r'^(%s)\.' % '|'.join(map(re.escape, required)))
-    new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers)))
+    new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers))
+                     ) if new_layers else None
     gaps = [k for k in result.missing_keys
-            if pattern.match(k) and not new.search(k)
+            if pattern.match(k) and not (new and new.search(k))
             and not matches_any(k, allow_missing)]
     if gaps:
         raise IncompleteWeightsError(
@@ -97,8 +102,8 @@ def feature_parts(model: nn.Module, kind: str) -> tuple[str, ...]:
         return ('backbone', )
     if kind == 'decoder':
         return ('backbone', 'decode_head')
-    raise ValueError(f'{type(model).__name__} has no `{kind}` features: '
-                     'use backbone or decoder')
+    raise ArgumentError(f'{type(model).__name__} has no `{kind}` '
+                        'features: use backbone or decoder')
 
 
 def load_model(config, checkpoint: str | None,

@@ -17,9 +17,9 @@ from mmssl_seg.utils.checkpoint import (
     extract_parts,
     read_checkpoint,
     save_tensors_only,
-    sha256_of,
     state_dict_of,
 )
+from mmssl_seg.utils.io import sha256_of
 
 
 def extract_pretrained(src: str,

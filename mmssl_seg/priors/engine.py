@@ -16,6 +16,7 @@ import os.path as osp
 from typing import Any, Sequence
 
 from mmssl_seg.datasets.builder import split_dataset
+from mmssl_seg.utils.errors import ArgumentError, ParameterMismatchError
 from mmssl_seg.utils.io import write_json
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -28,9 +29,9 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     try:
         k, n = (int(v) for v in text.split('/'))
     except ValueError:
-        raise ValueError(f'--shard takes K/N, got {text!r}') from None
+        raise ArgumentError(f'--shard takes K/N, got {text!r}') from None
     if not 1 <= k <= n:
-        raise ValueError(f'--shard {text}: need 1 <= K <= N')
+        raise ArgumentError(f'--shard {text}: need 1 <= K <= N')
     return k, n
 
 
@@ -80,7 +81,8 @@ def list_images(images: str | None = None, ids: str | None = None,
             files = {w: files[w] for w in wanted}
         found = files
     else:
-        raise ValueError('give an image folder or a dataset config')
+        raise ArgumentError('give an image folder (--images) or a dataset '
+                            'config (--data)')
     if not found:
         where = images or data_config
         raise FileNotFoundError(f'no image ({", ".join(IMAGE_SUFFIXES)}) '
@@ -120,7 +122,7 @@ class Manifest:
             with open(params_path) as f:
                 old = json.load(f)
             if old != record:
-                raise ValueError(
+                raise ParameterMismatchError(
                     f'{out_dir} holds outputs of {old.get("tool")} with '
                     f'other parameters ({params_path}): {old.get("params")}; '
                     'use another folder or delete it')
@@ -130,7 +132,7 @@ class Manifest:
             with open(path) as f:
                 old = json.load(f)
             if old.get('tool') != tool or old.get('params') != self.params:
-                raise ValueError(
+                raise ParameterMismatchError(
                     f'{out_dir} holds outputs of {old.get("tool")} with '
                     f'other parameters ({path}): {old.get("params")}; use '
                     'another folder or delete it')

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from mmssl_seg.structures import LAYOUT, RegionTree, prior_path
+from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path
 
 #: The per-image files each prior tool's training loaders read.
@@ -47,9 +48,9 @@ def source_kinds(src: str) -> tuple[str, tuple[str, ...], dict]:
         record = json.load(f)
     tool = record.get('tool')
     if tool not in KINDS:
-        raise ValueError(f'{src} was written by {tool!r}; the control tools '
-                         f'take folders of {sorted(KINDS)} or a plain '
-                         'folder of <stem>.png label maps')
+        raise ArgumentError(f'{src} was written by {tool!r}; the control '
+                            f'tools take folders of {sorted(KINDS)} or a '
+                            'plain folder of <stem>.png label maps')
     return tool, KINDS[tool], record
 
 

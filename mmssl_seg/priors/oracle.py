@@ -57,6 +57,7 @@ from mmssl_seg.priors.folders import (
     source_kinds,
 )
 from mmssl_seg.structures import MAX_LEAVES, RegionTree
+from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path
 from mmssl_seg.utils.parallel import parallel_map
 
@@ -208,8 +209,9 @@ def oracle_priors(src: str, gt_dir: str, dst: str,
     """
     tool, kinds, record = source_kinds(src)
     if tool == LABEL_MAPS:
-        raise ValueError(f'{src} is a folder of label maps (Mix-and-Match): '
-                         'its prior is the labels, it has no oracle')
+        raise ArgumentError(f'{src} is a folder of label maps '
+                            '(Mix-and-Match): its prior is the labels, it has '
+                            'no oracle')
     stems = select_stems(src, kinds, ids)
     no_gt = [s for s in stems if not osp.isfile(osp.join(gt_dir, f'{s}.png'))]
     if no_gt:

@@ -7,6 +7,8 @@ import os.path as osp
 
 import numpy as np
 
+from mmssl_seg.utils.checkpoint import weights_sha256
+
 
 class SegmentorProbability:
     """The class-1 probability map of a trained two-class segmentor, built
@@ -30,13 +32,16 @@ class SegmentorProbability:
         self.config = config
         self.checkpoint = checkpoint
         self.pipeline_key = pipeline_key
+        # by content: weights retrained in place are another prior
+        self.weights_sha256 = weights_sha256(checkpoint)
         self._model = None
         self._pipeline = None
 
     @property
     def params(self) -> dict:
         return {'config': osp.abspath(self.config),
-                'checkpoint': osp.abspath(self.checkpoint)}
+                'checkpoint': osp.abspath(self.checkpoint),
+                'weights_sha256': self.weights_sha256}
 
     def _load(self) -> None:
         from mmcv.transforms import Compose

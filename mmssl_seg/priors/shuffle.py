@@ -37,6 +37,7 @@ from mmssl_seg.priors.folders import (
     source_kinds,
 )
 from mmssl_seg.structures import RegionTree
+from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path
 from mmssl_seg.utils.parallel import parallel_map
 
@@ -47,7 +48,8 @@ def derangement(n: int, seed: int) -> np.ndarray:
     """A uniformly random cyclic permutation of ``range(n)`` (Sattolo):
     ``perm[i] != i`` for every ``i`` when ``n >= 2``."""
     if n < 2:
-        raise ValueError(f'a shuffled prior needs at least 2 images, got {n}')
+        raise ArgumentError('a shuffled prior needs at least 2 images, got '
+                            f'{n}')
     rng = np.random.default_rng(seed)
     perm = np.arange(n)
     for i in range(n - 1, 0, -1):

@@ -30,6 +30,7 @@ import torch
 import torch.serialization
 from torch import nn
 
+from mmssl_seg.utils.errors import UserError
 from mmssl_seg.utils.io import atomic_path
 
 #: Where our algorithms keep the momentum (EMA) copy of their parts: an
@@ -61,7 +62,7 @@ class _Inert:
         return '<non-tensor object, not loaded>'
 
 
-class CheckpointReadError(ValueError):
+class CheckpointReadError(UserError, ValueError):
     """A checkpoint file that is cut short or not a torch checkpoint."""
 
 
@@ -142,13 +143,11 @@ def save_tensors_only(state_dict: Mapping[str, torch.Tensor], path: str,
         torch.save(payload, tmp)
 
 
-def weights_sha256(path: str) -> str:
-    """sha256 of a checkpoint's tensors (names, dtypes, shapes, values),
-    not of its file: the same weights extracted twice (whose files differ
-    in their ``meta``, e.g. the time) have one digest; a cache keyed on it
-    reuses work for the same weights and only for them."""
+def state_dict_sha256(state: Mapping[str, torch.Tensor]) -> str:
+    """sha256 of tensors by name (names, dtypes, shapes, values): a model's
+    ``state_dict()`` or a checkpoint's."""
     digest = hashlib.sha256()
-    for name, tensor in sorted(state_dict_of(read_checkpoint(path)).items()):
+    for name, tensor in sorted(state.items()):
         tensor = tensor.detach().cpu().contiguous()
         digest.update(f'{name}|{tensor.dtype}|{tuple(tensor.shape)}|'.encode())
         digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes()
@@ -156,12 +155,12 @@ def weights_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
+def weights_sha256(path: str) -> str:
+    """sha256 of a checkpoint's tensors (:func:`state_dict_sha256`), not of
+    its file: the same weights extracted twice (whose files differ in their
+    ``meta``, e.g. the time) have one digest; a cache keyed on it reuses
+    work for the same weights and only for them."""
+    return state_dict_sha256(state_dict_of(read_checkpoint(path)))
 
 
 # --------------------------------------------------------------------------- #
@@ -259,7 +258,7 @@ SOURCE_LAYOUTS: dict[str, Callable[[Mapping[str, torch.Tensor]],
 # --------------------------------------------------------------------------- #
 # Extraction
 # --------------------------------------------------------------------------- #
-class KeyMismatchError(ValueError):
+class KeyMismatchError(UserError, ValueError):
     """Extracted weights do not fit the target model exactly."""
 
 
@@ -274,6 +273,17 @@ class PartReport:
     new_layers: list[str] = field(default_factory=list)
     allowed_missing: list[str] = field(default_factory=list)
     ignored_unexpected: list[str] = field(default_factory=list)
+    #: keys of a known head of the source's layout that the target lacks
+    dropped_heads: list[str] = field(default_factory=list)
+    #: what the source holds outside every part's prefix (not taken)
+    left_out: str = ''
+
+
+#: Heads that files of a known layout carry inside a backbone's prefix and
+#: that backbones never hold: torchvision's ``fc`` classifier, which MoCo v2
+#: (``module.encoder_q.fc.*``) replaces by its 2-layer projection MLP.
+KNOWN_HEADS = {'fc': 'the classifier of a torchvision-layout ResNet, or '
+                     "MoCo v2's projection MLP"}
 
 
 def matches_any(key: str, patterns: Sequence[str]) -> bool:
@@ -324,7 +334,9 @@ def extract_parts(source: Mapping[str, torch.Tensor],
             (``layer4.0.conv1.weight``) and in the model
             (``backbone.layer4.0.conv1.weight``).
         allow_unexpected: Regexes of source keys that may be dropped (in the
-            part, or with the source prefix).
+            part, or with the source prefix). Keys of a :data:`KNOWN_HEADS`
+            head that the target part does not have are dropped without
+            asking (reported in ``dropped_heads``).
 
     Returns:
         The extracted tensors keyed as in ``target`` (``backbone.conv1...``)
@@ -382,13 +394,21 @@ def extract_parts(source: Mapping[str, torch.Tensor],
                 if not key.endswith(('running_mean', 'running_var',
                                      'num_batches_tracked')):
                     report.parameters += mapped[key].numel()
+        heads = tuple(f'{name}.' for name in KNOWN_HEADS
+                      if not hasattr(module, name))
         for key in sorted(set(mapped) - set(wanted)):
             if matches_any(key, allow_unexpected) or matches_any(
                     prefix + key, allow_unexpected):
                 report.ignored_unexpected.append(key)
+            elif key.startswith(heads):
+                report.dropped_heads.append(key)
             else:
                 problems.append(f'unexpected {prefix}{key}')
         reports.append(report)
+    taken = tuple(r.source_prefix for r in reports)
+    left_out = _prefix_summary(k for k in source if not k.startswith(taken))
+    for report in reports:
+        report.left_out = left_out
     if problems:
         shown = '\n  '.join(problems[:40])
         more = f'\n  ... and {len(problems) - 40} more' if len(

@@ -3,6 +3,7 @@ reading that says what is wrong with a file."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import os.path as osp
@@ -10,6 +11,8 @@ import tempfile
 from typing import Any, Iterator
 
 import numpy as np
+
+from mmssl_seg.utils.errors import UserError
 
 
 def _umask() -> int:
@@ -54,7 +57,16 @@ def write_json(path: str, obj: Any) -> None:
             f.write('\n')
 
 
-class ImageReadError(OSError):
+def sha256_of(path: str) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ImageReadError(UserError, OSError):
     """An image file that is missing, not an image, or truncated."""
 
 

@@ -19,16 +19,8 @@ import json
 import os
 import os.path as osp
 
-import numpy as np
-from PIL import Image
-
-from mmssl_seg.evaluation.functional import (
-    grid_segments,
-    region_purity,
-    tree_pair_agreement,
-)
-from mmssl_seg.structures import RegionTree
-from mmssl_seg.structures.region_tree import D_T
+#: mmssl_seg.structures.D_T (tests keep them equal)
+D_T = ('level', 'altitude')
 
 
 def _named(values: list[str]) -> dict[str, str]:
@@ -49,7 +41,7 @@ def _label_file(folder: str, stem: str) -> str:
     raise SystemExit(f'error: no label map for {stem} in {folder}')
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('gt_dir')
     parser.add_argument('--ids', help='file of image stems (default: all)')
@@ -61,7 +53,20 @@ def main(argv=None) -> None:
     parser.add_argument('--d-t', choices=D_T, default='level',
                         help="d_T of the pairs (the configs' default)")
     parser.add_argument('--sigma', type=float, default=0.8)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    import numpy as np
+    from PIL import Image
+
+    from mmssl_seg.evaluation.functional import (
+        grid_segments,
+        region_purity,
+        tree_pair_agreement,
+    )
+    from mmssl_seg.structures import RegionTree
     if args.ids:
         ids = open(args.ids).read().split()
     else:

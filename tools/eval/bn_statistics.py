@@ -10,13 +10,9 @@ CHECKPOINT is ``random`` for the baseline. A method that does not beat this
 row has not been shown to have learned more than the data's statistics.
 """
 import argparse
-import sys
-
-from mmssl_seg.evaluation.bn_statistics import bn_statistics_checkpoint
-from mmssl_seg.evaluation.cli import checkpoint_arg
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('config', help='config of the model (its '
@@ -33,20 +29,22 @@ def main(argv=None) -> int:
                         metavar='REGEX',
                         help='keys of the parts the checkpoint may leave at '
                         'random init')
-    args = parser.parse_args(argv)
-    from mmssl_seg.models.builder import IncompleteWeightsError
-    try:
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.evaluation.bn_statistics import bn_statistics_checkpoint
+    from mmssl_seg.evaluation.cli import checkpoint_arg
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
         meta = bn_statistics_checkpoint(
             args.config, checkpoint_arg(args.checkpoint), args.out,
             parts=args.parts, seed=args.seed, num_batches=args.batches,
             allow_missing=args.allow_missing)
-    except (IncompleteWeightsError, ValueError, FileNotFoundError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
     print(f'{meta["bn_statistics"]}; wrote {args.out} (tensors only; loads '
           'with weights_only=True)')
-    return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

@@ -19,18 +19,11 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.evaluation.protocols.bsds import (
-    evaluate_edge_maps,
-    evaluate_hierarchies,
-    read_reference,
-)
-from mmssl_seg.evaluation.report import write_report
-
 DATA = osp.join(osp.dirname(__file__), '..', '..', '..', 'shared', 'data',
                 'bsds500')
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('ucm_dir')
@@ -53,11 +46,23 @@ def main(argv=None) -> None:
                         'higher')
     parser.add_argument('--name', help='row name (default: UCM_DIR)')
     parser.add_argument('--out-dir')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.evaluation.protocols.bsds import (
+        evaluate_edge_maps,
+        evaluate_hierarchies,
+        read_reference,
+    )
+    from mmssl_seg.evaluation.report import write_report
+    from mmssl_seg.utils.errors import one_line_errors
     start = time.time()
     evaluate = evaluate_edge_maps if args.edges else evaluate_hierarchies
-    result = evaluate(args.ucm_dir, args.gt_dir, args.thresholds,
-                      args.workers, args.limit, args.matcher)
+    with one_line_errors():
+        result = evaluate(args.ucm_dir, args.gt_dir, args.thresholds,
+                          args.workers, args.limit, args.matcher)
     result['ucm_dir'] = args.ucm_dir
     result['gt_dir'] = args.gt_dir
     seconds = time.time() - start

@@ -13,23 +13,10 @@ folder of masks (``--saliency DIR``).
 import argparse
 import time
 
-from mmssl_seg.datasets.builder import build_eval_dataset
-from mmssl_seg.evaluation.cli import (
-    add_data_args,
-    add_model_args,
-    claim_output,
-    finish,
-    load_model_from_args,
-)
-from mmssl_seg.evaluation.protocols.clustering import (
-    object_kmeans,
-    pixel_kmeans,
-    saliency_source,
-)
-from mmssl_seg.evaluation.report import pm
+from _eval_args import add_data_args, add_model_args
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     add_model_args(parser)
     add_data_args(parser)
@@ -43,20 +30,39 @@ def main(argv=None) -> None:
     parser.add_argument('--saliency', default='head',
                         help="for --level object: 'head' (the model's "
                         'saliency head) or a folder of masks (<stem>.png)')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.datasets.builder import build_eval_dataset
+    from mmssl_seg.evaluation.cli import (
+        claim_output,
+        finish,
+        load_model_from_args,
+    )
+    from mmssl_seg.evaluation.protocols.clustering import (
+        object_kmeans,
+        pixel_kmeans,
+        saliency_source,
+    )
+    from mmssl_seg.evaluation.report import pm
+    from mmssl_seg.utils.errors import one_line_errors
     claim_output(args, f'kmeans_{args.level}')
     start = time.time()
-    model = load_model_from_args(args)
-    dataset = build_eval_dataset(args.data, 'val', indices=args.limit)
-    num_classes = len(dataset.metainfo['classes'])
-    if args.level == 'pixel':
-        result = pixel_kmeans(model, dataset, num_classes,
-                              args.ks or [num_classes], args.seeds,
-                              args.feature, args.in_index)
-    else:
-        result = object_kmeans(model, dataset, num_classes,
-                               saliency_source(model, args.saliency), args.ks,
-                               args.seeds, args.feature, args.in_index)
+    with one_line_errors():
+        model = load_model_from_args(args)
+        dataset = build_eval_dataset(args.data, 'val', indices=args.limit)
+        num_classes = len(dataset.metainfo['classes'])
+        if args.level == 'pixel':
+            result = pixel_kmeans(model, dataset, num_classes,
+                                  args.ks or [num_classes], args.seeds,
+                                  args.feature, args.in_index)
+        else:
+            result = object_kmeans(model, dataset, num_classes,
+                                   saliency_source(model, args.saliency),
+                                   args.ks, args.seeds, args.feature,
+                                   args.in_index)
     numbers = {'level': args.level}
     if args.level == 'object':
         result['saliency'] = args.saliency

@@ -13,12 +13,8 @@ import time
 
 from mmengine.config import DictAction
 
-from mmssl_seg.evaluation.cli import checkpoint_arg, claim_output, finish
-from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
-from mmssl_seg.evaluation.report import pm
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='fine-tuning config (stock MMSeg)')
     parser.add_argument('checkpoint')
@@ -35,12 +31,27 @@ def main(argv=None) -> None:
     parser.add_argument('--overwrite', action='store_true',
                         help='replace the result in --out-dir')
     args = parser.parse_args(argv)
+    if args.max_iters is not None and args.max_iters < 1:
+        parser.error(f'--max-iters must be a positive integer, got '
+                     f'{args.max_iters}')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.evaluation.cli import checkpoint_arg, claim_output, finish
+    from mmssl_seg.evaluation.protocols.label_fraction import (
+        run_label_fractions,
+    )
+    from mmssl_seg.evaluation.report import pm
+    from mmssl_seg.utils.errors import one_line_errors
     claim_output(args, 'label_fraction')
     start = time.time()
-    result = run_label_fractions(
-        args.config, checkpoint_arg(args.checkpoint), args.work_dir,
-        args.fractions, args.seeds, args.parts, args.cfg_options,
-        args.max_iters)
+    with one_line_errors():
+        result = run_label_fractions(
+            args.config, checkpoint_arg(args.checkpoint), args.work_dir,
+            args.fractions, args.seeds, args.parts, args.cfg_options,
+            args.max_iters)
     numbers = {f'{f}% mIoU': pm(r)
                for f, r in result['mIoU_per_fraction'].items()}
     finish(args, 'label_fraction', result, numbers, start)

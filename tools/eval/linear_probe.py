@@ -10,18 +10,11 @@ is scored on val (MaskContrast sec. 4.1, supplement D).
 import argparse
 import time
 
+from _eval_args import add_model_args
 from mmengine.config import DictAction
 
-from mmssl_seg.evaluation.cli import (
-    add_model_args,
-    checkpoint_arg,
-    claim_output,
-    finish,
-)
-from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     add_model_args(parser, feature='decoder', init_seed=False)
     parser.add_argument(
@@ -33,18 +26,22 @@ def main(argv=None) -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-dir', default='work_dirs/linear_probe')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.evaluation.cli import checkpoint_arg, claim_output, finish
+    from mmssl_seg.evaluation.protocols.linear_probe import run_linear_probe
+    from mmssl_seg.utils.errors import one_line_errors
     claim_output(args, 'linear_probe')
     start = time.time()
-    from mmssl_seg.models.builder import IncompleteWeightsError
-    try:
+    with one_line_errors():
         result = run_linear_probe(
             args.config, checkpoint_arg(args.checkpoint), args.probe_config,
             args.work_dir, feature=args.feature, in_index=args.in_index,
             lrs=args.lrs, heldout_fraction=args.heldout, seed=args.seed,
             cfg_options=args.cfg_options, allow_missing=args.allow_missing)
-    except (IncompleteWeightsError, FileExistsError) as error:
-        raise SystemExit(f'error: {error}') from None
     result['seeds'] = [args.seed]
     finish(args, 'linear_probe', result,
            {'lr': result['chosen_lr'], 'epoch': result['chosen_epoch'],

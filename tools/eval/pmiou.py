@@ -12,12 +12,10 @@ import argparse
 import time
 from types import SimpleNamespace
 
-from mmssl_seg.datasets.builder import build_eval_dataset
-from mmssl_seg.evaluation.cli import DEFAULT_DATA, finish
-from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
+from _eval_args import DEFAULT_DATA
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('label_dir')
     parser.add_argument('--num-segments', type=int, default=None,
@@ -30,10 +28,21 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.num_segments is None and not args.binary:
         parser.error('give --num-segments K, or --binary for masks')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.datasets.builder import build_eval_dataset
+    from mmssl_seg.evaluation.cli import finish
+    from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
+    from mmssl_seg.utils.errors import one_line_errors
     start = time.time()
-    dataset = build_eval_dataset(args.data, args.split, indices=args.limit)
-    result = pmiou_of_folder(args.label_dir, dataset, args.num_segments,
-                             binary=args.binary)
+    with one_line_errors():
+        dataset = build_eval_dataset(args.data, args.split,
+                                     indices=args.limit)
+        result = pmiou_of_folder(args.label_dir, dataset, args.num_segments,
+                                 binary=args.binary)
     report_args = SimpleNamespace(config=args.data, checkpoint='-',
                                   out_dir=args.out_dir,
                                   feature=args.label_dir)

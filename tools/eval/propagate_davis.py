@@ -11,16 +11,10 @@ with coordinates) and report region similarity J and boundary accuracy F
 import argparse
 import time
 
-from mmssl_seg.evaluation.cli import (
-    add_model_args,
-    claim_output,
-    finish,
-    load_model_from_args,
-)
-from mmssl_seg.evaluation.protocols.propagation import propagate_davis
+from _eval_args import add_model_args
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     add_model_args(parser)
     parser.add_argument('--davis', default='data/davis2016')
@@ -33,15 +27,27 @@ def main(argv=None) -> None:
                         help='scale of the (y, x) in [0, 1] appended to the '
                         'unit-length features for the neighbour search')
     parser.add_argument('--max-frames', type=int, default=None)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.evaluation.cli import (
+        claim_output,
+        finish,
+        load_model_from_args,
+    )
+    from mmssl_seg.evaluation.protocols.propagation import propagate_davis
+    from mmssl_seg.utils.errors import one_line_errors
     claim_output(args, 'davis_propagation')
     start = time.time()
-    model = load_model_from_args(args)
-    result = propagate_davis(
-        model, args.davis, args.sequences, args.max_frames, scale=args.scale,
-        k_prev=args.k_prev, neighbours=args.neighbours,
-        spatial_weight=args.spatial_weight, kind=args.feature,
-        in_index=args.in_index)
+    with one_line_errors():
+        model = load_model_from_args(args)
+        result = propagate_davis(
+            model, args.davis, args.sequences, args.max_frames,
+            scale=args.scale, k_prev=args.k_prev, neighbours=args.neighbours,
+            spatial_weight=args.spatial_weight, kind=args.feature,
+            in_index=args.in_index)
     finish(args, 'davis_propagation', result,
            {'J': result['J'], 'F': result['F'], 'J&F': result['J&F'],
             'sequences': len(result['sequences'])}, start)

@@ -13,17 +13,10 @@ import argparse
 import json
 import os.path as osp
 
-from mmengine.config import Config
-
-from mmssl_seg.datasets.builder import build_eval_dataset
-from mmssl_seg.evaluation.cli import DEFAULT_DATA, checkpoint_arg
-from mmssl_seg.models.builder import load_model
-from mmssl_seg.models.utils.patch_sampler import PatchSampler
-from mmssl_seg.utils.io import write_json
-from mmssl_seg.visualization.patch_tsne import draw_patch_tsne
+from _eval_args import DEFAULT_DATA
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='a MixMatch config')
     parser.add_argument('--checkpoints', nargs='+', required=True,
@@ -35,15 +28,31 @@ def main(argv=None) -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='work_dirs/eval/patch_tsne.png')
     args = parser.parse_args(argv)
-    names = args.names or [osp.basename(c) for c in args.checkpoints]
-    if len(names) != len(args.checkpoints):
+    args.names = args.names or [osp.basename(c) for c in args.checkpoints]
+    if len(args.names) != len(args.checkpoints):
         parser.error('give one --names entry per checkpoint')
-    cfg = Config.fromfile(args.config)
-    models = [load_model(cfg, checkpoint_arg(c)) for c in args.checkpoints]
-    dataset = build_eval_dataset(args.data, args.split)
-    result = draw_patch_tsne(models, names, dataset,
-                             PatchSampler(**cfg.model.get('sampler', {})),
-                             args.out, args.images, seed=args.seed)
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmengine.config import Config
+
+    from mmssl_seg.datasets.builder import build_eval_dataset
+    from mmssl_seg.evaluation.cli import checkpoint_arg
+    from mmssl_seg.models.builder import load_model
+    from mmssl_seg.models.utils.patch_sampler import PatchSampler
+    from mmssl_seg.utils.errors import one_line_errors
+    from mmssl_seg.utils.io import write_json
+    from mmssl_seg.visualization.patch_tsne import draw_patch_tsne
+    with one_line_errors():
+        cfg = Config.fromfile(args.config)
+        models = [load_model(cfg, checkpoint_arg(c))
+                  for c in args.checkpoints]
+        dataset = build_eval_dataset(args.data, args.split)
+        result = draw_patch_tsne(models, args.names, dataset,
+                                 PatchSampler(**cfg.model.get('sampler', {})),
+                                 args.out, args.images, seed=args.seed)
     result.update(config=args.config, checkpoints=args.checkpoints)
     write_json(osp.splitext(args.out)[0] + '.json', result)
     print(json.dumps(result['models'], indent=1))

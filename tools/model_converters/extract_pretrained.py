@@ -20,13 +20,10 @@ the conversion unless allowed. Fine-tune with
 import argparse
 import sys
 
-from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (
-    DEFAULT_NEW_LAYERS,
-    SOURCE_LAYOUTS,
-    CheckpointReadError,
-    KeyMismatchError,
-)
+#: mmssl_seg.utils.checkpoint's SOURCE_LAYOUTS and DEFAULT_NEW_LAYERS,
+#: spelled out for a fast --help (tests keep them equal)
+SOURCE_LAYOUTS = ('caffe-vgg16', )
+DEFAULT_NEW_LAYERS = ('conv_seg', )
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -70,16 +67,15 @@ def main(argv=None) -> int:
         if not sep:
             raise SystemExit(f'--source-prefix takes PART=PREFIX, got {item}')
         prefixes[part] = prefix
-    try:
+    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
         reports = extract_pretrained(
             args.src, args.dst, args.target, parts=args.parts,
             weights=args.weights, source_prefixes=prefixes,
             source_layout=args.source_layout,
             new_layers=args.new_layers, allow_missing=args.allow_missing,
             allow_unexpected=args.allow_unexpected)
-    except (KeyMismatchError, CheckpointReadError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
     print(f'{"part":<14}{"from":<34}{"layout":<40}{"tensors":>8}'
           f'{"params":>12}')
     for r in reports:
@@ -87,9 +83,15 @@ def main(argv=None) -> int:
               f'{r.parameters:>12,}')
         for label, keys in (('new (random init)', r.new_layers),
                             ('allowed missing', r.allowed_missing),
-                            ('dropped (allowed)', r.ignored_unexpected)):
+                            ('dropped (allowed)', r.ignored_unexpected),
+                            ('dropped (a head of the source layout: '
+                             'torchvision classifier / MoCo projection MLP)',
+                             r.dropped_heads)):
             if keys:
                 print(f'  {label}: {", ".join(keys)}')
+    if reports and reports[0].left_out:
+        print(f'not taken (outside the prefixes above): '
+              f'{reports[0].left_out}')
     print(f'wrote {args.dst} (tensors only; loads with weights_only=True)')
     return 0
 

@@ -22,26 +22,14 @@ aux_label_quality.{json,md} (PmIoU, eq. 3) and a picture.
 import argparse
 import time
 
-from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.evaluation.cli import checkpoint_arg
-from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.priors.aux_labels import (
-    MultiScaleExtractor,
-    draw_aux_labels,
-    ground_truth_palette,
-    make_aux_labels,
-    sweep_k,
-)
-from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
-from mmssl_seg.utils.checkpoint import weights_sha256
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('out_dir')
     parser.add_argument('config', help='config of the feature extractor')
-    parser.add_argument('checkpoint', help="its weights, or 'random'")
+    parser.add_argument('checkpoint', help="its weights, or 'random' (a "
+                        'random init seeded by --seed)')
     parser.add_argument('--images')
     parser.add_argument('--ids')
     parser.add_argument('--data')
@@ -63,7 +51,9 @@ def main(argv=None) -> None:
     parser.add_argument('--drop', type=float, default=0.05)
     parser.add_argument('--superpixel-size', type=int, default=16)
     parser.add_argument('--compactness', type=float, default=10.0)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seeds the random extractor, the fit sample '
+                        'and K-means')
     parser.add_argument('--stage', choices=['all', 'fit', 'label'],
                         default='all')
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
@@ -77,19 +67,54 @@ def main(argv=None) -> None:
     parser.add_argument('--picture', type=int, default=4,
                         help='images in the picture (0: none)')
     args = parser.parse_args(argv)
-    start = time.time()
+    if args.sweep_k and not args.gt_dir:
+        parser.error('--sweep-k needs --gt-dir')
+    if not 0 <= args.drop < 1:
+        parser.error(f'--drop must be in [0, 1), got {args.drop}')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    from mmengine.runner import set_random_seed
+
+    from mmssl_seg.datasets.ground_truth import ground_truth_reader
+    from mmssl_seg.evaluation.cli import checkpoint_arg
+    from mmssl_seg.evaluation.report import write_report
     from mmssl_seg.models.builder import load_model
+    from mmssl_seg.priors.aux_labels import (
+        MultiScaleExtractor,
+        draw_aux_labels,
+        ground_truth_palette,
+        make_aux_labels,
+        sweep_k,
+    )
+    from mmssl_seg.priors.engine import (
+        exit_on_failures,
+        list_images,
+        parse_shard,
+    )
+    from mmssl_seg.utils.checkpoint import state_dict_sha256
+    start = time.time()
     k = args.k or round(1.5 * args.num_classes)
+    shard_spec = parse_shard(args.shard)
     images = list_images(args.images, args.ids, args.data, args.splits)
-    checkpoint = checkpoint_arg(args.checkpoint)
-    model = load_model(args.config, checkpoint, kind=args.feature)
+    # a random extractor is one seeded draw: a rerun (after a kill, or on
+    # another shard) labels with the network the centres were fitted on
+    set_random_seed(args.seed)
+    model = load_model(args.config, checkpoint_arg(args.checkpoint),
+                       kind=args.feature)
     extractor = MultiScaleExtractor(model, args.feature, args.scales,
                                     args.in_index)
     ground_truth = ground_truth_reader(args.gt_dir, 'classes') \
         if args.gt_dir else None
     if args.sweep_k:
-        if ground_truth is None:
-            parser.error('--sweep-k needs --gt-dir')
         rows = sweep_k(images[:args.sweep_images], extractor, args.sweep_k,
                        ground_truth, args.num_classes,
                        max_points=args.max_points, drop=args.drop,
@@ -104,16 +129,16 @@ def main(argv=None) -> None:
         return
     result = make_aux_labels(
         images, args.out_dir, extractor,
-        # the weights' digest, not only their path: a rerun after the
-        # checkpoint changed is refused instead of reusing the old centres
+        # the extractor's weights by content (random init included): a
+        # rerun with other weights is refused instead of mixing labels
         dict(config=args.config, checkpoint=args.checkpoint,
-             weights_sha256=checkpoint and weights_sha256(checkpoint),
+             weights_sha256=state_dict_sha256(model.state_dict()),
              feature=args.feature, in_index=args.in_index,
              scales=args.scales), k=k, sample_images=args.sample_images,
         max_points=args.max_points, fit_memory_gb=args.fit_memory_gb,
         drop=args.drop, superpixel_size=args.superpixel_size,
         compactness=args.compactness, seed=args.seed,
-        shard_spec=parse_shard(args.shard), stage=args.stage,
+        shard_spec=shard_spec, stage=args.stage,
         ground_truth=ground_truth, num_classes=args.num_classes,
         strict=args.strict)
     if args.stage == 'fit':

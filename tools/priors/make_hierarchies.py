@@ -28,58 +28,18 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
-from mmssl_seg.priors.hierarchy import (
-    ARC_STRENGTHS,
-    DEFAULT_ARCS,
-    DEFAULT_FOREST,
-    DEFAULT_MULTISCALE,
-    DEFAULT_SHARPEN,
-    DEFAULT_SPECTRAL,
-    DEFAULT_SPECTRAL_SIZE,
-    ColourGradientEdges,
-    ContourNetEdges,
-    SpectralEdges,
-    StructuredForestEdges,
-    make_hierarchies,
-)
-from mmssl_seg.structures import RegionTree
-from mmssl_seg.utils.io import read_image
-from mmssl_seg.visualization import save_hierarchy_picture
+#: The library's defaults (mmssl_seg.priors.hierarchy), spelled out so that
+#: --help answers without importing it; tests/test_tools.py keeps them equal.
+DEFAULT_FOREST = 'work_dirs/structured_edges/model.yml.gz'
+DEFAULT_MULTISCALE = True
+DEFAULT_SHARPEN = 0
+DEFAULT_SPECTRAL = 0.1
+DEFAULT_SPECTRAL_SIZE = 96
+ARC_STRENGTHS = ('owt', 'nms')
+DEFAULT_ARCS = 'nms'
 
 
-def build_detector(args):
-    detector = build_local_detector(args)
-    spectral = args.spectral
-    if spectral is None:  # the paper's combination for structured edges
-        spectral = DEFAULT_SPECTRAL if args.edges == 'structured_forest' else 0
-    return SpectralEdges(detector, spectral, args.spectral_size) if (
-        spectral) else detector
-
-
-def build_local_detector(args):
-    if args.edges == 'structured_forest':
-        if not osp.isfile(args.edge_model):
-            train = 'python tools/priors/train_structured_edges.py'
-            if args.edge_model != DEFAULT_FOREST:
-                train += ' ' + (osp.dirname(args.edge_model) or '.')
-            raise SystemExit(
-                f'structured edges need a trained forest: {args.edge_model} '
-                'does not exist. Train one on BSDS500 (about 15 min on 2 '
-                f'cores, resumable):\n    {train}\nor pass --edge-model '
-                'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
-                '(no learning).')
-        return StructuredForestEdges(args.edge_model, args.edge_multiscale,
-                                     args.edge_sharpen)
-    if args.edges == 'contour_net':
-        if not (args.edge_config and args.edge_checkpoint):
-            raise SystemExit('--edges contour_net needs --edge-config and '
-                             '--edge-checkpoint (a trained contour-net_*)')
-        return ContourNetEdges(args.edge_config, args.edge_checkpoint)
-    return ColourGradientEdges()
-
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('out_dir')
@@ -126,14 +86,74 @@ def main(argv=None) -> None:
     parser.add_argument('--picture', type=int, default=4,
                         help='images in OUT_DIR/hierarchies.png (0: none)')
     args = parser.parse_args(argv)
+    if not 1 <= args.max_leaves <= 255:
+        parser.error(f'--max-leaves must be in 1..255, got {args.max_leaves}')
+    if args.edges == 'contour_net' and not (args.edge_config and
+                                            args.edge_checkpoint):
+        parser.error('--edges contour_net needs --edge-config and '
+                     '--edge-checkpoint (a trained contour-net_*)')
+    return args
+
+
+def build_detector(args: argparse.Namespace):
+    from mmssl_seg.priors.hierarchy import SpectralEdges
+    detector = build_local_detector(args)
+    spectral = args.spectral
+    if spectral is None:  # the paper's combination for structured edges
+        spectral = DEFAULT_SPECTRAL if args.edges == 'structured_forest' else 0
+    return SpectralEdges(detector, spectral, args.spectral_size) if (
+        spectral) else detector
+
+
+def build_local_detector(args: argparse.Namespace):
+    from mmssl_seg.priors.hierarchy import (
+        ColourGradientEdges,
+        ContourNetEdges,
+        StructuredForestEdges,
+    )
+    if args.edges == 'structured_forest':
+        if not osp.isfile(args.edge_model):
+            train = 'python tools/priors/train_structured_edges.py'
+            if args.edge_model != DEFAULT_FOREST:
+                train += ' ' + (osp.dirname(args.edge_model) or '.')
+            raise SystemExit(
+                f'structured edges need a trained forest: {args.edge_model} '
+                'does not exist. Train one on BSDS500 (about 15 min on 2 '
+                f'cores, resumable):\n    {train}\nor pass --edge-model '
+                'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
+                '(no learning).')
+        return StructuredForestEdges(args.edge_model, args.edge_multiscale,
+                                     args.edge_sharpen)
+    if args.edges == 'contour_net':
+        return ContourNetEdges(args.edge_config, args.edge_checkpoint)
+    return ColourGradientEdges()
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    from mmssl_seg.priors.engine import (
+        exit_on_failures,
+        list_images,
+        parse_shard,
+    )
+    from mmssl_seg.priors.hierarchy import make_hierarchies
+    from mmssl_seg.structures import RegionTree
+    from mmssl_seg.utils.io import read_image
+    from mmssl_seg.visualization import save_hierarchy_picture
     start = time.time()
+    shard_spec = parse_shard(args.shard)
     images = list_images(args.images, args.ids, args.data, args.splits)
     detector = build_detector(args)
     result = make_hierarchies(images, args.out_dir, detector,
                               max_leaves=args.max_leaves,
                               min_area=args.min_area, workers=args.workers,
-                              shard_spec=parse_shard(args.shard),
-                              strict=args.strict,
+                              shard_spec=shard_spec, strict=args.strict,
                               save_edges=args.save_edges, arcs=args.arcs)
     print(f'{len(result["entries"])} hierarchies in {args.out_dir} '
           f'({result["seconds_per_image"]:.2f} s per image; all shards '

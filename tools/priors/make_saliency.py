@@ -20,13 +20,10 @@ run on different machines into the same folder.
 import argparse
 import time
 
-from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.evaluation.report import write_report
-from mmssl_seg.priors.engine import exit_on_failures, list_images, parse_shard
-from mmssl_seg.priors.saliency import make_saliency, saliency_network
+METHODS = ('rbd', 'spectral_residual', 'fine_grained', 'imported', 'network')
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('out_dir')
@@ -34,7 +31,7 @@ def main(argv=None) -> None:
     parser.add_argument('--ids', help='file of image stems to use')
     parser.add_argument('--data', help='dataset config instead of --images')
     parser.add_argument('--splits', nargs='+', default=['train'])
-    parser.add_argument('--method', default='rbd')
+    parser.add_argument('--method', default='rbd', choices=METHODS)
     parser.add_argument('--import-dir')
     parser.add_argument('--network-config')
     parser.add_argument('--network-checkpoint')
@@ -50,24 +47,45 @@ def main(argv=None) -> None:
     parser.add_argument('--gt-kind', choices=['classes', 'binary'],
                         default='classes')
     args = parser.parse_args(argv)
+    if args.method == 'network' and not (args.network_config and
+                                         args.network_checkpoint):
+        parser.error('--method network needs --network-config and '
+                     '--network-checkpoint')
+    if args.method == 'imported' and not args.import_dir:
+        parser.error('--method imported needs --import-dir')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    from mmssl_seg.datasets.ground_truth import ground_truth_reader
+    from mmssl_seg.evaluation.report import write_report
+    from mmssl_seg.priors.engine import (
+        exit_on_failures,
+        list_images,
+        parse_shard,
+    )
+    from mmssl_seg.priors.saliency import make_saliency, saliency_network
     start = time.time()
+    shard_spec = parse_shard(args.shard)
     split_of = {}
     images = list_images(args.images, args.ids, args.data, args.splits,
                          split_of)
-    network = None
-    if args.method == 'network':
-        if not (args.network_config and args.network_checkpoint):
-            parser.error('--method network needs --network-config and '
-                         '--network-checkpoint')
-        network = saliency_network(args.network_config,
-                                  args.network_checkpoint)
+    network = saliency_network(args.network_config, args.network_checkpoint) \
+        if args.method == 'network' else None
     ground_truth = ground_truth_reader(
         args.gt_dir, 'foreground' if args.gt_kind == 'classes' else 'binary') \
         if args.gt_dir else None
     result = make_saliency(
         images, args.out_dir, method=args.method, threshold=args.threshold,
         min_component=args.min_component, min_salient=args.min_salient,
-        workers=args.workers, shard_spec=parse_shard(args.shard),
+        workers=args.workers, shard_spec=shard_spec,
         import_dir=args.import_dir, network=network,
         ground_truth=ground_truth, split_of=split_of, strict=args.strict)
     print(f'{result["kept"]} kept, {result["dropped"]} dropped of '

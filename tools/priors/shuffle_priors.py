@@ -16,11 +16,8 @@ images; another seed or source into the same folder is refused.
 """
 import argparse
 
-from mmssl_seg.priors.engine import exit_on_failures, parse_shard
-from mmssl_seg.priors.shuffle import shuffle_priors
 
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('src_dir')
@@ -29,10 +26,18 @@ def main(argv=None) -> None:
     parser.add_argument('--ids', help='file of image stems to use')
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--shard', help='K/N: this machine does part K of N')
-    args = parser.parse_args(argv)
-    result = shuffle_priors(args.src_dir, args.out_dir, seed=args.seed,
-                            shard_spec=parse_shard(args.shard),
-                            workers=args.workers, ids=args.ids)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.priors.engine import exit_on_failures, parse_shard
+    from mmssl_seg.priors.shuffle import shuffle_priors
+    from mmssl_seg.utils.errors import one_line_errors
+    with one_line_errors():
+        result = shuffle_priors(args.src_dir, args.out_dir, seed=args.seed,
+                                shard_spec=parse_shard(args.shard),
+                                workers=args.workers, ids=args.ids)
     done = len(result['entries']) - len(result['failed'])
     print(f'{done} images given a donor\'s prior in {args.out_dir} '
           f'(all shards complete: {result["complete"]})')

@@ -19,19 +19,15 @@ import argparse
 import os.path as osp
 import time
 
-from mmssl_seg.priors.engine import parse_shard
-from mmssl_seg.priors.hierarchy import DEFAULT_FOREST_DIR
-from mmssl_seg.priors.hierarchy.structured_forest import ForestOptions
-from mmssl_seg.priors.hierarchy.structured_forest_train import (
-    TrainOptions,
-    train_from_bsds,
-)
-
 BSDS = osp.join(osp.dirname(__file__), '..', '..', '..', 'shared', 'data',
                 'bsds500')  # as tools/eval/bsds_benchmark.py: not the cwd
 
 
-def main(argv=None) -> None:
+#: mmssl_seg.priors.hierarchy.DEFAULT_FOREST_DIR (tests keep them equal)
+DEFAULT_FOREST_DIR = 'work_dirs/structured_edges'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('out_dir', nargs='?', default=DEFAULT_FOREST_DIR)
@@ -45,13 +41,26 @@ def main(argv=None) -> None:
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--shard', help='K/N: train part K of N of the trees')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from mmssl_seg.priors.engine import parse_shard
+    from mmssl_seg.priors.hierarchy.structured_forest import ForestOptions
+    from mmssl_seg.priors.hierarchy.structured_forest_train import (
+        TrainOptions,
+        train_from_bsds,
+    )
+    from mmssl_seg.utils.errors import one_line_errors
     start = time.time()
-    result = train_from_bsds(
-        args.bsds, args.splits, args.out_dir, ForestOptions(trees=args.trees),
-        TrainOptions(positives=args.positives, negatives=args.negatives,
-                     seed=args.seed),
-        workers=args.workers, shard_spec=parse_shard(args.shard))
+    with one_line_errors():
+        result = train_from_bsds(
+            args.bsds, args.splits, args.out_dir,
+            ForestOptions(trees=args.trees),
+            TrainOptions(positives=args.positives, negatives=args.negatives,
+                         seed=args.seed),
+            workers=args.workers, shard_spec=parse_shard(args.shard))
     minutes = (time.time() - start) / 60
     if result['complete']:
         print(f'forest of {args.trees} trees: {result["model"]} '

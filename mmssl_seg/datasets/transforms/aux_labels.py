@@ -14,14 +14,18 @@ from mmseg.registry import TRANSFORMS
 from mmssl_seg.datasets.transforms.prior_files import LoadPriorFiles
 from mmssl_seg.structures import prior_path, read_prior_map
 
+IGNORE = 255
+
 
 @TRANSFORMS.register_module()
 class LoadAuxLabels(LoadPriorFiles):
     """Load an image's auxiliary labels (``labels/<stem>.png`` of a
     ``make_aux_labels.py`` folder, 255 = none) as ``gt_seg_map`` and its
     superpixels (``superpixels/<stem>.png``) as ``gt_superpixels``; both
-    join ``seg_fields``. A missing file or one of another size than its
-    image is an error naming both.
+    join ``seg_fields``. A missing file, one of another size than its
+    image, or labels that leave every pixel unlabelled are an error naming
+    both (the run's prior check lists them all before the first
+    iteration).
 
     Args:
         root: The ``make_aux_labels.py`` output folder.
@@ -29,10 +33,16 @@ class LoadAuxLabels(LoadPriorFiles):
 
     def read(self, img_path: str, shape: tuple[int, int]
              ) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(read_prior_map(prior_path(self.root, kind, img_path),
-                                    shape, img_path, what)
-                     for kind, what in (('aux_labels', 'auxiliary labels'),
-                                        ('superpixels', 'superpixels')))
+        labels, superpixels = (
+            read_prior_map(prior_path(self.root, kind, img_path), shape,
+                           img_path, what)
+            for kind, what in (('aux_labels', 'auxiliary labels'),
+                               ('superpixels', 'superpixels')))
+        if (labels == IGNORE).all():  # a defined zero loss, nothing learnt
+            path = prior_path(self.root, 'aux_labels', img_path)
+            raise ValueError(f'auxiliary labels {path} leave every pixel of '
+                             f'{img_path} unlabelled (255)')
+        return labels, superpixels
 
     def put(self, results: dict, value: tuple[np.ndarray, np.ndarray]
             ) -> None:

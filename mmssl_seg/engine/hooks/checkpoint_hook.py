@@ -25,9 +25,11 @@ class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` whose checkpoints are complete or absent, and whose
     ``last_checkpoint`` always names a complete file. Same arguments.
 
-    Registered in MMSeg's scope under its own name and as
-    ``CheckpointHook``, so configs that name the stock hook get this one once
-    ``mmssl_seg`` is imported. Remote backends keep mmengine's behaviour.
+    Registered in MMSeg's scope under its own name only: importing the
+    plugin leaves the stock hook as it is. Our tools put it in place of a
+    config's ``CheckpointHook`` (:func:`~mmssl_seg.engine.runner.load_config`);
+    elsewhere name it in ``default_hooks.checkpoint.type``. Remote backends
+    keep mmengine's behaviour.
     """
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
@@ -64,8 +66,3 @@ class AtomicCheckpointHook(CheckpointHook):
             path = osp.join(self.out_dir, self.filename_tmpl.format(old))
             if osp.isfile(path):
                 os.remove(path)
-
-
-# configs name the stock hook: in MMSeg's scope they get the safe one
-HOOKS.register_module(name='CheckpointHook', module=AtomicCheckpointHook,
-                      force=True)

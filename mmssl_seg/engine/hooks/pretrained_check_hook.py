@@ -20,9 +20,10 @@ from mmseg.registry import HOOKS
 from torch import nn
 
 from mmssl_seg.utils.checkpoint import matches_any, read_checkpoint
+from mmssl_seg.utils.errors import UserError
 
 
-class PretrainedGapError(RuntimeError):
+class PretrainedGapError(UserError, RuntimeError):
     """A ``Pretrained`` init would leave weights at random init."""
 
 

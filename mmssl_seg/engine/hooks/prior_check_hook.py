@@ -6,8 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
+from mmssl_seg.utils.errors import UserError
 
-class PriorFileError(RuntimeError):
+
+class PriorFileError(UserError, RuntimeError):
     """Prior files (saliency masks, auxiliary labels, region trees) that are
     missing, unreadable or of another size than their image."""
 

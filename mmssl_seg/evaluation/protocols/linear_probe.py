@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from mmssl_seg.datasets.checks import check_data
 from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.models.builder import build_model, dense_features
-from mmssl_seg.utils.checkpoint import sha256_of
-from mmssl_seg.utils.io import atomic_path, write_json
+from mmssl_seg.utils.io import atomic_path, sha256_of, write_json
 
 
 def encoder_config(model_config: str) -> dict:
@@ -112,6 +112,7 @@ def run_linear_probe(model_config: str,
         load_model(model_config, checkpoint, kind=feature,
                    allow_missing=allow_missing)
     base = load_config(probe_config, work_dir, cfg_options)
+    check_data(base, ('train', 'val', 'test'))
     train_set = base.train_dataloader.dataset
     ann_file = _resolve(train_set.ann_file, train_set.data_root)
     # absolute: MMSeg joins a relative ann_file to the dataset's data_root
@@ -158,9 +159,9 @@ def run_linear_probe(model_config: str,
                      'checkpoint': best_path, 'config': cfg}
 
     chosen = max(sweep, key=lambda lr: sweep[lr]['heldout_mIoU'])
-    cfg = sweep[chosen]['config']
-    cfg.load_from = sweep[chosen]['checkpoint']
-    metrics = build_runner(cfg).test()
+    runner = build_runner(sweep[chosen]['config'])
+    runner.load_evaluated_weights(sweep[chosen]['checkpoint'])
+    metrics = runner.test()
     return {
         'model_config': model_config,
         'checkpoint': checkpoint or 'random init',

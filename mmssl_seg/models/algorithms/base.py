@@ -10,6 +10,8 @@ import torch
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from torch import nn
 
+from mmssl_seg.utils.errors import ArgumentError
+
 
 class BaseSelfSupervised(BaseModel):
     """The base of our algorithms.
@@ -33,8 +35,9 @@ class BaseSelfSupervised(BaseModel):
 
     def feature_parts(self, kind: str) -> tuple[str, ...]:
         if kind not in self.FEATURE_PARTS:
-            raise ValueError(f'{type(self).__name__} has no `{kind}` '
-                             f'features; it has {list(self.FEATURE_PARTS)}')
+            raise ArgumentError(f'{type(self).__name__} has no `{kind}` '
+                                f'features; it has '
+                                f'{list(self.FEATURE_PARTS)}')
         return self.FEATURE_PARTS[kind]
 
     def extract_feat(self, inputs: torch.Tensor) -> Sequence[torch.Tensor]:

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from mmssl_seg.models.builder import dense_features, preprocess
+from mmssl_seg.utils.errors import ArgumentError
 
 #: the paper's scales: ResNet classifiers, DeepLabV3 segmentors
 RESNET_SCALES = (1.0, 2.0, 4.0)
@@ -33,7 +34,7 @@ class MultiScaleExtractor:
                  scales: Sequence[float] = RESNET_SCALES,
                  in_index: int = -1) -> None:
         if not scales:
-            raise ValueError('give at least one scale')
+            raise ArgumentError('give at least one scale')
         self.model = model
         self.kind = kind
         self.scales = tuple(float(s) for s in scales)

@@ -33,6 +33,11 @@ from rich.progress import track
 
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.structures import prior_path
+from mmssl_seg.utils.errors import (
+    ArgumentError,
+    DegeneratePriorError,
+    ParameterMismatchError,
+)
 from mmssl_seg.utils.io import (
     ImageReadError,
     atomic_path,
@@ -44,6 +49,8 @@ from mmssl_seg.utils.kmeans import assign, fit_kmeans
 TOOL = 'make_aux_labels'
 IGNORE = 255
 SAVE_EVERY = 50  # manifest writes while labelling (it grows with the set)
+#: Largest mean share of unlabelled pixels a label folder may have.
+MAX_UNLABELLED = 0.5
 
 
 def sample_stems(images: Sequence[tuple[str, str]], count: int,
@@ -219,6 +226,26 @@ def label_image(image: np.ndarray, extractor: Callable, centres: np.ndarray,
     }
 
 
+def check_labels(merged: dict, max_unlabelled: float = MAX_UNLABELLED
+                 ) -> None:
+    """Raise :class:`DegeneratePriorError` when the labelled images (all
+    shards) leave on average more than ``max_unlabelled`` of their pixels
+    without a label: centres that do not fit the features the images were
+    labelled with (e.g. fitted with another extractor), or a threshold that
+    drops nearly everything. A fitted folder leaves about ``drop`` (5 %)
+    before superpixel voting, less after."""
+    shares = [e['unlabelled'] for e in merged['entries'].values()
+              if 'unlabelled' in e]
+    if shares and float(np.mean(shares)) > max_unlabelled:
+        raise DegeneratePriorError(
+            f'{np.mean(shares):.1%} of the pixels of {len(shares)} labelled '
+            'images carry no auxiliary label (drop threshold '
+            f'{merged.get("threshold", float("nan")):.4g}; a fit leaves '
+            f'about {merged["params"]["drop"]:.0%}): the labels are '
+            'unusable. The centres do not fit the features the images were '
+            'labelled with; make the labels again in a new folder.')
+
+
 def make_aux_labels(images: Sequence[tuple[str, str]],
                     out_dir: str,
                     extractor: Callable,
@@ -235,13 +262,16 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                     stage: str = 'all',
                     ground_truth: Callable | None = None,
                     num_classes: int | None = None,
-                    strict: bool = False) -> dict:
+                    strict: bool = False,
+                    max_unlabelled: float = MAX_UNLABELLED) -> dict:
     """Both stages for this shard of ``images``; returns the merged manifest
     (and PmIoU over every labelled image that has ground truth). An
     unreadable image is skipped and listed under ``failed`` (``strict``:
-    the run stops at it)."""
+    the run stops at it). Labels whose mean share of unlabelled pixels
+    exceeds ``max_unlabelled`` end the run with an error
+    (:func:`check_labels`)."""
     if stage not in ('all', 'fit', 'label'):
-        raise ValueError(f'stage must be all, fit or label, got {stage}')
+        raise ArgumentError(f'stage must be all, fit or label, got {stage}')
     params = dict(extractor=extractor_desc, k=k, sample_images=sample_images,
                   max_points=max_points, fit_memory_gb=fit_memory_gb,
                   drop=drop,
@@ -249,19 +279,20 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                   seed=seed)
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     centres_path = osp.join(out_dir, 'centres.npz')
+    made_by = osp.join(out_dir, 'centres.json')
     computed = {}  # features the fit computed in this process, by stem
-    if osp.isfile(centres_path):
+    # centres.json is written before centres.npz: the npz means a whole fit
+    if osp.isfile(centres_path) and osp.isfile(made_by):
         # the manifest above refused other parameters; centres.json says
         # what made these centres (a folder of an older version may lack a
         # manifest)
-        made_by = osp.join(out_dir, 'centres.json')
         with open(made_by) as f:
             made = json.load(f)
         recorded, fit_failed = made.get('params'), made.get('failed', {})
         if recorded != json.loads(json.dumps(params)):
-            raise ValueError(f'{centres_path} was fitted with other '
-                             f'parameters ({made_by}: {recorded}); use '
-                             'another folder')
+            raise ParameterMismatchError(
+                f'{centres_path} was fitted with other parameters '
+                f'({made_by}: {recorded}); use another folder')
         with np.load(centres_path) as f:
             centres, threshold = f['centres'], float(f['threshold'])
     elif stage == 'label':
@@ -272,14 +303,14 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                           fit_memory_gb, drop, seed, strict)
         centres, threshold = fit['centres'], fit['threshold']
         fit_failed, computed = fit['failed'], fit['features']
-        with atomic_path(centres_path) as tmp:
-            with open(tmp, 'wb') as f:
-                np.savez(f, centres=centres, threshold=threshold)
-        write_json(osp.join(out_dir, 'centres.json'), {
+        write_json(made_by, {
             'k': k, 'threshold': threshold, 'points': fit['points'],
             'per_image': fit['per_image'], 'bounded': fit['bounded'],
             'failed': fit['failed'],
             'sample_images': fit['sample'], 'params': params})
+        with atomic_path(centres_path) as tmp:
+            with open(tmp, 'wb') as f:
+                np.savez(f, centres=centres, threshold=threshold)
     if stage == 'fit':
         return {'centres': centres_path, 'threshold': threshold,
                 'failed': fit_failed}
@@ -315,6 +346,7 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     manifest.save()
     merged = merge_manifests(out_dir)
     merged['threshold'] = threshold
+    check_labels(merged, max_unlabelled)
     if ground_truth is not None:
         from mmssl_seg.priors.aux_labels.quality import pmiou_of_labels
         labelled = [s for s in merged['entries'] if s not in merged['failed']]

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 
 from mmssl_seg.priors.segmentor import SegmentorProbability
+from mmssl_seg.utils.errors import ArgumentError
+from mmssl_seg.utils.io import sha256_of
 
 #: Where ``tools/priors/train_structured_edges.py`` writes the forest and
 #: ``make_hierarchies.py`` looks for it by default (relative to the working
@@ -156,7 +158,7 @@ class StructuredForestEdges(EdgeDetector):
         if not hasattr(cv2, 'ximgproc'):
             raise ImportError('structured edges need opencv-contrib-python')
         if sharpen not in SHARPEN_SCALE:
-            raise ValueError(f'sharpen must be 0, 1 or 2, got {sharpen}')
+            raise ArgumentError(f'sharpen must be 0, 1 or 2, got {sharpen}')
         self.patch_size = check_opencv_model(model)['patchSize']
         self.archive = osp.join(osp.dirname(model), 'forest.npz')
         if sharpen and not osp.isfile(self.archive):
@@ -166,7 +168,7 @@ class StructuredForestEdges(EdgeDetector):
                 'tools/priors/train_structured_edges.py next to its '
                 'model.yml.gz; OpenCV model files have none)')
         if sharpen and not _has_segmentations(self.archive):
-            raise ValueError(
+            raise ArgumentError(
                 f'{self.archive} predates sharpening (no segmentations): '
                 'rerun tools/priors/train_structured_edges.py on its folder, '
                 'which reassembles the forest from its trees in about a '
@@ -174,13 +176,17 @@ class StructuredForestEdges(EdgeDetector):
         self.model = model
         self.multiscale = multiscale
         self.sharpen = sharpen
+        # by content: a forest retrained in place is another detector
+        self.sha256 = sha256_of(model)
+        if sharpen:
+            self.sha256 += ':' + sha256_of(self.archive)
         self._forest = self._archived = None
 
     @property
     def params(self) -> dict:
         params = {'name': self.name, 'model': osp.abspath(self.model),
-                  'multiscale': self.multiscale}
-        if self.sharpen:  # recorded only when on: older folders stay valid
+                  'sha256': self.sha256, 'multiscale': self.multiscale}
+        if self.sharpen:
             params['sharpen'] = self.sharpen
         return params
 
@@ -242,8 +248,8 @@ class SpectralEdges(EdgeDetector):
     def __init__(self, detector: EdgeDetector, weight: float = 0.5,
                  size: int = unrecorded_size) -> None:
         if not 0 < weight <= 1:
-            raise ValueError(f'spectral weight must be in (0, 1], got '
-                             f'{weight}')
+            raise ArgumentError(f'spectral weight must be in (0, 1], got '
+                                f'{weight}')
         self.detector = detector
         self.weight = weight
         self.size = size

@@ -22,6 +22,7 @@ import numpy as np
 from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.hierarchy.edges import EdgeDetector, thin_edges
 from mmssl_seg.structures import RegionTree, prior_path, write_ucm2
+from mmssl_seg.utils.errors import ArgumentError, DegeneratePriorError
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 from mmssl_seg.utils.parallel import parallel_map
 
@@ -63,7 +64,8 @@ def ucm_tree(edges: np.ndarray, orientation: np.ndarray,
     """
     import higra as hg
     if arcs not in ARC_STRENGTHS:
-        raise ValueError(f'arcs must be one of {ARC_STRENGTHS}, got {arcs!r}')
+        raise ArgumentError(f'arcs must be one of {ARC_STRENGTHS}, got '
+                            f'{arcs!r}')
     shape = edges.shape
     graph = hg.get_4_adjacency_graph(shape)
     weights = hg.weight_graph(graph, edges, hg.WeightFunction.mean)
@@ -132,7 +134,7 @@ def tree_from_hierarchy(tree, altitudes: np.ndarray, shape: tuple[int, int],
     """
     import higra as hg
     if not 1 <= max_leaves <= 255:
-        raise ValueError(f'max_leaves must be in 1..255, got {max_leaves}')
+        raise ArgumentError(f'max_leaves must be in 1..255, got {max_leaves}')
     vertex_map = hg.CptRegionAdjacencyGraph.get_vertex_map(
         hg.CptHierarchy.get_leaf_graph(tree))  # pixel -> superpixel
     parents = tree.parents()
@@ -190,7 +192,10 @@ class HierarchyWriter:
         stem, image_path = item
         tree_path, ucm_path = self.paths(stem)
         if osp.isfile(tree_path) and osp.isfile(ucm_path):
-            return stem, {}
+            # done by an earlier, interrupted run whose manifest did not
+            # record it: record it now (the files are its whole output)
+            return stem, {'image': image_path,
+                          'leaves': RegionTree.load(tree_path).num_leaves}
         start = time.perf_counter()
         try:
             image = read_image(image_path)
@@ -208,6 +213,26 @@ class HierarchyWriter:
         tree.save(tree_path)  # last: its presence means the image is done
         return stem, {'image': image_path, 'leaves': tree.num_leaves,
                       'seconds': round(time.perf_counter() - start, 3)}
+
+
+def check_hierarchies(merged: dict, stems: Sequence[str]) -> None:
+    """Raise :class:`DegeneratePriorError` when an image of this shard is
+    missing from the manifest (so from ``ids.txt``, which training reads),
+    or when, all shards done, every tree is a single region (nothing to
+    contrast)."""
+    unlisted = [s for s in stems if s not in merged['entries']]
+    if unlisted:
+        raise DegeneratePriorError(
+            f'{len(unlisted)} of {len(stems)} images of this run are not in '
+            f'the manifest (e.g. {unlisted[:3]}): ids.txt would leave them '
+            'out of training')
+    leaves = [e['leaves'] for e in merged['entries'].values()
+              if 'leaves' in e]
+    if merged['complete'] and leaves and max(leaves) < 2:
+        raise DegeneratePriorError(
+            f'all {len(leaves)} region trees are a single region: the edges '
+            'found no boundary (a blank edge map?); grouping would have '
+            'nothing to contrast')
 
 
 def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
@@ -234,12 +259,13 @@ def make_hierarchies(images: Sequence[tuple[str, str]], out_dir: str,
             or not osp.isfile(writer.paths(item[0])[0])]
     for done, (stem, entry) in enumerate(
             parallel_map(writer, todo, workers, 'region hierarchies')):
-        if entry:
-            manifest.entries[stem] = entry
+        manifest.entries[stem] = entry
         if done % 50 == 49:
             manifest.save()
     manifest.save()
     merged = merge_manifests(out_dir)
+    check_hierarchies(merged, [stem for stem, _ in shard(images,
+                                                         *shard_spec)])
     with atomic_path(osp.join(out_dir, 'ids.txt')) as tmp:
         with open(tmp, 'w') as f:
             f.write(''.join(s + '\n' for s in sorted(merged['entries'])

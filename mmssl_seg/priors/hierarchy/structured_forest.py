@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 from numba import njit  # this module is imported only where a forest runs
 
+from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path
 
 #: Written into every model file; a file from another version is refused.
@@ -428,9 +429,9 @@ class StructuredForest:
         boundary votes, with the vote scaled by 1.8 / 1.66 instead of 2.
         Needs the forest's ``segs``."""
         if sharpen not in SHARPEN_SCALE:
-            raise ValueError(f'sharpen must be 0, 1 or 2, got {sharpen}')
+            raise ArgumentError(f'sharpen must be 0, 1 or 2, got {sharpen}')
         if sharpen and self.segs is None:
-            raise ValueError(
+            raise ArgumentError(
                 'sharpening needs the leaves\' segmentations, which this '
                 'forest lacks (an OpenCV model file has none): use the '
                 'forest.npz that tools/priors/train_structured_edges.py '
@@ -560,30 +561,32 @@ def check_opencv_model(path: str) -> dict:
         opened = fs.isOpened()
     except (cv2.error, SystemError) as error:  # SystemError wraps cv2.error
         error = error.__cause__ or error
-        raise ValueError(f'{path} is not an OpenCV structured edge model '
-                         f'(not readable by cv2.FileStorage: '
-                         f'{str(error).strip().splitlines()[-1]})') from None
+        raise ArgumentError(f'{path} is not an OpenCV structured edge model '
+                            f'(not readable by cv2.FileStorage: '
+                            f'{str(error).strip().splitlines()[-1]})'
+                            ) from None
     if not opened:
-        raise ValueError(f'{path} is not an OpenCV structured edge model '
-                         '(cv2.FileStorage cannot open it)')
+        raise ArgumentError(f'{path} is not an OpenCV structured edge model '
+                            '(cv2.FileStorage cannot open it)')
     try:
         options = fs.getNode('options')
         missing = [k for k in ('childs', 'featureIds', 'thresholds',
                                'edgeBoundaries', 'edgeBins')
                    if fs.getNode(k).empty()]
         if options.empty() or missing:
-            raise ValueError(f'{path} is not an OpenCV structured edge '
-                             f'model (missing: '
-                             f'{", ".join(missing or ["options"])})')
+            raise ArgumentError(f'{path} is not an OpenCV structured edge '
+                                f'model (missing: '
+                                f'{", ".join(missing or ["options"])})')
         trees = int(options.getNode('numberOfTrees').real())
         if trees < 1 or fs.getNode('childs').size() != trees:
-            raise ValueError(f'{path}: numberOfTrees is {trees} but the file '
-                             f'holds {fs.getNode("childs").size()} trees')
+            raise ArgumentError(f'{path}: numberOfTrees is {trees} but the '
+                                f'file holds {fs.getNode("childs").size()} '
+                                'trees')
         fmt = fs.getNode('format')
         fmt = None if fmt.empty() else fmt.string()
         if fmt is not None and fmt != FORMAT:
-            raise ValueError(f'{path} was written as {fmt!r}; this version '
-                             f'reads {FORMAT!r}: retrain or convert it')
+            raise ArgumentError(f'{path} was written as {fmt!r}; this version '
+                                f'reads {FORMAT!r}: retrain or convert it')
         keys = ('patchSize', 'patchInnerSize', 'shrinkNumber', 'stride')
         return {'format': fmt, 'trees': trees,
                 **{k: int(options.getNode(k).real()) for k in keys}}

@@ -27,6 +27,7 @@ from mmssl_seg.priors.saliency.handcrafted import METHODS
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
 from mmssl_seg.priors.segmentor import SegmentorProbability
+from mmssl_seg.utils.errors import ArgumentError, DegeneratePriorError
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image
 from mmssl_seg.utils.parallel import parallel_map
 
@@ -69,11 +70,11 @@ class SoftMapWriter:
                  network: SegmentorProbability | None = None,
                  strict: bool = False) -> None:
         if method not in (*METHODS, 'imported', 'network'):
-            raise ValueError(f'unknown saliency method {method}')
+            raise ArgumentError(f'unknown saliency method {method}')
         if method == 'imported' and not import_dir:
-            raise ValueError('method imported needs the folder of masks')
+            raise ArgumentError('method imported needs the folder of masks')
         if method == 'network' and network is None:
-            raise ValueError('method network needs a trained network')
+            raise ArgumentError('method network needs a trained network')
         self.out_dir = out_dir
         self.method = method
         self.import_dir = import_dir
@@ -132,11 +133,11 @@ def make_saliency(images: Sequence[tuple[str, str]],
     params = dict(method=method, threshold=threshold,
                   min_component=min_component, min_salient=min_salient,
                   import_dir=import_dir,
-                  network=None if network is None else
-                  [network.config, network.checkpoint])
+                  network=None if network is None else network.params)
+    # validates the method before the manifest writes params.json
+    writer = SoftMapWriter(out_dir, method, import_dir, network, strict)
     manifest = Manifest(out_dir, TOOL, params, shard_spec)
     todo = shard(images, *shard_spec)
-    writer = SoftMapWriter(out_dir, method, import_dir, network, strict)
     failed = {stem: reason for stem, reason in parallel_map(
         writer, todo, workers, f'saliency ({method})') if reason}
     for stem, image_path in todo:
@@ -170,6 +171,11 @@ def make_saliency(images: Sequence[tuple[str, str]],
     merged['kept'] = len(kept)
     merged['dropped'] = len(merged['entries']) - len(kept) - len(
         merged['failed'])
+    if merged['complete'] and merged['entries'] and not kept:
+        raise DegeneratePriorError(
+            f'no image of {len(merged["entries"])} kept a salient object '
+            f'(threshold {threshold}, min_salient {min_salient}): '
+            'MaskContrast would have nothing to train on')
     if ground_truth is not None:  # over every image done, all shards
         quality = SaliencyQuality()
         for stem, entry in sorted(merged['entries'].items()):
