@@ -8,6 +8,7 @@ a reference written out here (features from the model's parts, brute-force
 distances, IoU by hand).
 """
 import json
+import os
 import os.path as osp
 import sys
 
@@ -444,6 +445,95 @@ def test_real_davis_propagation_against_a_brute_force_reference(
     # the object moves little over 5 frames: even random features, through
     # the spatial term, keep most of it
     assert result['J'] > 30
+
+
+def _duo_sequence(root: str) -> list[np.ndarray]:
+    """A DAVIS-2017 sequence made from DAVIS 2016 (half resolution, 6
+    frames): blackswan's frames, palette annotations with object 1 the swan
+    and object 2 scooter-black's rider drawn over it, the swan gone from
+    frame 3 and back in frame 4, a void (255) patch in frame 2. Returns the
+    object ids by hand (void as background, as the official code reads
+    it)."""
+    import glob
+
+    from PIL import Image
+    davis = osp.join(DATA_ROOT, 'davis2016')
+    if not osp.isdir(davis):
+        pytest.skip(f'real data not found: {davis}')
+    frames = sorted(glob.glob(osp.join(davis, 'JPEGImages', '480p',
+                                       'blackswan', '*.jpg')))[:6]
+    image_dir = osp.join(root, 'JPEGImages', '480p', 'duo')
+    mask_dir = osp.join(root, 'Annotations', '480p', 'duo')
+    for folder in (image_dir, mask_dir):
+        os.makedirs(folder)
+    palette = [0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * (3 * 252) + [
+        255, 255, 255]
+    ids = []
+    for t, frame in enumerate(frames):
+        name = osp.basename(frame)[:-4]
+        cv2.imwrite(osp.join(image_dir, name + '.jpg'),
+                    cv2.imread(frame)[::2, ::2])
+        swan = cv2.imread(frame.replace('JPEGImages', 'Annotations')[:-4] +
+                          '.png', 0)[::2, ::2] > 128
+        rider = cv2.imread(osp.join(davis, 'Annotations', '480p',
+                                    'scooter-black', name + '.png'),
+                           0)[::2, ::2] > 128
+        obj = np.zeros(swan.shape, np.uint8)
+        if t != 3:
+            obj[swan] = 1
+        obj[rider] = 2
+        stored = obj.copy()
+        if t == 2:
+            stored[:20, :30] = 255
+            obj[:20, :30] = 0
+        image = Image.fromarray(stored, mode='P')
+        image.putpalette(palette)
+        image.save(osp.join(mask_dir, name + '.png'))
+        ids.append(obj.astype(np.int64))
+    return ids
+
+
+def test_davis2017_multi_object_scoring_is_the_official_one(random_model,
+                                                           tmp_path):
+    """Palette indices are object ids (never re-ranked per frame), void
+    counts as background, every object of the first frame is scored in
+    every frame but the first and the last (J = F = 1 where it is absent
+    and not predicted), and the sequence's J and F average its objects:
+    the official davis2017-evaluation definitions, written out here with
+    the pixel-by-pixel seg2bmap reference."""
+    from mmssl_seg.evaluation.protocols.propagation import (
+        propagate_sequence,
+        read_mask,
+    )
+    from tests.test_eval_functional import reference_f
+    root = str(tmp_path / 'davis2017')
+    ids = _duo_sequence(root)
+    masks = sorted(glob_paths(osp.join(root, 'Annotations', '480p', 'duo')))
+    for path, by_hand in zip(masks, ids):
+        np.testing.assert_array_equal(read_mask(path), by_hand)
+    assert (ids[3] == 2).any() and not (ids[3] == 1).any()
+    result = propagate_davis(random_model, root, ['duo'], kind='backbone')
+    frames = sorted(glob_paths(osp.join(root, 'JPEGImages', '480p', 'duo')))
+    preds = propagate_sequence(random_model, frames, ids[0],
+                               kind='backbone')
+    objects = result['sequences']['duo']['objects']
+    assert sorted(objects) == [1, 2] and result['objects'] == 2
+    for obj in (1, 2):
+        j, f = [], []
+        for pred, gt in zip(preds[:-1], ids[1:-1]):
+            p, g = pred == obj, gt == obj
+            union = (p | g).sum()
+            j.append(1.0 if union == 0 else (p & g).sum() / union)
+            f.append(reference_f(p, g))
+        assert objects[obj]['J'] == pytest.approx(np.mean(j), abs=1e-6)
+        assert objects[obj]['F'] == pytest.approx(np.mean(f), abs=1e-6)
+    assert result['J'] == pytest.approx(
+        50 * (objects[1]['J'] + objects[2]['J']), abs=1e-6)
+
+
+def glob_paths(folder: str) -> list[str]:
+    import glob
+    return glob.glob(osp.join(folder, '*'))
 
 
 def _tool(*args):

@@ -9,7 +9,8 @@ K = 2 previous frames in feature space augmented with the pixel coordinates
 (scaled by ``spatial_weight``), sim is the cosine similarity of the features
 (negative values count as 0) and y are soft one-hot labels (propagated soft).
 Masks are scored with DAVIS' region similarity J and boundary accuracy F on
-every frame but the first and the last.
+every frame but the first and the last, per object, as the official DAVIS
+2017 evaluation (:func:`propagate_davis`).
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from mmssl_seg.evaluation.functional import (
     boundary_f_measure,
     region_similarity,
 )
-from mmssl_seg.evaluation.report import mean_std
 from mmssl_seg.models.builder import dense_features, preprocess
 from mmssl_seg.utils.kmeans import nearest_neighbours
 
@@ -54,12 +54,43 @@ def _augmented(feature: torch.Tensor, spatial_weight: float) -> np.ndarray:
 
 
 def read_mask(path: str) -> np.ndarray:
-    """An object id map: palette or 0/255 PNG -> ids 0..n-1 (0 background)."""
-    mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise FileNotFoundError(f'mask not found: {path}')
-    values = np.unique(mask)
-    return np.searchsorted(values, mask)
+    """Object ids of a DAVIS annotation, as the official evaluation reads
+    them (``davis2017/davis.py``): a palette PNG (DAVIS 2017) gives its
+    palette indices, 0 background, 1..n the objects, 255 (void) counted as
+    background; a binary 0/255 greyscale PNG (DAVIS 2016) gives 0/1. Ids
+    are never re-ranked, so an object keeps its id in frames where another
+    is absent."""
+    from PIL import Image
+    try:
+        with Image.open(path) as image:
+            mode, mask = image.mode, np.array(image)
+    except (FileNotFoundError, OSError):
+        raise FileNotFoundError(f'mask missing or unreadable: {path}'
+                                ) from None
+    if mask.ndim != 2:
+        raise ValueError(f'{path} is a {image.mode} image: DAVIS masks are '
+                         'palette (P) or binary greyscale PNGs')
+    mask = mask.astype(np.int64)
+    if mode != 'P' and set(np.unique(mask).tolist()) <= {0, 255}:
+        return mask // 255  # DAVIS 2016: one object
+    mask[mask == 255] = 0  # void
+    return mask
+
+
+def object_scores(preds: Sequence[np.ndarray], gts: Sequence[np.ndarray],
+                  num_objects: int) -> dict[int, dict[str, float]]:
+    """J and F of every object ``1..num_objects`` averaged over the given
+    frames (the official ``db_statistics`` mean), the object's mask being
+    ``ids == k`` in each frame (empty where it is absent: J and F are 1
+    when the prediction is empty too)."""
+    scores = {}
+    for obj in range(1, num_objects + 1):
+        j = [region_similarity(p == obj, g == obj) for p, g in zip(preds,
+                                                                  gts)]
+        f = [boundary_f_measure(p == obj, g == obj) for p, g in zip(preds,
+                                                                   gts)]
+        scores[obj] = {'J': float(np.nanmean(j)), 'F': float(np.nanmean(f))}
+    return scores
 
 
 def propagate_sequence(model, frames: Sequence[str], first_mask: np.ndarray,
@@ -104,7 +135,12 @@ def propagate_sequence(model, frames: Sequence[str], first_mask: np.ndarray,
 def propagate_davis(model, root: str, sequences: Sequence[str] | None = None,
                     max_frames: int | None = None, **kwargs) -> dict:
     """Propagate and score every sequence under ``root`` (DAVIS layout:
-    ``JPEGImages/480p/<seq>/*.jpg``, ``Annotations/480p/<seq>/*.png``).
+    ``JPEGImages/480p/<seq>/*.jpg``, ``Annotations/480p/<seq>/*.png``), as
+    the official semi-supervised evaluation scores: the objects are the ids
+    ``1..max`` of the first frame's annotation, every frame but the first
+    and the last is scored, each object's J and F are its mean over those
+    frames, and J and F are the mean over all objects of all sequences
+    (DAVIS 2016 has one object per sequence, so per-sequence).
 
     Keyword arguments go to :func:`propagate_sequence`.
     """
@@ -125,15 +161,15 @@ def propagate_davis(model, root: str, sequences: Sequence[str] | None = None,
                                     osp.basename(f)[:-4] + '.png'))
                  for f in frames]
         preds = propagate_sequence(model, frames, masks[0], **kwargs)
-        j, f = [], []
-        for pred, gt in zip(preds[:-1], masks[1:-1]):  # not first, not last
-            for obj in range(1, int(masks[0].max()) + 1):
-                j.append(region_similarity(pred == obj, gt == obj))
-                f.append(boundary_f_measure(pred == obj, gt == obj))
-        per_sequence[seq] = {'J': float(np.mean(j)), 'F': float(np.mean(f)),
-                             'frames': len(frames)}
-    j = mean_std(s['J'] for s in per_sequence.values())
-    f = mean_std(s['F'] for s in per_sequence.values())
-    return {'J': j['mean'] * 100, 'F': f['mean'] * 100,
-            'J&F': (j['mean'] + f['mean']) * 50,
-            'sequences': per_sequence, 'settings': dict(kwargs)}
+        objects = object_scores(preds[:-1], masks[1:-1],  # not first, last
+                                int(masks[0].max()))
+        per_sequence[seq] = {
+            'objects': objects, 'frames': len(frames),
+            'J': float(np.mean([o['J'] for o in objects.values()])),
+            'F': float(np.mean([o['F'] for o in objects.values()]))}
+    every = [o for s in per_sequence.values() for o in s['objects'].values()]
+    j = float(np.mean([o['J'] for o in every]))
+    f = float(np.mean([o['F'] for o in every]))
+    return {'J': j * 100, 'F': f * 100, 'J&F': (j + f) * 50,
+            'objects': len(every), 'sequences': per_sequence,
+            'settings': dict(kwargs)}
