@@ -5,7 +5,10 @@ import json
 import os
 import os.path as osp
 
+from mmssl_seg import compat
 from mmssl_seg.utils.io import write_json
+
+compat.install_runtime()  # as our tools: CPU DDP, mmcv's hue under NumPy 2
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the data sets: $MMSSL_DATA or the configs' default data/

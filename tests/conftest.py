@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from mmssl_seg import compat
+
+# the tests drive the library as our tools do (CPU DDP, mmcv's hue under
+# NumPy 2); tests/test_compat.py checks the import alone in fresh processes
+compat.install_runtime()
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The real data sets: $MMSSL_DATA, else data/ in the project (the configs'
 # default roots), else ../shared/data beside it.
@@ -61,6 +67,21 @@ def run_tool(*args: str, cwd: str = REPO, env: dict | None = None,
     return subprocess.run(
         list(args), cwd=cwd, env=full_env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+def readme_commands(readme: str, tool: str) -> list[list[str]]:
+    """The arguments after ``python TOOL`` of every command of a README's
+    code blocks (backslash continuations joined)."""
+    import shlex
+    text = open(readme).read().replace('\\\n', ' ')
+    found = []
+    for line in text.splitlines():
+        if tool not in line or line.lstrip().startswith('#'):
+            continue
+        words = shlex.split(line.strip(), comments=True)
+        if words[:2] == ['python', tool]:
+            found.append(words[2:])
+    return found
 
 
 def run_killed(*args: str, watch: str, count: int,

@@ -165,10 +165,7 @@ def test_a_full_checkpoint_is_unpickled_only_when_resumed(mini_run,
         load_config,
     )
     def runner(work_dir: str):
-        cfg = load_config(MINI_DEEPLAB, work_dir)
-        # a visualizer of its own: another test's may point at a removed dir
-        cfg.visualizer.name = f'visualizer_{tmp_path.name}_{work_dir[-5:]}'
-        return build_runner(cfg)
+        return build_runner(load_config(MINI_DEEPLAB, work_dir))
 
     own = runner(mini_run['work_dir'])
     with pytest.raises(UntrustedCheckpointError,

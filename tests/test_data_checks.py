@@ -23,7 +23,8 @@ MASK_MINI = osp.join(REPO, 'configs/mask_contrast/'
 def test_headline_command_without_voc_says_what_to_do(tmp_path) -> None:
     root = str(tmp_path / 'nowhere' / 'VOC2012')
     result = run_tool(sys.executable, 'tools/train.py',
-                      'configs/mm_tuning/vgg16_voc.py', '--work-dir',
+                      'configs/mix_match/mix-match_vgg16-bn_1xb16-8k_'
+                      'voc12aug-512x512.py', '--work-dir',
                       str(tmp_path / 'work'), env={'VOC12_ROOT': root})
     assert result.returncode == 1
     out = result.stdout
@@ -33,7 +34,8 @@ def test_headline_command_without_voc_says_what_to_do(tmp_path) -> None:
              if 'pkg_resources' not in line and 'import pkg' not in line
              and '_bootstrap' not in line and ' - mmengine - ' not in line]
     assert lines == [
-        'configs/mm_tuning/vgg16_voc.py reads data that is not there:',
+        'error: configs/mix_match/mix-match_vgg16-bn_1xb16-8k_'
+        'voc12aug-512x512.py reads data that is not there:',
         f'  {root}  (data root)',
         "    set VOC12_ROOT to its folder, or make it: VOC 2012 with SBD "
         "(MMSeg's voc_aug converter): docs/dataset_prepare.md",

@@ -274,6 +274,12 @@ def build_runner(cfg: Config) -> Runner:
     """The registered runner named by ``runner_type``, else
     :class:`~mmssl_seg.engine.runner.QuietStartRunner` (the console keeps
     what a user reads; the dumps go to the log file)."""
+    visualizer = cfg.get('visualizer')
+    if visualizer and visualizer.get('name') == 'visualizer':
+        # MMSeg's default_runtime names every run's visualizer alike, so a
+        # second run in one process reused the first one's (and its folder,
+        # perhaps removed since): without the name each run gets its own
+        visualizer.pop('name')
     if 'runner_type' not in cfg:
         return QuietStartRunner.from_cfg(cfg)
     from mmseg.registry import RUNNERS
