@@ -252,3 +252,47 @@ def test_cli_refuses_a_rerun_on_other_weights_at_the_same_path(tmp_path):
     assert second.returncode != 0
     assert 'other parameters' in second.stdout, second.stdout[-3000:]
     assert 'weights_sha256' in second.stdout
+
+
+def test_the_readme_makes_the_labels_each_paper_config_expects():
+    """configs/aux_contrast/README.md's commands, as typed, against the
+    paper (sec. 4): K = 1.5 M for the M classes of the target data, the
+    ResNet extractor's scales (1, 2, 4; 0.5, 1, 2 for Cityscapes), and
+    against the labels each paper config declares (`aux_label_prior`)."""
+    import glob
+
+    from mmengine.config import Config
+
+    from tests.conftest import REPO, readme_commands
+    paper = {'nyuv2': (40, (1.0, 2.0, 4.0)),
+             'cityscapes': (19, (0.5, 1.0, 2.0)),
+             'ade20k': (150, (1.0, 2.0, 4.0))}
+    commands = readme_commands(osp.join(REPO, 'configs/aux_contrast',
+                                        'README.md'),
+                               'tools/priors/make_aux_labels.py')
+    by_data = {}
+    for argv in commands:
+        options = {}
+        key = None
+        for word in argv[3:]:
+            if word.startswith('--'):
+                key = word
+                options[key] = []
+            else:
+                options[key].append(word)
+        by_data[options['--data'][0]] = options
+    configs = sorted(glob.glob(osp.join(
+        REPO, 'configs/aux_contrast/aux-contrast_*_8xb16-20e_*.py')))
+    assert len(configs) == 4
+    for path in configs:
+        cfg = Config.fromfile(path)
+        data = next(d for d in paper if f'_{d}-' in path)
+        m, scales = paper[data]
+        prior = cfg.aux_label_prior
+        assert (prior.num_classes, prior.k, tuple(prior.scales)) == (
+            m, round(1.5 * m), scales), path
+        command = next(o for d, o in by_data.items() if f'_{data}-' in d)
+        assert int(command['--num-classes'][0]) == prior.num_classes
+        assert '--k' not in command
+        assert tuple(float(x) for x in command['--scales']) == scales
+        assert command['--feature'] == ['backbone']

@@ -147,30 +147,32 @@ def test_planted_object_kmeans_uses_saliency_and_background(planted,
 
 
 class ColourSaliencyModel(ColourModel):
-    """Stub with a saliency head: 1 where the colour differs from the
-    image's first column (the planted right part), pooled by 4."""
+    """Stub with a saliency head: its logit is 8 x (the share of the pooled
+    4x4 cell whose colour differs from the image's first column, the
+    planted right part, minus 0.5)."""
 
     def dense_features(self, inputs, kind, in_index=-1):
-        if kind == 'saliency':
+        if kind == 'saliency_logit':
             differs = (inputs != inputs[..., :1]).any(1, keepdim=True)
-            return F.avg_pool2d(differs.float(), 4)
+            return (F.avg_pool2d(differs.float(), 4) - 0.5) * 8
         return super().dense_features(inputs, kind)
 
 
 def test_object_kmeans_with_the_models_saliency_head(planted, tmp_path):
-    """The head's masks (probability upsampled bilinearly, >= 0.5) give the
-    same clustering as files holding those masks."""
+    """The head's masks (the logit upsampled bilinearly to the input, > 0.5
+    as the authors' code thresholds it) give the same clustering as files
+    holding those masks."""
     from mmssl_seg.evaluation.protocols.clustering import HeadSaliency
     model = ColourSaliencyModel()
     for i in range(len(planted['val'])):
         item = planted['val'][i]
         x = item['inputs'].float()[None]
-        prob = F.interpolate(model.dense_features(x, 'saliency'),
-                             size=x.shape[2:], mode='bilinear',
-                             align_corners=False)[0, 0]
+        logit = F.interpolate(model.dense_features(x, 'saliency_logit'),
+                              size=x.shape[2:], mode='bilinear',
+                              align_corners=False)[0, 0]
         name = osp.basename(planted['val'].get_data_info(i)['img_path'])
         cv2.imwrite(str(tmp_path / name),
-                    (prob >= 0.5).numpy().astype(np.uint8) * 255)
+                    (logit > 0.5).numpy().astype(np.uint8) * 255)
     head = object_kmeans(model, planted['val'], 6, HeadSaliency(model),
                          ks=(6, ), seeds=(0, ), kind='embedding')
     files = object_kmeans(model, planted['val'], 6,
@@ -180,6 +182,79 @@ def test_object_kmeans_with_the_models_saliency_head(planted, tmp_path):
     assert head['K'] == files['K']
     with pytest.raises(ValueError, match='no saliency head'):
         HeadSaliency(ColourModel())
+
+
+def _reference_object_kmeans(model, dataset, k: int, seed: int,
+                             rule: str) -> float:
+    """Object-level K-means written out from its two definitions, full
+    maps at the input resolution, the object pixels by a loop: the paper's
+    (supplement E: mean of the L2-normalised pixel embeddings, normalised,
+    K-means) and the authors' kmeans_utils.py (the un-normalised embedding
+    summed with weight logit * (logit > 0.5), normalised, PCA(32, whiten),
+    MiniBatchKMeans(batch_size=1000, random_state=seed)); the object is
+    where logit > 0.5; Hungarian matching of K + 1 ids to the classes."""
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import PCA
+
+    from mmssl_seg.evaluation.functional import (
+        confusion_matrix,
+        hungarian_mapping,
+        mapped_miou,
+    )
+    from mmssl_seg.utils.kmeans import assign, fit_kmeans
+    vectors, masks, gts = [], [], []
+    for i in range(len(dataset)):
+        item = dataset[i]
+        x = item['inputs'].float()[None]
+        size = x.shape[2:]
+        emb = F.interpolate(model.dense_features(x, 'embedding'), size=size,
+                            mode='bilinear', align_corners=False)[0]
+        logit = F.interpolate(model.dense_features(x, 'saliency_logit'),
+                              size=size, mode='bilinear',
+                              align_corners=False)[0, 0]
+        mask = logit > 0.5
+        total = torch.zeros(emb.shape[0], dtype=torch.float64)
+        count = 0
+        for y, x_ in zip(*torch.nonzero(mask, as_tuple=True)):
+            e = emb[:, y, x_].double()
+            if rule == 'paper':
+                total += e / e.norm()
+                count += 1
+            else:
+                total += e * float(logit[y, x_])
+        mean = total / max(count, 1)  # the paper's mean (sum: the code's)
+        vectors.append(mean / mean.norm())
+        masks.append(mask.numpy())
+        gts.append(item['data_samples'].gt_sem_seg.data[0].numpy())
+    points = torch.stack(vectors).float().numpy()
+    if rule == 'paper':
+        ids = assign(torch.from_numpy(points),
+                     fit_kmeans(points, k, seed=seed)).numpy()
+    else:
+        ids = MiniBatchKMeans(n_clusters=k, batch_size=1000,
+                              random_state=seed).fit_predict(
+            PCA(n_components=min(32, *points.shape),
+                whiten=True).fit_transform(points))
+    confusion = 0
+    for cluster, mask, gt in zip(ids, masks, gts):
+        pred = np.where(mask, cluster, k)
+        confusion = confusion + confusion_matrix(pred, gt.astype(np.int64),
+                                                 k + 1, 6, 255)
+    return mapped_miou(confusion, hungarian_mapping(confusion))[0]
+
+
+@pytest.mark.parametrize('rule', ['paper', 'official'])
+def test_object_kmeans_rules_equal_their_definitions(planted, rule):
+    from mmssl_seg.evaluation.protocols.clustering import HeadSaliency
+    model = ColourSaliencyModel()
+    for seed in (0, 1):
+        result = object_kmeans(model, planted['val'], 6, HeadSaliency(model),
+                               ks=(5, ), seeds=(seed, ), kind='embedding',
+                               rule=rule)
+        assert result['rule'] == rule
+        assert result['K']['5']['mIoU']['mean'] == pytest.approx(
+            _reference_object_kmeans(model, planted['val'], 5, seed, rule),
+            abs=1e-6)
 
 
 def test_saliency_masks_name_missing_and_missized_files(tmp_path):

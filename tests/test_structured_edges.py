@@ -471,8 +471,9 @@ def test_the_tools_default_is_structured_edges_with_spectral(
     """make_hierarchies.py without --edges runs the paper's primitive: the
     forest at work_dirs/structured_edges (relative to the working
     directory, where train_structured_edges.py writes it by default) plus
-    0.1 sPb, at three scales (SE-MS); with no forest there it stops before
-    writing anything, naming the command that trains one."""
+    0.1 sPb, at three scales (SE-MS), sharpened as the SE toolbox does by
+    default, through OWT-UCM; with no forest there it stops before writing
+    anything, naming the command that trains one."""
     _, model = small_forest
     image = bsds_pairs('test', 1)[0][0]
     images = tmp_path / 'images'
@@ -490,7 +491,8 @@ def test_the_tools_default_is_structured_edges_with_spectral(
     assert not (tmp_path / 'hier').exists()
     forest = tmp_path / 'work_dirs' / 'structured_edges'
     forest.mkdir(parents=True)
-    shutil.copy(model, forest / 'model.yml.gz')
+    for name in ('model.yml.gz', 'forest.npz'):  # sharpening reads the npz
+        shutil.copy(osp.join(osp.dirname(model), name), forest / name)
     made = run_tool(*argv, cwd=str(tmp_path))
     assert made.returncode == 0, made.stdout[-2000:]
     manifest = json.load(open(tmp_path / 'hier' / 'manifest.json'))
@@ -498,9 +500,10 @@ def test_the_tools_default_is_structured_edges_with_spectral(
         'name': 'spectral', 'weight': 0.1, 'size': 96,
         'edges': {'name': 'structured_forest',
                   'model': str(forest / 'model.yml.gz'),
-                  'sha256': sha256_of(str(forest / 'model.yml.gz')),
-                  'multiscale': True}}
-    assert manifest['params']['arcs'] == 'nms'
+                  'sha256': sha256_of(str(forest / 'model.yml.gz')) + ':' +
+                  sha256_of(str(forest / 'forest.npz')),
+                  'multiscale': True, 'sharpen': 2}}  # the SE toolbox's
+    assert manifest['params']['arcs'] == 'owt'  # the paper's OWT-UCM
 
 
 

@@ -37,7 +37,9 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     prior files are checked before the first iteration
     (:func:`add_run_checks`)."""
     validates = cfg.get('val_cfg') and cfg.get('val_dataloader')
-    check_data(cfg, ('train', 'val') if validates else ('train', ))
+    # a resumed run takes its weights from its checkpoint, not the inits
+    check_data(cfg, ('train', 'val') if validates else ('train', ),
+               inits=not resume)
     add_run_checks(cfg)
     if resume and cfg.get('load_from') is None:
         cfg.load_from = resume_checkpoint(cfg.work_dir)

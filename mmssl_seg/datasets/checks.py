@@ -35,7 +35,22 @@ HINTS = {
                   '(configs/aux_contrast/README.md)',
     'HIERARCHY_DIR': 'python tools/priors/make_hierarchies.py '
                      '(configs/hier_grouping/README.md)',
+    'MOCOV2_BACKBONE': 'the paper starts from MoCo v2: python '
+                       'tools/model_converters/extract_pretrained.py '
+                       'moco_v2_800ep_pretrain.pth.tar PATH --target CONFIG '
+                       '--source-prefix backbone=module.encoder_q. '
+                       '(configs/mask_contrast/README.md); to train from '
+                       'random init on purpose: --cfg-options '
+                       'model.backbone.init_cfg=None',
+    'R50_V1C_BACKBONE': 'python tools/model_converters/extract_pretrained.py '
+                        'R50_V1C.pth PATH --target CONFIG; to train from '
+                        'random init on purpose: --cfg-options '
+                        'model.backbone.init_cfg=None',
 }
+#: What makes the weights of an ``init_cfg=Pretrained`` with no variable.
+INIT_HINT = ('convert them with tools/model_converters/extract_pretrained.py '
+             '--target CONFIG, or drop the init_cfg to train from random '
+             'init')
 _ENV_PATTERN = re.compile(r'\{\{\s*\$(\w+)\s*:([^}]*)\}\}')
 
 
@@ -51,7 +66,9 @@ class MissingPath:
 
     @property
     def hint(self) -> str:
-        return HINTS.get(self.variable or '', _DATA_DOC)
+        if self.variable in HINTS:
+            return HINTS[self.variable]
+        return INIT_HINT if self.what == INIT_WHAT else _DATA_DOC
 
 
 def _datasets(cfg: dict) -> Iterator[dict]:
@@ -86,7 +103,25 @@ def _paths(dataset: dict) -> Iterator[tuple[str, str]]:
     for step in dataset.get('pipeline') or []:
         if isinstance(step, dict) and step.get('root') and str(
                 step.get('type', '')).split('.')[-1].startswith('Load'):
-            yield step['root'], f'{step["type"]} folder'
+            yield step['root'], f'{step["type"]}{PRIOR_WHAT}'
+
+
+INIT_WHAT = 'pretrained weights (init_cfg)'
+PRIOR_WHAT = ' folder'
+
+
+def _inits(node) -> Iterator[tuple[str, str]]:
+    """(checkpoint, what) of every ``init_cfg=Pretrained`` file in a model
+    config (URLs aside: mmengine downloads them)."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and node.get('checkpoint') and (
+                '://' not in str(node['checkpoint'])):
+            yield str(node['checkpoint']), INIT_WHAT
+        for value in node.values():
+            yield from _inits(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _inits(value)
 
 
 def _variables(cfg: Config) -> list[tuple[str, str]]:
@@ -111,11 +146,14 @@ def _variable_of(path: str, pairs: list[tuple[str, str]]) -> str | None:
     return best[1] if best else None
 
 
-def missing_data(cfg: Config,
-                 splits: tuple[str, ...] = ('train', )) -> list[MissingPath]:
+def missing_data(cfg: Config, splits: tuple[str, ...] = ('train', ),
+                 inits: bool = False, priors: bool = True
+                 ) -> list[MissingPath]:
     """The paths of the ``{split}_dataloader`` datasets (data roots, image
-    and label folders, image lists, prior folders of ``Load*`` steps) that do
-    not exist; a path under a missing one is not listed again."""
+    and label folders, image lists, with ``priors`` the prior folders of
+    ``Load*`` steps) and, with ``inits``, of the model's
+    ``init_cfg=Pretrained`` files that do not exist; a path under a missing
+    one is not listed again."""
     pairs = _variables(cfg)
     found: dict[str, str] = {}  # normalised path -> what, first seen
     for split in splits:
@@ -124,8 +162,13 @@ def missing_data(cfg: Config,
             continue
         for dataset in _datasets(loader['dataset']):
             for path, what in _paths(dataset):
+                if not priors and what.endswith(PRIOR_WHAT):
+                    continue
                 if not osp.exists(path):
                     found.setdefault(osp.normpath(path), what)
+    for path, what in (_inits(cfg.get('model')) if inits else ()):
+        if not osp.exists(path):
+            found.setdefault(osp.normpath(path), what)
 
     def under_another(path: str) -> bool:
         return any(path.startswith(other + os.sep) for other in found)
@@ -134,10 +177,11 @@ def missing_data(cfg: Config,
             for path, what in found.items() if not under_another(path)]
 
 
-def check_data(cfg: Config, splits: tuple[str, ...] = ('train', )) -> None:
+def check_data(cfg: Config, splits: tuple[str, ...] = ('train', ),
+               inits: bool = False, priors: bool = True) -> None:
     """Raise :class:`DataNotFoundError` naming every missing path of
     :func:`missing_data`, the variable that moves it and what makes it."""
-    missing = missing_data(cfg, splits)
+    missing = missing_data(cfg, splits, inits, priors)
     if not missing:
         return
     name = getattr(cfg, 'filename', None) or 'the config'

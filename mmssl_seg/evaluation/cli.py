@@ -19,8 +19,13 @@ def checkpoint_arg(value: str) -> str | None:
 def load_model_from_args(args: argparse.Namespace):
     """The model of ``args.config`` with ``args.checkpoint``; every weight
     that computes ``args.feature`` must come from the checkpoint (unless
-    ``--allow-missing`` names it)."""
-    from mmssl_seg.models.builder import load_model
+    ``--allow-missing`` names it). No ``--feature``: the model's
+    ``default_feature`` (a pretraining algorithm's embedding), else the
+    backbone's."""
+    from mmssl_seg.models.builder import build_model, load_model
+    if getattr(args, 'feature', None) is None:  # the method's own features
+        args.feature = getattr(build_model(args.config), 'default_feature',
+                               'backbone')
     if checkpoint_arg(args.checkpoint) is None:
         # unseeded, each process drew another init (mmengine seeds torch
         # at random): random init's K-means, retrieval and DAVIS moved

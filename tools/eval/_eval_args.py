@@ -1,6 +1,8 @@
 """The arguments the ``tools/eval/*.py`` command lines share (standard
 library only: ``--help`` answers without importing torch or the plugin);
 what they do with them is :mod:`mmssl_seg.evaluation.cli`."""
+from __future__ import annotations
+
 import argparse
 
 #: The data config of the protocols unless ``--data`` names another.
@@ -8,10 +10,11 @@ DEFAULT_DATA = 'configs/_base_/datasets/voc12_mini.py'
 
 
 def add_model_args(parser: argparse.ArgumentParser,
-                   feature: str = 'backbone',
+                   feature: str | None = 'backbone',
                    init_seed: bool = True) -> None:
     """The model's arguments; ``init_seed``: the tool builds the model with
-    ``load_model_from_args`` (``--init-seed`` seeds a random init)."""
+    ``load_model_from_args`` (``--init-seed`` seeds a random init);
+    ``feature=None``: the model's own default feature."""
     parser.add_argument('config', help='config of the model to evaluate '
                         '(MMSeg, MMPretrain or mmssl_seg)')
     parser.add_argument('checkpoint', help="its weights, or 'random' for the "
@@ -20,8 +23,10 @@ def add_model_args(parser: argparse.ArgumentParser,
         parser.add_argument('--init-seed', type=int, default=0,
                             help="seed of the random init (checkpoint "
                             "'random'): one draw, the same in every run")
+    own = "the model's own: a pretraining algorithm's, else backbone"
     parser.add_argument('--feature', default=feature,
-                        help='backbone, decoder or embedding')
+                        help='backbone, decoder or embedding (default: '
+                        f'{feature or own})')
     parser.add_argument('--in-index', type=int, default=-1,
                         help='backbone stage (for --feature backbone)')
     parser.add_argument('--allow-missing', nargs='*', default=[],

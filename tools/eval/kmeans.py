@@ -4,7 +4,8 @@ ground truth with Hungarian matching (K = classes) or majority mapping
 
     python tools/eval/kmeans.py CONFIG CHECKPOINT [--level pixel|object]
         [--ks 21 50 100 200 500] [--seeds 0 1 2 3 4] [--saliency head|DIR]
-        [--feature embedding] [--data DATA_CONFIG] [--out-dir DIR]
+        [--object-rule paper|official] [--feature embedding]
+        [--data DATA_CONFIG] [--out-dir DIR]
 
 At object level the salient objects come from the model's own saliency head
 (``--saliency head``, the default, as the MaskContrast paper) or from a
@@ -18,10 +19,16 @@ from _eval_args import add_data_args, add_model_args
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    add_model_args(parser)
+    add_model_args(parser, feature=None)
     add_data_args(parser)
     parser.add_argument('--level', choices=['pixel', 'object'],
                         default='pixel')
+    parser.add_argument('--object-rule', choices=['paper', 'official'],
+                        default='paper',
+                        help="object embeddings: the paper's mean of "
+                        "normalised pixel embeddings, or the authors' code's "
+                        'saliency-weighted sum with PCA whitening '
+                        '(configs/mask_contrast/README.md)')
     parser.add_argument('--ks', type=int, nargs='+', default=None,
                         help='numbers of clusters (default: the classes, '
                         'minus background at object level)')
@@ -62,7 +69,7 @@ def main(argv=None) -> None:
             result = object_kmeans(model, dataset, num_classes,
                                    saliency_source(model, args.saliency),
                                    args.ks, args.seeds, args.feature,
-                                   args.in_index)
+                                   args.in_index, rule=args.object_rule)
     numbers = {'level': args.level}
     if args.level == 'object':
         result['saliency'] = args.saliency

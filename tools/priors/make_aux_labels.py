@@ -2,23 +2,27 @@
 
     python tools/priors/make_aux_labels.py OUT_DIR EXTRACTOR_CONFIG CHECKPOINT
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
-        [--feature backbone|decoder] [--scales 1 2 4] [--k K]
+        [--feature backbone|decoder] [--scales 1 2 4]
+        [--num-classes M | --k K]
         [--sample-images 5000] [--max-points N] [--fit-memory-gb G]
         [--drop 0.05]
         [--superpixel-size 16] [--compactness 10] [--seed 0]
         [--stage all|fit|label] [--shard K/N]
-        [--gt-dir DIR --num-classes M] [--sweep-k 15 30 45 --sweep-images 100]
+        [--gt-dir DIR] [--sweep-k 15 30 45 --sweep-images 100]
         [--picture N]
 
 The extractor is any config + checkpoint ('random' for random init): an
-MMPretrain classifier with --feature backbone (the map before global
-pooling; the paper's scales 1 2 4) or an MMSeg segmentor with --feature
-decoder (features before the classifier; scales 0.5 0.75 1 1.5 2). K
-defaults to 1.5 x --num-classes. With shards, run `--stage fit` once, then
+MMPretrain classifier with --feature backbone (the map before global pooling;
+the paper's scales 1 2 4) or an MMSeg segmentor with --feature decoder
+(features before the classifier; scales 0.5 0.75 1 1.5 2). K is 1.5 M (the
+paper), M the classes of the target data: --num-classes, or the classes of
+--data's dataset when it names them. With shards, run `--stage fit` once, then
 `--stage label --shard K/N` anywhere (same folder). Writes OUT_DIR/labels,
 OUT_DIR/superpixels, centres.npz/json, manifest.json and, with --gt-dir,
 aux_label_quality.{json,md} (PmIoU, eq. 3) and a picture.
 """
+from __future__ import annotations
+
 import argparse
 import time
 
@@ -39,7 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--scales', type=float, nargs='+',
                         default=[1.0, 2.0, 4.0])
     parser.add_argument('--k', type=int)
-    parser.add_argument('--num-classes', type=int, default=21)
+    parser.add_argument('--num-classes', type=int,
+                        help='M, the classes of the target data: K = 1.5 M '
+                        "(default: the classes of --data's dataset)")
     parser.add_argument('--sample-images', type=int, default=5000)
     parser.add_argument('--max-points', type=int, default=None,
                         help='at most this many fit points (default: every '
@@ -69,9 +75,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.sweep_k and not args.gt_dir:
         parser.error('--sweep-k needs --gt-dir')
+    if args.gt_dir and args.num_classes is None:
+        parser.error('--gt-dir needs --num-classes (the ground truth\'s)')
     if not 0 <= args.drop < 1:
         parser.error(f'--drop must be in [0, 1), got {args.drop}')
     return args
+
+
+def target_classes(data: str | None, split: str) -> int:
+    """The classes of ``data``'s dataset, for K = 1.5 M; an error when the
+    images carry none (unlabelled frames, a folder)."""
+    from mmssl_seg.datasets.builder import split_dataset
+    from mmssl_seg.utils.errors import ArgumentError
+    classes = split_dataset(data, split).metainfo.get('classes') \
+        if data else None
+    if not classes:
+        raise ArgumentError('give --num-classes M, the classes of the target '
+                            'data (K = 1.5 M, as the paper), or --k K: the '
+                            f'images ({data or "--images"}) name no classes')
+    return len(classes)
 
 
 def main(argv=None) -> None:
@@ -102,9 +124,11 @@ def run(args: argparse.Namespace) -> None:
     )
     from mmssl_seg.utils.checkpoint import state_dict_sha256
     start = time.time()
-    k = args.k or round(1.5 * args.num_classes)
     shard_spec = parse_shard(args.shard)
     images = list_images(args.images, args.ids, args.data, args.splits)
+    if args.num_classes is None:
+        args.num_classes = target_classes(args.data, args.splits[0])
+    k = args.k or round(1.5 * args.num_classes)  # the paper's K
     # a random extractor is one seeded draw: a rerun (after a kill, or on
     # another shard) labels with the network the centres were fitted on
     set_random_seed(args.seed)

@@ -32,11 +32,11 @@ import time
 #: --help answers without importing it; tests/test_tools.py keeps them equal.
 DEFAULT_FOREST = 'work_dirs/structured_edges/model.yml.gz'
 DEFAULT_MULTISCALE = True
-DEFAULT_SHARPEN = 0
+DEFAULT_SHARPEN = 2
 DEFAULT_SPECTRAL = 0.1
 DEFAULT_SPECTRAL_SIZE = 96
 ARC_STRENGTHS = ('owt', 'nms')
-DEFAULT_ARCS = 'nms'
+DEFAULT_ARCS = 'owt'
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,9 +1,10 @@
-# Hierarchical grouping (NeurIPS 2020, sec. 4.2): ResNet-50 from random init
-# with its strides unchanged (only Res2-Res4 are computed: Res5 feeds
-# nothing), a hypercolumn neck (3x3 Conv-BN-ReLU to 256 channels on Res3 and
-# Res4, both to 1/4 of the input, concatenated, 3x3 conv to 32 channels) and
-# the pixel-pair contrast head (7 anchors x 10 positives / 5 negatives per
-# image, sigma_p 0.8, augmented references, cns 5, eq. 1).
+# Hierarchical grouping (NeurIPS 2020, sec. 4.2): ResNet-50 (He et al., the 7x7
+# stem: MMSeg `ResNet`) from random init with its strides unchanged (only
+# Res2-Res4 are computed: Res5 feeds nothing), a hypercolumn neck (3x3 Conv-BN-
+# ReLU to 256 channels on Res3 and Res4, both to 1/4 of the input,
+# concatenated, 3x3 conv to 32 channels) and the pixel-pair contrast head (7
+# anchors x 10 positives / 5 negatives per image, sigma_p 0.8, augmented
+# references, cns 5, eq. 1).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     type='HierarchicalGrouping',
@@ -13,7 +14,7 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
     backbone=dict(
-        type='ResNetV1c',
+        type='ResNet',
         depth=50,
         num_stages=3,
         out_indices=(1, 2),
@@ -33,8 +34,8 @@ model = dict(
         norm_cfg=norm_cfg),
     head=dict(
         type='GroupingContrastHead',
-        # 'log' (default): -log p; 'prob': eq. 1 as printed (see the loss)
-        loss=dict(type='GroupingContrastLoss', form='log', temperature=1.0)),
+        # eq. 1 as printed: the sum of p (form='log': -log p, see the loss)
+        loss=dict(type='GroupingContrastLoss', form='prob', temperature=1.0)),
     num_anchors=7,
     num_pos=10,
     num_neg=5,

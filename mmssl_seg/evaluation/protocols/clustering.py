@@ -3,8 +3,10 @@
 * Pixel level: K-means on the L2-normalised pixel embeddings of the val
   images; clusters are mapped to classes one-to-one (Hungarian) when K equals
   the number of classes, many-to-one (majority) when overclustering.
-* Object level: K-means on the mean embedding of each image's salient object;
-  all pixels of the object take its cluster, the rest of the image is the
+* Object level: K-means on one embedding per image's salient object (the
+  paper's mean of normalised pixel embeddings, or the authors' code's
+  saliency-weighted sum with PCA whitening, :data:`OBJECT_RULES`); all
+  pixels of the object take its cluster, the rest of the image is the
   background cluster; then the same mappings.
 
 Every K is run with several seeds (5 in the paper); mean and std are reported,
@@ -114,6 +116,11 @@ class SaliencyMasks:
         """The mask of a :class:`FeatureItem` at its ground truth's size."""
         return self(item.img_path, item.gt.shape)
 
+    def object_weights(self, item) -> tuple[np.ndarray, None]:
+        """The object mask (at the ground truth's size); its pixels weigh
+        the same."""
+        return self.for_item(item), None
+
     def __call__(self, img_path: str, shape: tuple[int, int]) -> np.ndarray:
         stem = osp.splitext(osp.basename(img_path))[0]
         if stem in self.dropped:
@@ -135,19 +142,21 @@ class SaliencyMasks:
 class HeadSaliency:
     """Salient objects from the evaluated model's own saliency head (the
     MaskContrast paper separates objects from the background this way,
-    supplement E): its saliency probability, upsampled bilinearly to the
-    image, ``>= threshold``.
+    supplement E): its logit upsampled bilinearly to the network's input,
+    foreground where it exceeds ``threshold`` (0.5, the authors' code:
+    ``sal > 0.5`` on the logit, a probability above 0.62; the paper gives
+    no threshold), then nearest-resized to the image.
 
     Args:
-        model: A model whose ``dense_features(inputs, 'saliency')`` gives the
-            probability (MaskContrast).
-        threshold: Foreground where the probability is at least this.
+        model: A model whose ``dense_features(inputs, 'saliency_logit')``
+            gives the logit (MaskContrast).
+        threshold: Foreground where the logit exceeds it.
     """
 
     def __init__(self, model, threshold: float = 0.5) -> None:
         from mmssl_seg.models.builder import dense_features
         try:
-            dense_features(model, torch.zeros(1, 3, 32, 32), 'saliency')
+            dense_features(model, torch.zeros(1, 3, 32, 32), 'saliency_logit')
         except (ValueError, RuntimeError) as error:
             raise ValueError(
                 f'{type(model).__name__} has no saliency head ({error}); '
@@ -155,12 +164,24 @@ class HeadSaliency:
         self.model = model
         self.threshold = threshold
 
-    def for_item(self, item) -> np.ndarray:
+    def logits(self, item) -> torch.Tensor:
+        """The saliency logit at the input's resolution (``H x W``)."""
         from mmssl_seg.models.builder import dense_features
-        prob = dense_features(self.model, item.inputs, 'saliency')[:, :1]
-        prob = F.interpolate(prob.float(), size=item.gt.shape,
+        logit = dense_features(self.model, item.inputs,
+                               'saliency_logit')[:, :1]
+        return F.interpolate(logit.float(), size=item.inputs.shape[2:],
                              mode='bilinear', align_corners=False)[0, 0]
-        return (prob >= self.threshold).numpy()
+
+    def for_item(self, item) -> np.ndarray:
+        """The object mask at the ground truth's size."""
+        mask = (self.logits(item) > self.threshold).numpy()
+        return upsample_labels(mask, item.gt.shape).astype(bool)
+
+    def object_weights(self, item) -> tuple[np.ndarray, np.ndarray]:
+        """The object mask and the authors' pixel weights (the logit), both
+        at the input's resolution."""
+        logit = self.logits(item)
+        return (logit > self.threshold).numpy(), logit.numpy()
 
 
 def saliency_source(model, value: str | None
@@ -172,33 +193,93 @@ def saliency_source(model, value: str | None
     return HeadSaliency(model) if value == 'head' else SaliencyMasks(value)
 
 
+#: How an object's embedding is made and clustered (object-level K-means).
+OBJECT_RULES = ('paper', 'official')
+
+
+def raw_kind(model, kind: str) -> str:
+    """``{kind}_raw`` where the model exposes it (the head's output before
+    its normalisation, what the authors' code averages), else ``kind``."""
+    return f'{kind}_raw' if f'{kind}_raw' in getattr(
+        model, 'FEATURE_PARTS', {}) else kind
+
+
+def object_vector(feature: torch.Tensor, mask: np.ndarray,
+                  weights: np.ndarray | None, rule: str = 'paper'
+                  ) -> np.ndarray:
+    """The L2-normalised embedding of one salient object.
+
+    Args:
+        feature: ``C x h x w`` features before any normalisation; upsampled
+            bilinearly to the mask's grid (at its pixels only).
+        mask: ``H x W`` object pixels (not empty).
+        weights: ``H x W`` pixel weights (``official``; None: 1).
+        rule: ``paper`` (supplement E: "the mean embeddings of the
+            foreground objects ... using the L2-normalized feature
+            vectors": each pixel's embedding normalised, their mean,
+            normalised) or ``official`` (the authors' ``kmeans_utils.py``:
+            the un-normalised embeddings summed with the saliency logit as
+            weight, normalised).
+    """
+    from mmssl_seg.models.losses import upsampled_pixels
+    pixels, _ = upsampled_pixels(feature[None].float(),
+                                 torch.from_numpy(mask)[None].long(),
+                                 normalize=rule == 'paper')
+    if rule == 'paper':
+        vector = pixels.mean(0)
+    else:
+        w = torch.ones(len(pixels)) if weights is None else \
+            torch.from_numpy(weights[mask]).float()
+        vector = (pixels * w[:, None]).sum(0)
+    return F.normalize(vector, dim=0).numpy()
+
+
+def cluster_objects(points: np.ndarray, k: int, seed: int,
+                    rule: str = 'paper') -> np.ndarray:
+    """Cluster ids of the object embeddings: K-means on them (``paper``), or
+    PCA whitening to at most 32 dimensions and scikit-learn's
+    ``MiniBatchKMeans(batch_size=1000)`` (``official``)."""
+    if rule == 'paper':
+        return assign(torch.from_numpy(points),
+                      fit_kmeans(points, k, seed=seed)).numpy()
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.decomposition import PCA
+    whitened = PCA(n_components=min(32, *points.shape),
+                   whiten=True).fit_transform(points)
+    return MiniBatchKMeans(n_clusters=k, batch_size=1000,
+                           random_state=seed).fit_predict(whitened)
+
+
 def object_kmeans(model, dataset, num_classes: int,
                   saliency: SaliencyMasks | HeadSaliency,
                   ks: Sequence[int] | None = None,
                   seeds: Sequence[int] = range(5), kind: str = 'backbone',
-                  in_index: int = -1, ignore_index: int = 255) -> dict:
-    """Object-level K-means: one mean embedding per image's salient object.
+                  in_index: int = -1, ignore_index: int = 255,
+                  rule: str = 'paper') -> dict:
+    """Object-level K-means: one embedding per image's salient object
+    (:func:`object_vector`, at the saliency's resolution), clustered
+    (:func:`cluster_objects`); every pixel of the object takes its cluster,
+    the rest of the image the background id.
 
     Args:
         ks: Numbers of object clusters; default ``num_classes - 1`` (the
             background is its own cluster, so K + 1 ids meet the classes).
         saliency: Where the salient-object masks come from: the model's
             saliency head (:class:`HeadSaliency`, the paper) or mask files
-            (:class:`SaliencyMasks`).
+            (:class:`SaliencyMasks`; their pixels weigh 1).
+        rule: ``paper`` (default) or ``official``
+            (configs/mask_contrast/README.md).
     """
+    if rule not in OBJECT_RULES:
+        raise ValueError(f'rule must be one of {OBJECT_RULES}, got {rule}')
     ks = [num_classes - 1] if ks is None else list(ks)
     objects, masks, gts = [], [], []
-    for item in iterate_features(model, dataset, kind, in_index,
+    for item in iterate_features(model, dataset, raw_kind(model, kind),
+                                 in_index, normalize=False,
                                  description='object K-means: objects'):
-        mask = saliency.for_item(item)
-        small = F.interpolate(
-            torch.from_numpy(mask)[None, None].float(),
-            size=item.feature.shape[1:], mode='area')[0, 0] >= 0.5
-        if small.any():
-            mean = item.feature[:, small].mean(dim=1)
-            objects.append(F.normalize(mean, dim=0).numpy())
-        else:
-            objects.append(None)  # no salient object: all background
+        mask, weights = saliency.object_weights(item)
+        objects.append(object_vector(item.feature, mask, weights, rule)
+                       if mask.any() else None)  # None: all background
         masks.append(mask)
         gts.append(item.gt)
     points = [o for o in objects if o is not None]
@@ -209,19 +290,19 @@ def object_kmeans(model, dataset, num_classes: int,
             skipped[k] = f'only {len(points)} salient objects'
             continue
         for s in seeds:
-            ids = assign(torch.from_numpy(points),
-                         fit_kmeans(points, k, seed=s)).numpy()
-            it = iter(ids)
+            it = iter(cluster_objects(points, k, s, rule))
             total = 0
             for obj, mask, gt in zip(objects, masks, gts):
-                pred = np.full(gt.shape, k, dtype=np.int64)  # background id
+                pred = np.full(mask.shape, k, dtype=np.int64)  # background
                 if obj is not None:
                     pred[mask] = next(it)
-                total = total + confusion_matrix(pred, gt, k + 1,
-                                                 num_classes, ignore_index)
+                total = total + confusion_matrix(
+                    upsample_labels(pred, gt.shape), gt, k + 1, num_classes,
+                    ignore_index)
             confusions[(k, s)] = total
-    return {'level': 'object', 'kind': kind, 'seeds': list(seeds),
-            'objects': int(len(points)), 'images': len(objects),
+    return {'level': 'object', 'kind': kind, 'rule': rule,
+            'seeds': list(seeds), 'objects': int(len(points)),
+            'images': len(objects),
             'K': _summarise(confusions, num_classes,
                             {k: k + 1 for k in ks if k not in skipped}),
             'skipped_K': skipped}
