@@ -119,8 +119,10 @@ def test_training_step_bank_and_exact_resume(mini_cfg):
     total.backward()
     assert model.backbone.stem[0].weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.momentum_encoder.parameters())
-    assert model.bank.count == 4 * 16 and model.seen_images == 4
+    assert model.bank.count == 4 * 16 and model.step == 1
     assert set(model.bank.images[:64].tolist()) == {0, 1, 2, 3}
+    # the anchors and the batch candidates are two different sets
+    assert int(losses['pairs_p0'] + losses['pairs_p1']) > 0
     state = {k: v.clone() for k, v in model.state_dict().items()}
     assert 'bank.feats' in state and 'aux_bank.labels' in state
 
@@ -136,19 +138,22 @@ def test_training_step_bank_and_exact_resume(mini_cfg):
     assert set(model.bank.images[64:128].tolist()) == {4, 5, 6, 7}
 
 
-def _gloo_worker(rank, world, port, cfg_file, out):
+def _gloo_worker(rank, world, port, cfg_file, out, void_rank=-1):
     import torch.distributed as dist
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=world)
     cfg = Config.fromfile(cfg_file)
     data = _batch(cfg)
     half = {k: v[2 * rank:2 * rank + 2] for k, v in data.items()}
+    if rank == void_rank:  # every crop of this rank's batch is void
+        for sample in half['data_samples']:
+            sample.gt_sem_seg.data[:] = 255
     torch.manual_seed(0)  # same weights on both ranks, as DDP broadcasts
     model = build_model(cfg)
     batch = model.data_preprocessor(half, True)
     model.loss(batch['inputs'], batch['data_samples'])
     torch.save({k: v.clone() for k, v in model.state_dict().items()
-                if k.startswith(('bank.', 'aux_bank.', 'seen_images'))},
+                if k.startswith(('bank.', 'aux_bank.', 'step'))},
                osp.join(out, f'rank{rank}.pth'))
     dist.destroy_process_group()
 
@@ -163,10 +168,28 @@ def test_banks_gather_both_ranks_under_gloo(mini_cfg, tmp_path):
         assert torch.equal(states[0][key], states[1][key]), key
     bank = states[0]
     # 2 ranks x 2 images x 16 rows, rank 0's first; image ids are global
-    assert int(bank['bank.count']) == 64 and int(bank['seen_images']) == 4
+    assert int(bank['bank.count']) == 64 and int(bank['step']) == 1
     assert set(bank['bank.images'][:32].tolist()) == {0, 1}
     assert set(bank['bank.images'][32:64].tolist()) == {2, 3}
     assert set(bank['aux_bank.images'][32:64].tolist()) == {2, 3}
+
+
+def test_a_rank_whose_batch_is_all_void_keeps_the_gather_whole(
+        mini_cfg, tmp_path):
+    """One rank's crops are all void: it still pushes its fixed number of
+    bank rows (padding rows, label -1), so both ranks gather the same
+    shapes (a rank that pushed no row aborted the gather) and hold the same
+    bank."""
+    cfg_file = str(tmp_path / 'cfg.py')
+    mini_cfg.dump(cfg_file)
+    mp.spawn(_gloo_worker, args=(2, 29543, cfg_file, str(tmp_path), 1),
+             nprocs=2)
+    states = [torch.load(tmp_path / f'rank{r}.pth') for r in (0, 1)]
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    labels = states[0]['bank.labels']
+    assert int(states[0]['bank.count']) == 64
+    assert (labels[:32] >= 0).all() and (labels[32:64] == -1).all()
 
 
 def test_all_ignored_labels_give_a_zero_loss(mini_cfg):
@@ -179,7 +202,8 @@ def test_all_ignored_labels_give_a_zero_loss(mini_cfg):
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     assert total.item() == 0
     total.backward()
-    assert model.bank.count == 0
+    # the bank took its fixed rows, all padding: no row enters a pair
+    assert model.bank.count == 64 and (model.bank.labels[:64] == -1).all()
 
 
 def test_hand_off_into_stock_deeplabv3(mini_cfg, tmp_path):

@@ -11,7 +11,6 @@ from mmssl_seg.models.losses import (
     MaskContrastLoss,
     SaliencyBCELoss,
     mask_prototypes,
-    pixel_prototypes,
     upsampled_pixels,
 )
 from mmssl_seg.models.utils import FeatureQueue
@@ -159,29 +158,66 @@ def test_momentum_hook_schedule_and_update():
     assert cosine.momentum_at(0.99, 100, 101) == pytest.approx(1.0)
 
     from mmengine.model import ExponentialMovingAverage
-    online = torch.nn.Linear(2, 2)
+    from torch import nn
 
-    class Algorithm(torch.nn.Module):
-        def __init__(self):
+    from mmssl_seg.models.algorithms.base import MomentumEncoderMixin
+
+    class Algorithm(MomentumEncoderMixin, nn.Module):
+        def __init__(self, net):
             super().__init__()
-            self.online_encoder = online
-            self.momentum = 0.99
-            self.momentum_encoder = ExponentialMovingAverage(online)
+            self.net = net
+            self.build_momentum_encoder(0.99)
+
+        @property
+        def online_encoder(self):
+            return self.net
+
+    def step(algorithm, seed):
+        """An optimizer step's change of the weights, and a forward that
+        moves the batch-norm statistics."""
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for p in algorithm.net.parameters():
+                p.add_(torch.randn(p.shape, generator=g))
+            algorithm.net(torch.randn(2, 3, 5, 5, generator=g))
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.Conv2d(4, 2, 1))
+    ours = Algorithm(net)
+    reference = ExponentialMovingAverage(net, momentum=0.01)  # mmengine's
 
     class Runner:
-        model = Algorithm()
+        model = ours
         iter, max_iters = 0, 10
 
-    key_before = Runner.model.momentum_encoder.module.weight.detach().clone()
-    hook.after_train_iter(Runner, 0)  # mmengine's first update copies
-    with torch.no_grad():
-        online.weight.add_(1.0)
-    hook.after_train_iter(Runner, 1)
-    key = Runner.model.momentum_encoder.module.weight
-    expected = 0.99 * key_before + 0.01 * online.weight
-    assert torch.allclose(key, expected, atol=1e-6)
-    assert not key.requires_grad
-    assert math.isclose(Runner.model.momentum_encoder.momentum, 0.01)
+    for i in range(3):
+        step(ours, i)
+        hook.after_train_iter(Runner, i)
+        reference.update_parameters(net)
+    state = {k: v.clone() for k, v in ours.state_dict().items()}
+    for i in range(3, 5):
+        step(ours, i)
+        hook.after_train_iter(Runner, i)
+        reference.update_parameters(net)
+    # bit for bit what mmengine's loop computes: the first update copies,
+    # then lerp with weight 1 - m; buffers follow the online network
+    for key, value in reference.state_dict().items():
+        assert torch.equal(ours.momentum_encoder.state_dict()[key], value), key
+    key = ours.momentum_encoder.module[0].weight
+    assert not key.requires_grad and int(ours.momentum_encoder.steps) == 5
+    # resume after 3 updates: the host's step mirror comes from the state
+    torch.manual_seed(0)
+    resumed = Algorithm(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
+                                      nn.ReLU(), nn.Conv2d(4, 2, 1)))
+    resumed.load_state_dict(state)
+    assert resumed._ema_host_steps == 3
+    Runner.model = resumed
+    for i in range(3, 5):
+        step(resumed, i)
+        hook.after_train_iter(Runner, i)
+    for key, value in ours.state_dict().items():
+        assert torch.equal(resumed.state_dict()[key], value), key
 
 
 def test_deeplabv3_head_is_the_authors_architecture():
@@ -248,10 +284,13 @@ def _moco_v2_checkpoint(path: str) -> dict:
     return net.state_dict()
 
 
-def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
-    """The documented path: every backbone weight of the paper config comes
-    from a MoCo v2 file (no gap), the pretrained-init check passes; the
-    deep-stem variant refuses the same file with the fix named."""
+def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path, capsys):
+    """The documented path, as typed in the README: every backbone weight of
+    the paper config comes from a MoCo v2 file (no gap; its projection MLP,
+    key encoder and queue left out by name), the pretrained-init check
+    passes; the deep-stem variant refuses the same file with the fix
+    named."""
+    import importlib.util
     import os.path as osp
 
     from mmengine.config import Config
@@ -259,27 +298,39 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
     from mmssl_seg.engine.hooks import pretrained_gaps
     from mmssl_seg.models.builder import build_model
     from mmssl_seg.models.converter import extract_pretrained
-    from tests.conftest import REPO
-    paper = osp.join(REPO, 'configs/mask_contrast/'
-                     'mask-contrast_r50-d8_4xb16-60e_voc12aug-224x224_'
-                     'unsup-sal.py')
+    from tests.conftest import REPO, readme_commands
+    argv = next(c for c in readme_commands(
+        osp.join(REPO, 'configs/mask_contrast/README.md'),
+        'tools/model_converters/extract_pretrained.py')
+        if c[0] == 'moco_v2_800ep_pretrain.pth.tar')
+    paper = osp.join(REPO, argv[argv.index('--target') + 1])
     source = str(tmp_path / 'moco_v2_800ep_pretrain.pth.tar')
     reference = _moco_v2_checkpoint(source)
     out = str(tmp_path / 'backbone.pth')
+    spec = importlib.util.spec_from_file_location(
+        'converter_tool', osp.join(REPO, 'tools/model_converters/'
+                                   'extract_pretrained.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main([source, out, *argv[2:]]) == 0  # the flags as typed
+    printed = capsys.readouterr().out
+    assert 'dropped (a head of the source layout' in printed
+    assert 'not taken (outside the prefixes above): module.encoder_k. ' \
+        '(322), module.queue. (1), module.queue_ptr. (1)' in printed
     reports = extract_pretrained(
-        source, out, paper, ['backbone'],
-        source_prefixes={'backbone': 'module.encoder_q.'},
-        allow_unexpected=[r'^fc\.'])
+        source, str(tmp_path / 'again.pth'), paper, ['backbone'],
+        source_prefixes={'backbone': 'module.encoder_q.'})
     assert reports[0].allowed_missing == [] and reports[0].remap == 'identity'
-    assert sorted(reports[0].ignored_unexpected) == [
+    assert reports[0].ignored_unexpected == []
+    assert sorted(reports[0].dropped_heads) == [
         'fc.0.bias', 'fc.0.weight', 'fc.2.bias', 'fc.2.weight']
     saved = torch.load(out, weights_only=True)['state_dict']
     for key, value in reference.items():
         if not key.startswith('fc.'):
             assert torch.equal(saved['backbone.' + key], value), key
     cfg = Config.fromfile(paper)
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=out,
-                                       prefix='backbone.')
+    assert cfg.model.backbone.init_cfg.checkpoint == argv[1]  # its default
+    cfg.model.backbone.init_cfg.checkpoint = out
     model = build_model(cfg)
     assert pretrained_gaps(model) == []
     model.init_weights()
@@ -297,10 +348,11 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path):
 
 @pytest.mark.parametrize('small,big', [((7, 9), (61, 83)), ((4, 4), (32, 32)),
                                        ((12, 12), (96, 96))])
-def test_salient_pixels_only_equal_the_full_resolution_path(small, big):
-    """The sparse bilinear gather gives the values and gradients of
-    upsampling the whole map, normalising, then selecting the salient
-    pixels (the authors' order); prototypes and loss alike."""
+def test_salient_pixels_only_equal_the_full_resolution_map(small, big):
+    """The evaluation's sparse bilinear gather gives the values and
+    gradients of upsampling the whole map and normalising (the training
+    step's form), at the salient pixels; bfloat16 maps keep their
+    coordinates exact."""
     g = torch.Generator().manual_seed(0)
     maps = torch.randn(3, 5, *small, generator=g, dtype=torch.float64)
     masks = (torch.rand(3, *big, generator=g) > 0.6).long()
@@ -313,20 +365,83 @@ def test_salient_pixels_only_equal_the_full_resolution_path(small, big):
     salient = masks.bool()
     torch.testing.assert_close(pixels, dense.permute(0, 2, 3, 1)[salient])
     assert torch.equal(ids, salient.nonzero()[:, 0])
-    prototypes, valid = pixel_prototypes(pixels, ids, 3)
-    reference, reference_valid = mask_prototypes(dense, masks)
-    torch.testing.assert_close(prototypes, reference)
-    assert torch.equal(valid, reference_valid) and valid.tolist() == [
-        True, True, False]
-    loss_fn = MaskContrastLoss(temperature=0.5)
-    negatives = F.normalize(torch.randn(4, 5, generator=g,
-                                        dtype=torch.float64), dim=1)
-    keys = prototypes.detach()
-    sparse_loss, stats = loss_fn.from_pixels(pixels, ids, keys, valid,
-                                             negatives)
-    dense_loss, dense_stats = loss_fn(dense, masks, keys, valid, negatives)
-    torch.testing.assert_close(sparse_loss, dense_loss)
-    assert stats == dense_stats
-    sparse_loss.backward()
-    dense_loss.backward()
+    (pixels * torch.arange(5.0)).sum().backward()
+    (dense.permute(0, 2, 3, 1)[salient] * torch.arange(5.0)).sum().backward()
     torch.testing.assert_close(sparse_in.grad, dense_in.grad)
+    half, _ = upsampled_pixels(maps.to(torch.bfloat16), masks,
+                               normalize=False)
+    reference = F.interpolate(maps.to(torch.bfloat16).double(), size=big,
+                              mode='bilinear', align_corners=False)
+    torch.testing.assert_close(
+        half.double(), reference.permute(0, 2, 3, 1)[salient],
+        atol=0.02, rtol=0.02)  # bfloat16 values, float32 coordinates
+
+
+def test_the_paper_config_refuses_to_start_without_moco_v2(tmp_path):
+    """The paper starts from MoCo v2: a run of the paper config without the
+    converted file stops before anything is built with one message naming
+    the converter command and the flag that trains from random init on
+    purpose."""
+    import os.path as osp
+    import sys
+
+    from tests.conftest import REPO, run_tool
+    config = osp.join(REPO, 'configs/mask_contrast/mask-contrast_r50-d8_'
+                      '4xb16-60e_voc12aug-224x224_unsup-sal.py')
+    result = run_tool(sys.executable, 'tools/train.py', config,
+                      '--work-dir', str(tmp_path / 'w'),
+                      env={'MOCOV2_BACKBONE': str(tmp_path / 'moco.pth')})
+    assert result.returncode == 1
+    assert f'{tmp_path / "moco.pth"}  (pretrained weights (init_cfg))' in \
+        result.stdout
+    assert 'set MOCOV2_BACKBONE to its folder, or make it: the paper starts '\
+        'from MoCo v2: python tools/model_converters/extract_pretrained.py ' \
+        'moco_v2_800ep_pretrain.pth.tar' in result.stdout
+    assert '--cfg-options model.backbone.init_cfg=None' in result.stdout
+    assert 'Traceback' not in result.stdout
+    # random init on purpose: the weights check is gone (the data is not)
+    result = run_tool(sys.executable, 'tools/train.py', config,
+                      '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                      'model.backbone.init_cfg=None',
+                      env={'MOCOV2_BACKBONE': str(tmp_path / 'moco.pth')})
+    assert 'pretrained weights' not in result.stdout
+    assert 'Nothing was run' in result.stdout
+
+
+@pytest.mark.parametrize('variant,base_lr,last_lr', [
+    ('', 0.004, 0.004), ('_low-label', 0.001, 0.1)])
+def test_fine_tuning_is_the_papers_recipe(variant, base_lr, last_lr):
+    """Supplement F: batch 8, SGD momentum 0.9, weight decay 1e-4, poly, lr
+    0.004 (1 and 2 % of the labels: 0.001, the final convolution 0.1), batch
+    norm statistics frozen; the pretrained network has no auxiliary head."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from mmssl_seg.models.builder import build_model
+    from tests.conftest import REPO
+    path = osp.join(REPO, 'configs/mask_contrast/deeplabv3-mask-contrast_'
+                    f'r50-d8_2xb4-20k_voc12aug-512x512{variant}.py')
+    cfg = Config.fromfile(path)
+    gpus, per_gpu = 2, cfg.train_dataloader.batch_size
+    assert '_2xb4-' in path and gpus * per_gpu == 8
+    assert cfg.model.get('auxiliary_head') is None
+    assert [s.type for s in cfg.param_scheduler] == ['PolyLR']
+    cfg.model.backbone.norm_cfg = cfg.model.decode_head.norm_cfg = dict(
+        type='BN', requires_grad=True)  # one process
+    model = build_model(cfg)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert type(optimizer).__name__ == 'SGD'
+    lr_of = {id(p): g['lr'] for g in optimizer.param_groups
+             for p in g['params']}
+    for group in optimizer.param_groups:
+        assert group['momentum'] == 0.9 and group['weight_decay'] == 1e-4
+    classifier = {id(p) for p in model.decode_head.conv_seg.parameters()}
+    for name, p in model.named_parameters():
+        expected = last_lr if id(p) in classifier else base_lr
+        assert lr_of[id(p)] == pytest.approx(expected), name
+    model.train()
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert norms and not any(m.training for m in norms)

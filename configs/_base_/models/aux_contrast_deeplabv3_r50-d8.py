@@ -62,5 +62,8 @@ model = dict(
             type='AuxLabelContrastLoss',
             temperature=0.07,
             weights=(10.0, 4.0, 1.0),
-            chunk_size=512)))
+            # anchor chunks of what 1 GiB holds against every candidate
+            # (about 1300 of 10k anchors x 40k candidates: 8 chunks)
+            chunk_size=None,
+            memory_mb=1024)))
 custom_hooks = [dict(type='MomentumUpdateHook')]  # m: the model's momentum

@@ -20,9 +20,8 @@ class MomentumUpdateHook(Hook):
     It depends only on the iteration, so a resumed run continues it
     exactly.
 
-    The algorithm provides ``momentum``, ``momentum_encoder`` (an mmengine
-    ``ExponentialMovingAverage``) and ``online_encoder`` (the module it
-    averages, with the same structure).
+    The algorithm provides ``momentum`` and ``update_momentum_encoder``
+    (:class:`~mmssl_seg.models.algorithms.base.MomentumEncoderMixin`).
 
     Args:
         end_momentum: m at the end for the cosine schedule; ``None`` keeps m
@@ -50,6 +49,4 @@ class MomentumUpdateHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         m = self.momentum_at(model.momentum, runner.iter, runner.max_iters)
-        # mmengine's EMA weighs the *new* value by its `momentum`
-        model.momentum_encoder.momentum = 1.0 - m
-        model.momentum_encoder.update_parameters(model.online_encoder)
+        model.update_momentum_encoder(1.0 - m)  # the weight of the new value

@@ -11,23 +11,27 @@ from mmssl_seg.models.algorithms.base import (
     MomentumEncoderMixin,
     check_num_classes,
 )
-from mmssl_seg.models.losses.aux_contrast_loss import PixelMeta
+from mmssl_seg.models.losses.aux_contrast_loss import STAT_NAMES, PixelMeta
 from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.queue import FeatureQueue
-from mmssl_seg.models.utils.seeding import step_generator
 
 IGNORE = 255
 
 
 def sample_pixels(labels: torch.Tensor, count: int,
-                  generator: torch.Generator) -> torch.Tensor:
-    """Flat indices into ``labels`` (``N x h x w``) of up to ``count``
-    pixels drawn uniformly, without replacement, among labelled ones."""
-    valid = (labels.flatten() != IGNORE).nonzero()[:, 0]
-    if len(valid) > count:
-        pick = torch.randperm(len(valid), generator=generator)[:count]
-        valid = valid[pick.to(valid.device)]
-    return valid
+                  generator: torch.Generator
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` distinct pixels of each row of ``labels`` (``... x L``: the
+    flattened batch, or one row per image), uniform among the labelled
+    ones: their indices in the row and whether each is labelled (``False``
+    where a row has fewer labelled pixels than ``count``: padding to
+    ignore). The largest of one uniform key per pixel (unlabelled: -1), so
+    the shapes never depend on the data."""
+    keys = torch.rand(labels.shape, generator=generator,
+                      device=labels.device).masked_fill(labels == IGNORE,
+                                                        -1.0)
+    top = keys.topk(min(count, labels.shape[-1]), dim=-1)
+    return top.indices, top.values >= 0
 
 
 def _points(features: torch.Tensor, flat: torch.Tensor,
@@ -52,24 +56,30 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
     head and, for mid-level features, the auxiliary head).
 
     Each iteration draws ``num_anchors`` labelled pixels of the batch as
-    anchors (online network, with gradient) and ``num_batch_candidates``
-    others as contrast candidates from the momentum encoder, joined by a
-    **memory bank** of the momentum features of recent images
+    anchors (online network, with gradient) and a different set of
+    ``num_batch_candidates`` as contrast candidates from the momentum
+    encoder (the paper: "a different set of 40 000 feature vectors"),
+    joined by a **memory bank** of the momentum features of recent images
     (``bank_size`` rows, ``bank_per_image`` pixels pushed per image, all
     ranks gathered). The loss (:class:`AuxLabelContrastLoss`) is computed at
     1/8 and at the input resolution (equal weights) and, with an auxiliary
     head, on its embedding too (``aux_weight``).
 
-    Global image ids (the ``seen_images`` buffer) tell pairs of one image
-    from cross-image pairs, also against bank entries from past batches.
+    Every sample has a fixed size (the largest of one random key per
+    pixel): where a batch has fewer labelled pixels, the rest are padding
+    rows with label -1, which take part in no pair, in the loss as in the
+    bank. Global image ids (the step counter times the global batch, plus
+    the rank's offset) tell pairs of one image from cross-image pairs, also
+    against bank entries from past batches. Nothing in the step reads a
+    value back from the device.
 
     The whole step::
 
         q = heads(backbone(x)); k = key_heads(x)         # 1/8, no grad for k
         for each level (1/8, full resolution, auxiliary head):
-            anchors ~ labelled pixels of q; candidates ~ those of k + bank
-            loss += head(anchors, candidates)            # eqs. 1-2
-        bank <- sampled pixels of k                      # all ranks
+            anchors, candidates ~ labelled pixels (disjoint); of q and k
+            loss += head(anchors, candidates + bank)     # eqs. 1-2
+        bank <- bank_per_image pixels of k per image     # all ranks
 
     Args:
         backbone / decode_head / auxiliary_head: MMSeg configs (DeepLabV3 or
@@ -108,22 +118,20 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
                  seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
         for config in (decode_head, auxiliary_head):
             if config is not None:
                 check_num_classes(config, embed_dim, 'the embedding')
-        self.backbone = MODELS.build(backbone)
+        super().__init__(backbone, head=head, seed=seed,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.decode_head = MODELS.build(decode_head)
         self.auxiliary_head = None if auxiliary_head is None else \
             MODELS.build(auxiliary_head)
-        self.head = MODELS.build(head)
         self.num_anchors = num_anchors
         self.num_batch_candidates = num_batch_candidates
         self.bank_per_image = bank_per_image
         self.full_resolution = full_resolution
         self.aux_weight = aux_weight
-        self.seed = seed
         self.build_momentum_encoder(momentum)
         fields = {'feats': ((embed_dim, ), torch.float32),
                   'labels': ((), torch.long), 'superpixels': ((), torch.long),
@@ -131,7 +139,6 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
         self.bank = FeatureQueue(bank_size, fields)
         self.aux_bank = FeatureQueue(bank_size, fields) \
             if auxiliary_head is not None else None
-        self.register_buffer('seen_images', torch.zeros((), dtype=torch.long))
 
     @property
     def online_encoder(self) -> nn.Module:
@@ -156,9 +163,6 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
             return self.decode_head._forward_feature(feats)
         return F.normalize(self.decode_head(feats), dim=1)
 
-    def _generator(self) -> torch.Generator:
-        return step_generator(self.seed, self.seen_images)
-
     @staticmethod
     def _targets(data_samples: list) -> tuple[torch.Tensor, torch.Tensor]:
         """Labels and superpixels of the batch (padded to the input size by
@@ -169,10 +173,13 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
         return labels.long(), superpixels.to(labels.device).long()
 
     @staticmethod
-    def _meta(flat: torch.Tensor, labels: torch.Tensor,
-              superpixels: torch.Tensor, first_image: int) -> PixelMeta:
+    def _meta(flat: torch.Tensor, labelled: torch.Tensor,
+              labels: torch.Tensor, superpixels: torch.Tensor,
+              first_image: int) -> PixelMeta:
+        """The pixels' meta; padding rows (not ``labelled``) get label -1."""
         h, w = labels.shape[1:]
-        return PixelMeta(labels.flatten()[flat], superpixels.flatten()[flat],
+        label = labels.flatten()[flat].masked_fill(~labelled, -1)
+        return PixelMeta(label, superpixels.flatten()[flat],
                          flat // (h * w) + first_image, flat)
 
     def _level_loss(self, query: torch.Tensor, key: torch.Tensor,
@@ -180,41 +187,50 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
                     bank: FeatureQueue, first_image: int,
                     generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         size = labels.shape[1:]
-        anchors = sample_pixels(labels, self.num_anchors, generator)
-        batch = sample_pixels(labels, self.num_batch_candidates, generator)
-        a_meta = self._meta(anchors, labels, superpixels, first_image)
-        c_meta = self._meta(batch, labels, superpixels, first_image)
+        # anchors and batch candidates: one draw, so two different sets
+        flat, labelled = sample_pixels(
+            labels.flatten(), self.num_anchors + self.num_batch_candidates,
+            generator)
+        anchors, batch = flat[:self.num_anchors], flat[self.num_anchors:]
+        a_meta = self._meta(anchors, labelled[:self.num_anchors], labels,
+                            superpixels, first_image)
+        c_meta = self._meta(batch, labelled[self.num_anchors:], labels,
+                            superpixels, first_image)
         with torch.no_grad():
             c_feats = _points(key, batch, size)
-        valid = bank.valid()
-        candidates = torch.cat([c_feats, bank.get('feats')[valid]])
+        # every bank row: the rows not yet written have label -1
+        candidates = torch.cat([c_feats, bank.get('feats').to(c_feats)])
         c_meta = PixelMeta(  # bank rows are never an anchor pixel: id -1
-            torch.cat([c_meta.label, bank.get('labels')[valid]]),
-            torch.cat([c_meta.superpixel, bank.get('superpixels')[valid]]),
-            torch.cat([c_meta.image, bank.get('images')[valid]]),
+            torch.cat([c_meta.label, bank.get('labels')]),
+            torch.cat([c_meta.superpixel, bank.get('superpixels')]),
+            torch.cat([c_meta.image, bank.get('images')]),
             torch.cat([c_meta.pixel,
-                       c_meta.pixel.new_full((int(valid.sum()), ), -1)]))
+                       c_meta.pixel.new_full((bank.size, ), -1)]))
         return self.head.loss(_points(query, anchors, size), a_meta,
                               candidates, c_meta)
 
     def _push(self, bank: FeatureQueue, key: torch.Tensor,
               labels: torch.Tensor, superpixels: torch.Tensor,
               first_image: int, generator: torch.Generator) -> None:
-        rows = []
-        for i in range(len(labels)):
-            one = sample_pixels(labels[i:i + 1], self.bank_per_image,
-                                generator)
-            rows.append(one + i * labels[0].numel())
-        flat = torch.cat(rows)
-        meta = self._meta(flat, labels, superpixels, first_image)
+        """``bank_per_image`` pixels of each image (padding rows, label -1,
+        where an image has fewer labelled pixels), all ranks gathered."""
+        within, labelled = sample_pixels(labels.flatten(1),
+                                         self.bank_per_image,
+                                         generator)  # N x bank_per_image
+        offsets = torch.arange(len(labels), device=labels.device)[:, None]
+        flat = (within + offsets * labels[0].numel()).flatten()
+        meta = self._meta(flat, labelled.flatten(), labels, superpixels,
+                          first_image)
         bank.push(feats=_points(key, flat, labels.shape[1:]),
                   labels=meta.label, superpixels=meta.superpixel,
                   images=meta.image)
 
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
         labels, superpixels = self._targets(data_samples)
-        generator = self._generator()
-        first_image = int(self.seen_images) + get_rank() * len(inputs)
+        generator = self.generator(inputs.device)
+        # global image ids: every rank's batch has len(inputs) images
+        first_image = (self._host_step * get_world_size() + get_rank()) * \
+            len(inputs)
         queries = self._embed(self, inputs)
         with torch.no_grad():
             keys = self._embed(self.momentum_encoder.module, inputs)
@@ -223,7 +239,7 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
                                    mode='nearest')[:, 0].long()
         low_sp = F.interpolate(superpixels[:, None].float(), size=low,
                                mode='nearest')[:, 0].long()
-        losses, counts = {}, {}
+        losses = {}
         losses['loss_contrast'], counts = self._level_loss(
             queries[0], keys[0], low_labels, low_sp, self.bank, first_image,
             generator)
@@ -245,9 +261,8 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
             if self.auxiliary_head is not None:
                 self._push(self.aux_bank, keys[1], low_labels, low_sp,
                            first_image, generator)
-        self.seen_images += len(inputs) * get_world_size()
-        device = inputs.device
-        for name, value in counts.items():
-            losses[name] = torch.tensor(float(value), device=device)
+        self.advance_step()
+        for name in STAT_NAMES:
+            losses[name] = counts[name].float()
         losses['bank_rows'] = self.bank.count.float()
         return losses

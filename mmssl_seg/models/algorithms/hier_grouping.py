@@ -7,8 +7,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from mmssl_seg.models.algorithms.base import BaseSelfSupervised
-from mmssl_seg.models.utils.point_sampling import sample_points
-from mmssl_seg.models.utils.seeding import step_generator
+from mmssl_seg.models.utils.point_sampling import sample_grouped_points
 from mmssl_seg.models.utils.tree_pairs import (
     map_between_views,
     sample_tree_pairs,
@@ -21,16 +20,6 @@ def _at(features: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
     b, c, h, w = features.shape
     rows = features.permute(0, 2, 3, 1).reshape(b * h * w, c)
     return rows[flat.reshape(-1).to(features.device)].view(*flat.shape, c)
-
-
-def _sample(features: torch.Tensor, flat: torch.Tensor,
-            coords: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples of ``features`` at ``coords`` (``... x 2`` in
-    [-1, 1]) in the image each flat index belongs to."""
-    b, c, h, w = features.shape
-    image = (flat // (h * w)).reshape(-1)
-    return sample_points(features, image, coords.reshape(-1, 2)).view(
-        *flat.shape, c)
 
 
 @MODELS.register_module()
@@ -76,19 +65,15 @@ class HierarchicalGrouping(BaseSelfSupervised):
                  sigma: float = 0.8, cns: int = 5, augmented: bool = True,
                  seed: int = 0, data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
+        super().__init__(backbone, neck, head, seed=seed,
+                         data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck)
-        self.head = MODELS.build(head)
         self.num_anchors = num_anchors
         self.num_pos = num_pos
         self.num_neg = num_neg
         self.sigma = sigma
         self.cns = cns
         self.augmented = augmented
-        self.seed = seed
-        self.register_buffer('step', torch.zeros((), dtype=torch.long))
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.neck(self.backbone(inputs))[0]
@@ -111,32 +96,39 @@ class HierarchicalGrouping(BaseSelfSupervised):
         distances = torch.stack([s.tree_distance for s in data_samples])
         pairs = sample_tree_pairs(regions, distances, self.num_anchors,
                                   self.num_pos, self.num_neg, self.sigma,
-                                  self.cns,
-                                  step_generator(self.seed, self.step))
-        self.step += 1
-        valid = pairs.valid.to(first.device)
-        positives = [_at(first, pairs.positives)]
-        pos_valid = [valid[:, None].expand(-1, self.num_pos)]
-        negatives = [_at(first, pairs.negatives)]
-        neg_valid = [valid[:, None].expand(-1, self.num_neg)]
+                                  self.cns, self.generator(first.device))
+        self.advance_step()
+        valid = pairs.valid.to(first.device)[:, None]
+        sizes = [1, self.num_pos, self.num_neg, self.cns]
+        # every first-view lookup in one gather
+        anchors, positives, negatives, cross = _at(first, torch.cat(
+            [pairs.anchors[:, None], pairs.positives, pairs.negatives,
+             pairs.cross_image], 1)).split(sizes, 1)
+        positives, negatives = [positives], [negatives]
+        pos_valid = [valid.expand(-1, self.num_pos)]
+        neg_valid = [valid.expand(-1, self.num_neg)]
         if self.augmented and len(embeddings) > 1:
+            # the same scene points in the second view: one mapping, one
+            # grid_sample (each image has its own S x (pos + neg) points)
             boxes = torch.stack([s.view_boxes for s in data_samples])
-            for flat, feats, masks in ((pairs.positives, positives,
-                                        pos_valid),
-                                       (pairs.negatives, negatives,
-                                        neg_valid)):
-                coords, inside = map_between_views(flat, boxes, grid,
-                                                   tuple(views[0].shape[2:]))
-                feats.append(_sample(embeddings[1], flat, coords))
-                masks.append(inside.to(first.device) & valid[:, None])
+            flat = torch.cat([pairs.positives, pairs.negatives], 1)
+            coords, inside = map_between_views(flat, boxes, grid,
+                                               tuple(views[0].shape[2:]))
+            b = len(data_samples)
+            second = sample_grouped_points(
+                embeddings[1], coords.reshape(b, -1, 2)).reshape(
+                    *flat.shape, -1)
+            inside = inside.to(first.device) & valid
+            for part, feats, masks, mask in zip(
+                    second.split(sizes[1:3], 1), (positives, negatives),
+                    (pos_valid, neg_valid), inside.split(sizes[1:3], 1)):
+                feats.append(part)
+                masks.append(mask)
         if self.cns:
-            negatives.append(_at(first, pairs.cross_image))
-            neg_valid.append(pairs.cross_valid.to(first.device)
-                             & valid[:, None])
+            negatives.append(cross)
+            neg_valid.append(pairs.cross_valid.to(first.device) & valid)
         losses = self.head.loss(
-            _at(first, pairs.anchors), torch.cat(positives, 1),
-            torch.cat(pos_valid, 1), torch.cat(negatives, 1),
-            torch.cat(neg_valid, 1))
-        losses['anchors_skipped'] = first.new_tensor(
-            float((~pairs.valid).sum()))
+            anchors[:, 0], torch.cat(positives, 1), torch.cat(pos_valid, 1),
+            torch.cat(negatives, 1), torch.cat(neg_valid, 1))
+        losses['anchors_skipped'] = (~pairs.valid).sum().float()
         return losses

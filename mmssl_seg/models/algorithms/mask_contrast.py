@@ -10,13 +10,8 @@ from mmssl_seg.models.algorithms.base import (
     MomentumEncoderMixin,
     check_num_classes,
 )
-from mmssl_seg.models.losses.mask_contrast_loss import (
-    mask_prototypes,
-    pixel_prototypes,
-    upsampled_pixels,
-)
+from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
 from mmssl_seg.models.utils.queue import FeatureQueue
-from mmssl_seg.models.utils.seeding import step_randomness
 
 
 @MODELS.register_module()
@@ -62,7 +57,9 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
     FEATURE_PARTS = {'backbone': ('backbone', ),
                      'decoder': ('backbone', 'decode_head'),
                      'embedding': ('backbone', 'decode_head'),
-                     'saliency': ('backbone', 'decode_head')}
+                     'embedding_raw': ('backbone', 'decode_head'),
+                     'saliency': ('backbone', 'decode_head'),
+                     'saliency_logit': ('backbone', 'decode_head')}
     default_feature = 'embedding'
 
     def __init__(self,
@@ -76,21 +73,18 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
                  seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
         check_num_classes(decode_head, embed_dim + 1,
                           'the embedding and the saliency logit')
+        super().__init__(backbone, head=head, seed=seed,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.embed_dim = embed_dim
         self.upsample = upsample
-        self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)
-        self.head = MODELS.build(head)
         self.build_momentum_encoder(momentum)
         self.queue = FeatureQueue(queue_size,
                                   {'prototypes': ((embed_dim, ),
                                                   torch.float32)})
-        self.seed = seed
-        self.register_buffer('step', torch.zeros((), dtype=torch.long))
 
     @property
     def online_encoder(self) -> nn.Module:
@@ -110,12 +104,17 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
 
     def head_features(self, feats, kind: str) -> torch.Tensor:
         """``decoder`` (the head's features before its classifier),
-        ``embedding`` (D, unit length) or ``saliency`` (probability), at the
-        head's resolution."""
+        ``embedding`` (D, unit length), ``embedding_raw`` (before the
+        normalisation), ``saliency`` (probability) or ``saliency_logit``, at
+        the head's resolution."""
         if kind == 'decoder':
             return self.decode_head._forward_feature(feats)
-        embedding, saliency = self._split(self.decode_head(feats))
-        return embedding if kind == 'embedding' else saliency.sigmoid()
+        out = self.decode_head(feats)
+        d = self.embed_dim
+        return {'embedding': lambda: F.normalize(out[:, :d], dim=1),
+                'embedding_raw': lambda: out[:, :d],
+                'saliency': lambda: out[:, d:].sigmoid(),
+                'saliency_logit': lambda: out[:, d:]}[kind]()
 
     def loss(self, inputs: list, data_samples: list) -> dict:
         x_q, x_k = inputs
@@ -123,33 +122,27 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
             x_q.device)  # N x 2 x H x W
         mask_q, mask_k = masks[:, 0], masks[:, 1]
         d = self.embed_dim
-        with step_randomness(self.seed, self.step):
+        with self.randomness(x_q.device):
             out = self._head(self, x_q)
-        with torch.no_grad(), step_randomness(self.seed + 1, self.step):
-            out_k = self._head(self.momentum_encoder.module, x_k)
-        if self.upsample:
-            # the embeddings at the input resolution, computed at the
-            # salient pixels only (the others enter no loss); the saliency
-            # logit everywhere
-            saliency_logits = F.interpolate(
-                out[:, d:], size=x_q.shape[2:], mode='bilinear',
-                align_corners=False)
-            query = upsampled_pixels(out[:, :d], mask_q)
-            with torch.no_grad():
-                prototypes, valid = pixel_prototypes(
-                    *upsampled_pixels(out_k[:, :d], mask_k), len(out_k))
+        with torch.no_grad(), self.randomness(x_q.device, offset=1):
+            out_k = self._head(self.momentum_encoder.module, x_k)[:, :d]
+        if self.upsample:  # the embeddings and saliency at the input
+            out = F.interpolate(out, size=x_q.shape[2:], mode='bilinear',
+                                align_corners=False)
+            out_k = F.interpolate(out_k, size=x_k.shape[2:],
+                                  mode='bilinear', align_corners=False)
         else:  # masks to the head's resolution
-            query, saliency_logits = self._split(out)
             mask_q, mask_k = (F.interpolate(m[:, None].float(),
-                                            size=query.shape[2:],
+                                            size=out.shape[2:],
                                             mode='nearest')[:, 0]
                               for m in (mask_q, mask_k))
-            with torch.no_grad():
-                prototypes, valid = mask_prototypes(
-                    self._split(out_k)[0], mask_k)
+        query, saliency_logits = self._split(out)
+        with torch.no_grad():
+            prototypes, valid = mask_prototypes(F.normalize(out_k, dim=1),
+                                                mask_k)
         losses = self.head.loss(query, saliency_logits[:, 0], mask_q,
-                                prototypes, valid, self.queue.get(
-                                    'prototypes'))
+                                prototypes, valid,
+                                self.queue.get('prototypes'))
         self.queue.push(prototypes=prototypes)
-        self.step += 1
+        self.advance_step()
         return losses

@@ -31,5 +31,4 @@ class GroupingContrastHead(BaseModule):
         """
         loss, stats = self.loss_fn(anchors, positives, pos_valid, negatives,
                                    neg_valid)
-        return {'loss_grouping': loss,
-                'pairs': anchors.new_tensor(float(stats['pairs']))}
+        return {'loss_grouping': loss, 'pairs': stats['pairs'].float()}

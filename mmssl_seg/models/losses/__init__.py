@@ -5,7 +5,6 @@ from .mask_contrast_loss import (
                                  MaskContrastLoss,
                                  SaliencyBCELoss,
                                  mask_prototypes,
-                                 pixel_prototypes,
                                  upsampled_pixels,
 )
 from .triplet_loss import TripletRankingLoss
@@ -14,5 +13,5 @@ __all__ = [
     'AuxLabelContrastLoss', 'ClassBalancedBoundaryLoss',
     'GroupingContrastLoss', 'MaskContrastLoss', 'PixelMeta',
     'SaliencyBCELoss', 'TripletRankingLoss', 'mask_prototypes',
-    'pixel_prototypes', 'upsampled_pixels'
+    'upsampled_pixels'
 ]

@@ -17,21 +17,22 @@ class GroupingContrastLoss(nn.Module):
                                       + sum_{n in Neg+(i)} exp(s(i, n) / t))
 
     with ``s`` the cosine similarity. The paper maximises ``sum p(i, m)``
-    itself, with ``t = 1`` (``form='prob'``: the loss is ``-mean p``). The
-    default ``form='log'`` minimises ``-mean log p``, the usual contrastive
+    itself, with ``t = 1``: ``form='prob'``, the default, minimises ``-mean
+    p``. ``form='log'`` minimises ``-mean log p``, the usual contrastive
     (InfoNCE / SegSort) form: with cosine similarities bounded to [-1, 1]
     and ``t = 1``, ``p`` stays within about [0.02, 0.6] for 15 negatives,
     where the probability's gradient ``p (1 - p)`` is small for the hardest
     pairs, while ``log p`` keeps the gradient ``1 - p``. No official code
-    exists to settle which the authors trained with.
+    exists to settle which the authors trained with, so the printed eq. 1
+    is the default.
 
     Args:
-        form: ``log`` (default) or ``prob`` (eq. 1 as printed).
+        form: ``prob`` (default: eq. 1 as printed) or ``log``.
         temperature: ``t`` (1.0: eq. 1 has none).
         loss_weight: Multiplier of the loss.
     """
 
-    def __init__(self, form: str = 'log', temperature: float = 1.0,
+    def __init__(self, form: str = 'prob', temperature: float = 1.0,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
         if form not in ('log', 'prob'):
@@ -54,6 +55,10 @@ class GroupingContrastLoss(nn.Module):
             The loss (0 with a gradient path when no pair is usable) and the
             number of positive pairs used and of anchors without negatives.
         """
+        # in at least float32 (AMP gives half-precision embeddings)
+        exact = torch.promote_types(anchors.dtype, torch.float32)
+        anchors, positives, negatives = (
+            x.to(exact) for x in (anchors, positives, negatives))
         a = F.normalize(anchors, dim=-1)[:, None]
         s_pos = (a * F.normalize(positives, dim=-1)).sum(-1) / \
             self.temperature
@@ -67,14 +72,13 @@ class GroupingContrastLoss(nn.Module):
         # log p(i, m) = s_im - log(exp(s_im) + sum_n exp(s_in))
         neg_lse = torch.logsumexp(s_neg, dim=1, keepdim=True)
         log_p = s_pos - torch.logaddexp(s_pos, neg_lse)
-        used = pos_valid & has_neg[:, None]
+        used = (pos_valid & has_neg[:, None]).to(log_p.dtype)
         values = log_p if self.form == 'log' else log_p.exp()
-        count = int(used.sum())
-        if count == 0:
-            loss = (anchors.sum() + positives.sum() + negatives.sum()) * 0.0
-        else:
-            loss = -values[used].sum() / count
+        count = used.sum()
+        # a masked mean (no pair: 0, whose gradient is 0 but reaches every
+        # input): no size depends on the data
+        loss = -(values * used).sum() / count.clamp(min=1)
         return self.loss_weight * loss, {
             'pairs': count,
-            'anchors_without_negative': int((~has_neg).sum())
+            'anchors_without_negative': (~has_neg).sum()
         }

@@ -9,7 +9,8 @@ from torch import nn
 def mask_prototypes(embeddings: torch.Tensor,
                     masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. (2): the mean embedding of each image's salient pixels,
-    L2-normalised (Algorithm 1: ``normalize(bmm(k, s_k))``).
+    L2-normalised (Algorithm 1: ``normalize(bmm(k, s_k))``), as one masked
+    sum over the whole maps (no size depends on the data).
 
     Args:
         embeddings: ``N x D x H x W``, L2-normalised per pixel.
@@ -19,21 +20,25 @@ def mask_prototypes(embeddings: torch.Tensor,
         ``N x D`` prototypes and an ``N`` bool tensor: True where the image
         has at least one salient pixel (the others are zero vectors).
     """
-    salient = masks.bool()
-    return pixel_prototypes(embeddings.permute(0, 2, 3, 1)[salient],
-                            salient.nonzero()[:, 0], len(embeddings))
+    summed = torch.einsum('ndhw,nhw->nd', embeddings,
+                          masks.to(embeddings.dtype))
+    return F.normalize(summed, dim=1), masks.flatten(1).bool().any(1)
 
 
-def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor
+def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor,
+                     normalize: bool = True
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """``maps`` upsampled bilinearly to the masks' size and L2-normalised,
     computed at the masks' nonzero pixels only: the same values as
     ``F.normalize(F.interpolate(maps, size, mode='bilinear',
-    align_corners=False), dim=1)`` there, without the full-resolution map.
+    align_corners=False), dim=1)`` there, without the full-resolution map
+    (the evaluation's object embeddings; a training step computes whole
+    maps, whose sizes never depend on the data).
 
     Args:
         maps: ``N x D x h x w``.
         masks: ``N x H x W`` (0/1).
+        normalize: L2-normalise each pixel (``False``: the upsampled values).
 
     Returns:
         ``P x D`` pixel values in ``masks.nonzero()`` order and their image
@@ -41,29 +46,21 @@ def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor
     """
     n, y, x = masks.nonzero(as_tuple=True)
     (h, w), (big_h, big_w) = maps.shape[2:], masks.shape[1:]
+    exact = torch.promote_types(maps.dtype, torch.float32)
 
     def source(dst: torch.Tensor, size: int, big: int) -> tuple:
-        # PyTorch's source index for align_corners=False
-        pos = ((dst.to(maps.dtype) + 0.5) * (size / big) - 0.5).clamp(min=0)
+        # PyTorch's source index for align_corners=False, in >= float32
+        pos = ((dst.to(exact) + 0.5) * (size / big) - 0.5).clamp(min=0)
         low = pos.floor().long().clamp(max=size - 1)
         return low, (low + 1).clamp(max=size - 1), (pos - low)[:, None]
 
     y0, y1, ly = source(y, h, big_h)
     x0, x1, lx = source(x, w, big_w)
-    flat = maps.permute(0, 2, 3, 1)  # N x h x w x D
+    flat = maps.permute(0, 2, 3, 1).to(exact)  # N x h x w x D
     value = ((1 - ly) * ((1 - lx) * flat[n, y0, x0] + lx * flat[n, y0, x1])
              + ly * ((1 - lx) * flat[n, y1, x0] + lx * flat[n, y1, x1]))
-    return F.normalize(value, dim=1), n
-
-
-def pixel_prototypes(pixels: torch.Tensor, image_ids: torch.Tensor,
-                     num_images: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`mask_prototypes` from the salient pixels' embeddings
-    (:func:`upsampled_pixels`) instead of whole maps."""
-    summed = pixels.new_zeros(num_images, pixels.shape[1]).index_add_(
-        0, image_ids, pixels)
-    return F.normalize(summed, dim=1), torch.bincount(
-        image_ids, minlength=num_images) > 0
+    value = value.to(maps.dtype)
+    return (F.normalize(value, dim=1) if normalize else value), n
 
 
 @MODELS.register_module()
@@ -118,40 +115,33 @@ class MaskContrastLoss(nn.Module):
             negatives: ``K x D`` queued prototypes.
 
         Returns:
-            The loss and statistics (``pixels``: contrasted pixels,
-            ``dropped``: salient pixels without a positive).
-        """
-        n = query.shape[0]
-        salient = query_masks.bool()
-        image_ids = torch.arange(n, device=query.device).view(n, 1, 1)
-        image_ids = image_ids.expand_as(salient)[salient]
-        return self.from_pixels(query.permute(0, 2, 3, 1)[salient],
-                                image_ids, prototypes, prototype_valid,
-                                negatives)
+            The loss and statistics as 0-d tensors (``pixels``: contrasted
+            pixels, ``dropped``: salient pixels without a positive).
 
-    def from_pixels(self, pixels: torch.Tensor, image_ids: torch.Tensor,
-                    prototypes: torch.Tensor, prototype_valid: torch.Tensor,
-                    negatives: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        """:meth:`forward` from the salient query pixels (``P x D``, selected
-        from the query, so that an empty selection still carries its graph)
-        and their image indices (:func:`upsampled_pixels`)."""
-        n = len(prototypes)
-        keep = prototype_valid[image_ids]
-        targets = image_ids[keep]
-        stats = {'pixels': int(keep.sum()), 'dropped': int((~keep).sum())}
-        pixels = pixels[keep]
-        if len(pixels) == 0:
-            return pixels.sum() * 0.0, stats
-        keys = torch.cat([prototypes, negatives]).detach()
-        logits = pixels @ keys.T / self.temperature
-        losses = F.cross_entropy(logits, targets, reduction='none')
+        Every pixel's term is computed and weighted by its mask (0 outside
+        the object or without a positive), so no shape depends on the data
+        and nothing is read back to the host.
+        """
+        n, d, h, w = query.shape
+        # every pixel against every key (1/tau folded into the keys), as
+        # pixels x keys rows: the matmul may run in half precision under
+        # AMP, the cross-entropy (log-sum-exp minus the own key's logit) in
+        # float32
+        keys = torch.cat([prototypes, negatives]).detach().to(query.dtype)
+        logits = query.permute(0, 2, 3, 1).reshape(n * h * w, d) @ (
+            keys / self.temperature).T
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        own = torch.arange(n, device=query.device).repeat_interleave(
+            h * w, output_size=n * h * w)
+        losses = F.cross_entropy(logits, own, reduction='none').view(n, h, w)
+        salient = query_masks.to(losses.dtype)
+        weights = salient * prototype_valid.to(losses.dtype).view(n, 1, 1)
+        pixels = weights.sum()
+        stats = {'pixels': pixels, 'dropped': salient.sum() - pixels}
         if self.balance_images:
-            share = torch.bincount(targets, minlength=n).to(
-                losses.dtype) / len(targets)
-            weights = (1.0 / torch.log(1.02 + share))[targets]
-            loss = (losses * weights).sum() / weights.sum()
-        else:
-            loss = losses.mean()
+            share = weights.flatten(1).sum(1) / pixels.clamp(min=1)
+            weights = weights / torch.log(1.02 + share).view(n, 1, 1)
+        loss = (losses * weights).sum() / weights.sum().clamp(min=1e-12)
         return self.loss_weight * loss, stats
 
 

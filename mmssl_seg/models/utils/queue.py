@@ -5,8 +5,10 @@ labels, superpixel and image ids, MoCo-style negatives.
 Everything lives in registered buffers (the fields, the write pointer and the
 fill count), so a checkpoint holds the queue and resuming continues it
 exactly. ``push`` gathers the rows of all ranks first (all ranks then hold the
-same queue) and writes them at the pointer with wrap-around, so the number of
-rows pushed need not divide the queue size.
+same queue; ranks may push different numbers of rows, none included) and
+writes them at the pointer with wrap-around, so the number of rows pushed
+need not divide the queue size. A push reads nothing back from the device in
+a single process.
 """
 from __future__ import annotations
 
@@ -17,6 +19,25 @@ from mmengine.dist import all_gather, get_world_size
 from torch import nn
 
 FieldSpec = Sequence  # (shape of one row, dtype)
+
+
+def gather_rows(rows: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The rows of every rank, concatenated in rank order, whatever their
+    number on each rank (0 included): the counts are gathered first, then
+    the rows padded to the largest (mmengine's ``all_gather`` needs one
+    shape on every rank; with gloo another shape aborts a rank, with NCCL it
+    can hang or return garbage)."""
+    first = next(iter(rows.values()))
+    count = torch.tensor([len(first)], device=first.device)
+    counts = [int(c) for c in all_gather(count)]  # distributed runs only
+    largest = max(counts)
+    gathered = {}
+    for name, value in rows.items():
+        padded = value.new_zeros((largest, *value.shape[1:]))
+        padded[:len(value)] = value
+        parts = all_gather(padded.contiguous())
+        gathered[name] = torch.cat([p[:c] for p, c in zip(parts, counts)])
+    return gathered
 
 
 class FeatureQueue(nn.Module):
@@ -80,8 +101,7 @@ class FeatureQueue(nn.Module):
         if len(lengths) != 1:
             raise ValueError(f'fields differ in length: {lengths}')
         if gather and get_world_size() > 1:
-            rows = {k: torch.cat(all_gather(v.contiguous()))
-                    for k, v in rows.items()}
+            rows = gather_rows(rows)
         n = len(next(iter(rows.values())))
         if n == 0:
             return

@@ -68,8 +68,9 @@ def sample_tree_pairs(regions: torch.Tensor, distances: torch.Tensor,
                       num_anchors: int = 7, num_pos: int = 10,
                       num_neg: int = 5, sigma: float = 0.8, cns: int = 0,
                       generator: torch.Generator | None = None) -> TreePairs:
-    """Sample anchors, positives and negatives for a batch (on the CPU; the
-    indices are small).
+    """Sample anchors, positives and negatives for a batch, on the device
+    of ``regions`` with ``generator`` (on that device too): fixed shapes,
+    nothing read back to the host.
 
     Args:
         regions: ``B x h x w`` leaf index per pixel (values >= K ignored).
@@ -78,22 +79,26 @@ def sample_tree_pairs(regions: torch.Tensor, distances: torch.Tensor,
         sigma: sigma_p of eqs. 2-3 (0.8).
         cns: Cross-image negatives per anchor (0, 5 or 20).
     """
-    regions = regions.detach().cpu().long()
-    distances = distances.detach().cpu().float()
+    regions = regions.detach().long()
+    distances = distances.detach().float().to(regions.device)
+    device = regions.device
     b, h, w = regions.shape
     k = distances.shape[1]
     flat = regions.flatten(1)
     usable = flat < k
-    image = torch.arange(b)[:, None].expand(b, h * w)
+    image = torch.arange(b, device=device)[:, None].expand(b, h * w)
     key = torch.where(usable, image * k + flat, torch.full_like(flat, b * k))
     key = key.flatten()
-    counts = torch.bincount(key, minlength=b * k + 1)[:b * k].view(b, k)
+    counts = torch.zeros(b * k + 1, dtype=torch.long, device=device)
+    counts = counts.scatter_add_(0, key, torch.ones_like(key))[:b * k].view(
+        b, k)  # pixels per region (a bincount of fixed size)
     order = torch.argsort(key, stable=True)
     starts = (counts.flatten().cumsum(0) - counts.flatten()).view(b, k)
 
     def pick(img: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
         n = counts[img, region]
-        offset = (torch.rand(region.shape, generator=generator) *
+        offset = (torch.rand(region.shape, generator=generator,
+                             device=device) *
                   n).long().clamp(max=(n - 1).clamp_min(0))
         # an absent region (only in rows marked invalid) may point past the
         # end: any pixel will do there
@@ -102,7 +107,8 @@ def sample_tree_pairs(regions: torch.Tensor, distances: torch.Tensor,
     present = counts > 0
     s = min(num_anchors, k)
     gumbel = -torch.log(-torch.log(
-        torch.rand((b, k), generator=generator).clamp(1e-12, 1 - 1e-7)))
+        torch.rand((b, k), generator=generator, device=device).clamp(
+            1e-12, 1 - 1e-7)))
     top = torch.where(present, gumbel, torch.full_like(gumbel, -torch.inf)
                       ).topk(s, dim=1)
     anchor_region = top.indices  # B x S, distinct
@@ -117,19 +123,21 @@ def sample_tree_pairs(regions: torch.Tensor, distances: torch.Tensor,
     neg_p = torch.where(safe, neg_p, torch.ones_like(neg_p)).view(-1, k)
     pos_r = torch.multinomial(pos_p, num_pos, True, generator=generator)
     neg_r = torch.multinomial(neg_p, num_neg, True, generator=generator)
-    img = torch.arange(b)[:, None].expand(b, s).reshape(-1)
+    img = torch.arange(b, device=device)[:, None].expand(b, s).reshape(-1)
     anchors = pick(img, anchor_region.reshape(-1))
     positives = pick(img[:, None].expand_as(pos_r), pos_r)
     negatives = pick(img[:, None].expand_as(neg_r), neg_r)
     if cns > 0 and b > 1:
         other = (img[:, None] + torch.randint(
-            1, b, (len(img), cns), generator=generator)) % b
+            1, b, (len(img), cns), generator=generator, device=device)) % b
         cross = other * h * w + torch.randint(
-            0, h * w, (len(img), cns), generator=generator)
-        cross_valid = torch.ones(len(img), cns, dtype=torch.bool)
+            0, h * w, (len(img), cns), generator=generator, device=device)
+        cross_valid = torch.ones(len(img), cns, dtype=torch.bool,
+                                 device=device)
     else:
-        cross = torch.zeros(len(img), cns, dtype=torch.long)
-        cross_valid = torch.zeros(len(img), cns, dtype=torch.bool)
+        cross = torch.zeros(len(img), cns, dtype=torch.long, device=device)
+        cross_valid = torch.zeros(len(img), cns, dtype=torch.bool,
+                                  device=device)
     return TreePairs(anchors, positives, negatives, cross,
                      valid.reshape(-1), cross_valid)
 
