@@ -12,10 +12,13 @@
 #       model.backbone.init_cfg.checkpoint=work_dirs/vgg16_colorization.pth \
 #       model.backbone.init_cfg.prefix=backbone.
 # Fine-tune with
-# hypercolumn_vgg16-bn-colorization_1xb4-40k_voc12aug-512x512.py.
+# hypercolumn_vgg16-bn-colorization_4xb6-40k_voc12aug-512x512.py.
 _base_ = ['./mix-match_vgg16-bn_1xb16-8k_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 model = dict(
+    # patches reaching over the border see raw black, as in the authors'
+    # colorize prototxt (zero padding before its grey conversion)
+    sampler=dict(pad_value=-0.4488),
     data_preprocessor=dict(
         _delete_=True,
         type='ColorizationDataPreProcessor',

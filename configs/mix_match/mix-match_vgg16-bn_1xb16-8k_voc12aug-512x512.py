@@ -7,7 +7,7 @@
 #   --cfg-options model.backbone.init_cfg.type=Pretrained \
 #       model.backbone.init_cfg.checkpoint=PROXY.pth \
 #       model.backbone.init_cfg.prefix=backbone.
-# Then fine-tune with hypercolumn_vgg16-bn_1xb4-40k_voc12aug-512x512.py
+# Then fine-tune with hypercolumn_vgg16-bn_4xb6-40k_voc12aug-512x512.py
 # (README.md).
 _base_ = [
     '../_base_/models/mix_match_vgg16.py',
@@ -16,7 +16,17 @@ _base_ = [
     '../_base_/schedules/mix_match_8k.py',
 ]
 custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
-train_dataloader = dict(batch_size=16)
+# the authors' data layer: random 512x512 crops (smaller images stay whole
+# and the data preprocessor pads them with the mean colour and void) and
+# mirroring, no rescaling or colour jitter (the paper is silent)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomCrop', crop_size=(512, 512)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 # no validation loop during tuning
 val_dataloader = None
 val_evaluator = None

@@ -1,1 +1,9 @@
-from . import algorithms, data_preprocessors, heads, losses, necks, segmentors  # noqa: F401
+from . import (  # noqa: F401
+    algorithms,
+    backbones,
+    data_preprocessors,
+    heads,
+    losses,
+    necks,
+    segmentors,
+)

@@ -225,10 +225,15 @@ def caffe_vgg16_to_mmpretrain(state: Mapping[str, torch.Tensor]
     in MMPretrain ``VGG`` keys (``features.{i}.conv/bn.*``). A 1-channel
     ``conv1_1`` (the grey input) becomes 3 equal channels divided by 3, so
     the stock 3-channel VGG fed the repeated grey level
-    (:class:`ColorizationDataPreProcessor`) computes the same. Other keys
-    (``fc6``, ``fc7``, ...) pass unchanged, to be dropped with
-    ``--allow-unexpected``."""
+    (:class:`ColorizationDataPreProcessor`) computes the same. ``fc6``,
+    ``fc7``, ``conv_add1`` and ``conv_add2`` (the layers the hypercolumn
+    fine-tuning reads too) become ``HypercolumnVGG``'s ``{name}.conv.*``;
+    a plain ``VGG`` target drops them with ``--allow-unexpected``."""
     out = dict(state)
+    for name in ('fc6', 'fc7', 'conv_add1', 'conv_add2'):
+        for suffix in ('weight', 'bias'):
+            if f'{name}.{suffix}' in out:
+                out[f'{name}.conv.{suffix}'] = out.pop(f'{name}.{suffix}')
     for name, index in zip(_VGG16_CONVS, _VGG16_FEATURES):
         for suffix in ('weight', 'bias'):
             key = f'{name}.{suffix}'

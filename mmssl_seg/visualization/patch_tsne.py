@@ -46,8 +46,8 @@ def sample_patches(dataset, sampler: PatchSampler, num_images: int,
         patches = sampler(
             torch.from_numpy(img).permute(2, 0, 1)[None].float(),
             torch.from_numpy(gt.astype(np.int64))[None], generator)
-        images.append(patches.images)
-        labels.append(patches.labels)
+        images.append(patches.images[patches.valid])
+        labels.append(patches.labels[patches.valid])
     return torch.cat(images), torch.cat(labels)
 
 

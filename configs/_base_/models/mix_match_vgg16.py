@@ -1,9 +1,10 @@
-# Mix-and-Match tuning (AAAI 2018) of a VGG16 with batch norm: 10 patches per
-# image as the authors' sampler (9 centred on foreground, 1 on background,
-# even sides 64-256 at 512 crops, at most 60 % covered by earlier ones, then
-# topped up to 10), resized to 128, pool5 features, class-wise connected
-# graph, triplet loss with margin 2.1 (squared distances and the sum over 2N,
-# as the authors' code).
+# Mix-and-Match tuning (AAAI 2018) of a VGG16 with batch norm: the paper's 10
+# patches per image placed as the authors' sampler does (9 centred on
+# foreground, 1 on background, even sides 64-256 at 512 crops, skipped when
+# the kept ones cover > 60 % of the first candidate's area, then topped up),
+# resized to 128, pool5 features, class-wise connected graph, eq. 1 as
+# printed: Euclidean distances of unit vectors, margin 2.1, mean over the
+# triplets (the authors' code: squared=True, halve=True).
 model = dict(
     type='MixMatch',
     backbone=dict(
@@ -24,8 +25,8 @@ model = dict(
     head=dict(
         type='TripletHead',
         loss=dict(
-            type='TripletRankingLoss', margin=2.1, squared=True,
-            halve=True)),
+            type='TripletRankingLoss', margin=2.1, squared=False,
+            halve=False)),
     data_preprocessor=dict(
         type='SegDataPreProcessor',
         mean=[123.675, 116.28, 103.53],

@@ -1,0 +1,3 @@
+from .hypercolumn_vgg import HypercolumnVGG
+
+__all__ = ['HypercolumnVGG']

@@ -21,15 +21,16 @@ class TripletHead(BaseModule):
         super().__init__(init_cfg)
         self.loss_triplet = MODELS.build(loss)
 
-    def loss(self, features: torch.Tensor, triplets: torch.Tensor) -> dict:
+    def loss(self, features: torch.Tensor, triplets: torch.Tensor,
+             valid: torch.Tensor) -> dict:
         """
         Args:
             features: ``P x ...`` patch features (pool5).
-            triplets: ``T x 3`` (anchor, positive, negative) indices; none
-                gives a loss of 0 with a zero gradient.
+            triplets: ``P x 3`` (anchor, positive, negative) indices.
+            valid: ``P`` booleans: the rows that are triplets; none gives
+                a loss of 0 with a zero gradient.
         """
         return {
-            'loss_triplet': self.loss_triplet(
-                features, triplets.to(features.device)),
-            'triplets': features.new_tensor(float(len(triplets))),
+            'loss_triplet': self.loss_triplet(features, triplets, valid),
+            'triplets': valid.sum().float(),
         }

@@ -17,11 +17,10 @@ class TripletRankingLoss(nn.Module):
 
     The paper writes D as that Euclidean distance (at most 2, so with
     alpha = 2.1 the hinge never saturates and every triplet keeps a
-    gradient); the authors' code uses squared distances (at most 4), which
-    ``squared=True`` reproduces and which is the default here, as the
-    released models were trained with it. For the same reason the sum is
-    divided by 2N as the authors' Caffe ``TripletLoss`` layer does
-    (``halve=True``: half the gradient of eq. 1's 1/N at the same lr).
+    gradient) and the mean over N triplets: the default. The authors' code
+    uses squared distances (at most 4, ``squared=True``) and divides the
+    sum by 2N as its Caffe ``TripletLoss`` layer does (``halve=True``: half
+    the gradient at the same lr).
 
     Args:
         margin: alpha (2.1 in the paper).
@@ -31,8 +30,8 @@ class TripletRankingLoss(nn.Module):
         loss_weight: Scale of the loss.
     """
 
-    def __init__(self, margin: float = 2.1, squared: bool = True,
-                 halve: bool = True, loss_weight: float = 1.0) -> None:
+    def __init__(self, margin: float = 2.1, squared: bool = False,
+                 halve: bool = False, loss_weight: float = 1.0) -> None:
         super().__init__()
         self.margin = margin
         self.squared = squared
@@ -47,21 +46,27 @@ class TripletRankingLoss(nn.Module):
         # positive): clamp keeps the gradient finite (zero there)
         return squared.clamp(min=1e-12).sqrt()
 
-    def forward(self, features: torch.Tensor,
-                triplets: torch.Tensor) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, triplets: torch.Tensor,
+                valid: torch.Tensor | None = None) -> torch.Tensor:
         """
         Args:
             features: ``P x C`` patch features (normalised here, eq. 2).
             triplets: ``T x 3`` (anchor, positive, negative) indices.
+            valid: ``T`` booleans, the triplets that count (default all).
 
         Returns:
-            The mean hinge over triplets (halved with ``halve``); 0 (with a
-            zero gradient) when there is no triplet.
+            The mean hinge over valid triplets (halved with ``halve``); 0
+            (with a zero gradient) when there is none.
         """
-        if len(triplets) == 0:
-            return features.sum() * 0.0
-        x = F.normalize(features.flatten(1), dim=1)
+        x = features.flatten(1)
+        if x.dtype in (torch.float16, torch.bfloat16):  # AMP: norms in fp32
+            x = x.float()
+        x = F.normalize(x, dim=1)
         a, p, n = x[triplets[:, 0]], x[triplets[:, 1]], x[triplets[:, 2]]
-        hinge = self.distance(a, p) - self.distance(a, n) + self.margin
-        loss = hinge.clamp(min=0).mean()
+        hinge = (self.distance(a, p) - self.distance(a, n) +
+                 self.margin).clamp(min=0)
+        if valid is None:
+            valid = torch.ones_like(hinge, dtype=torch.bool)
+        # masked, not indexed: the same shapes whatever the labels were
+        loss = (hinge * valid).sum() / valid.sum().clamp(min=1)
         return self.loss_weight * (loss / 2 if self.halve else loss)

@@ -8,14 +8,14 @@ from .tree_pairs import (
                          sample_tree_pairs,
 )
 from .triplet_graph import (
-                         class_connected_graph,
+                         Triplets,
                          class_connected_triplets,
                          random_triplets,
 )
 
 __all__ = [
-    'FeatureQueue', 'PatchSampler', 'Patches', 'TreePairs',
-    'class_connected_graph', 'class_connected_triplets',
+    'FeatureQueue', 'PatchSampler', 'Patches', 'TreePairs', 'Triplets',
+    'class_connected_triplets',
     'map_between_views', 'random_triplets', 'region_probabilities',
     'sample_points', 'sample_tree_pairs'
 ]

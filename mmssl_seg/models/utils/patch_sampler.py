@@ -11,45 +11,73 @@ import torch.nn.functional as F
 
 @dataclass
 class Patches:
-    """A mixed set of patches from a batch."""
+    """A mixed set of ``P = N x patches_per_image`` patches from a batch of
+    ``N`` images, in image order (an image's foreground patches, then its
+    background ones). ``valid`` is False for the slots of an image of void
+    only (their label is the ignore index)."""
     images: torch.Tensor  # P x C x S x S
     labels: torch.Tensor  # P
     boxes: torch.Tensor  # P x 4, (x0, y0, x1, y1) in pixels, exclusive end
     image_index: torch.Tensor  # P, which batch image each came from
+    valid: torch.Tensor  # P, bool
+
+
+def _uniform_pixels(mask: torch.Tensor, count: int,
+                    generator: torch.Generator) -> torch.Tensor:
+    """``N x count`` flat indices drawn uniformly with replacement among the
+    True pixels of each ``mask`` (``N x H x W``); 0 where an image has
+    none. The u-th True pixel is the first whose running count exceeds u."""
+    flat = mask.flatten(1)
+    running = flat.cumsum(1)
+    total = running[:, -1:]
+    u = (torch.rand(flat.shape[0], count, dtype=torch.float64,
+                    generator=generator, device=mask.device) * total).long()
+    u = torch.minimum(u, (total - 1).clamp(min=0))
+    return torch.searchsorted(running, u, right=True).clamp(
+        max=flat.shape[1] - 1)
 
 
 class PatchSampler:
-    """Sample, label and crop patches as the authors' code does
-    (``create_patch.createRandomPatchImg``).
+    """Sample, label and crop patches by the authors' rules
+    (``create_patch.createRandomPatchImg`` of the official code), all images
+    at once on the images' device, with shapes fixed by the batch size.
 
     Per image, ``patches_per_image - background_patches`` patches are
     centred on foreground pixels and ``background_patches`` on background
-    pixels (the authors: 9 + 1), each centre drawn uniformly among those
-    pixels, ``candidates_per_patch`` candidates per wanted patch. Sides are
-    even and uniform in ``[min_size, max_size]``; a patch may reach over the
-    image border (the outside is filled with zeros, the mean colour after
-    normalisation). Foreground candidates are kept in drawn order unless the
-    patches kept so far already cover more than ``max_overlap`` of them;
-    if fewer than wanted survive, skipped candidates top them up, so an
-    image always gives ``patches_per_image`` patches (a graph of 160 nodes
-    for 16 images). Without foreground pixels the foreground patches come
-    from the background and vice versa; void pixels are never centres, and
-    an image of void only gives none. A patch's label is its centre pixel's
-    class. All patches of the batch are cropped and resized to ``out_size``
-    by a single bilinear ``grid_sample`` call.
+    pixels (the authors: 8 + 1 of 9; the paper: 10 per image, our default
+    9 + 1), each centre drawn uniformly among those pixels,
+    ``candidates_per_patch`` candidates per wanted foreground patch. Sides
+    are even and uniform in ``[min_size, max_size]``; a patch may reach over
+    the image border (filled with ``pad_value``). Foreground candidates are
+    kept in drawn order unless the patches kept so far cover more than
+    ``max_overlap`` of the *first* candidate's area inside its box (the
+    authors' ``patchDeDup``); if fewer than wanted survive, skipped
+    candidates top them up in drawn order, so an image always gives
+    ``patches_per_image`` patches. Without foreground pixels the foreground
+    patches come from the background and vice versa; void pixels are never
+    centres and an image of void only gives invalid slots. A patch's label
+    is its centre pixel's class (the authors label background patches 0
+    even when they fell back to foreground centres). All patches are
+    cropped and resized to ``out_size`` by one bilinear ``grid_sample``
+    (half-pixel centres, as ``cv2.resize``).
 
     Args:
-        patches_per_image: Patches per image (10 in the paper).
-        min_size / max_size: Side range in pixels (64-256 at 512 crops).
+        patches_per_image: Patches per image (10 in the paper, 9 in the
+            authors' prototxt).
+        min_size / max_size: Side range in pixels (64-256 at 512 crops; the
+            authors' Cityscapes prototxt fixes 128).
         out_size: Side of the resized patches (128 in the paper).
-        max_overlap: Largest fraction of a foreground candidate already
-            covered by kept patches (0.6).
+        max_overlap: Largest covered fraction of a foreground candidate
+            (0.6).
         background_patches: Background-centred patches per image (1); 0
             draws every centre among all labelled pixels.
-        background_index: The background class (ignored when
-            ``background_patches`` is 0).
+        background_index: The background class (0: VOC's background, and
+            road in Cityscapes' train ids, as the authors' code takes it).
         ignore_index: Void label (never a patch centre).
         candidates_per_patch: Candidates drawn per wanted patch (5).
+        pad_value: What lies outside the image, in the network's input
+            space (0: the mean colour after normalisation; the authors'
+            colorization path pads raw black, -0.4488 in its grey space).
     """
 
     def __init__(self,
@@ -61,13 +89,14 @@ class PatchSampler:
                  background_patches: int = 1,
                  background_index: int = 0,
                  ignore_index: int = 255,
-                 candidates_per_patch: int = 5) -> None:
+                 candidates_per_patch: int = 5,
+                 pad_value: float = 0.0) -> None:
         if not 0 < min_size <= max_size:
             raise ValueError(f'need 0 < min_size <= max_size, got '
                              f'{min_size}, {max_size}')
-        if not 0 <= background_patches <= patches_per_image:
+        if not 0 <= background_patches < patches_per_image:
             raise ValueError('background_patches must be in [0, '
-                             f'{patches_per_image}], got {background_patches}')
+                             f'{patches_per_image}), got {background_patches}')
         self.patches_per_image = patches_per_image
         self.min_size = min_size
         self.max_size = max_size
@@ -77,111 +106,111 @@ class PatchSampler:
         self.background_index = background_index
         self.ignore_index = ignore_index
         self.candidates_per_patch = candidates_per_patch
+        self.pad_value = pad_value
 
-    def _draw(self, pixels: torch.Tensor, count: int,
-              generator: torch.Generator) -> tuple[torch.Tensor, ...]:
-        """``count`` centres (uniform among ``pixels``, ``P x 2`` y, x) and
-        even sides."""
-        pick = torch.randint(0, len(pixels), (count, ), generator=generator)
-        sides = torch.randint(self.min_size, self.max_size + 1, (count, ),
-                              generator=generator) // 2 * 2
-        return pixels[pick], sides
+    def _sides(self, n: int, count: int, generator: torch.Generator,
+               device: torch.device) -> torch.Tensor:
+        return torch.randint(self.min_size, self.max_size + 1, (n, count),
+                             generator=generator, device=device) // 2 * 2
 
-    def _select(self, label: torch.Tensor,
-                generator: torch.Generator) -> tuple[torch.Tensor, ...]:
-        """Boxes (``K x 4``, x0, y0, x1, y1, may cross the border) and
-        labels of one image's patches."""
-        valid = label != self.ignore_index
-        if self.background_patches:
-            background = valid & (label == self.background_index)
-            foreground = valid & ~background
-        else:
-            background = torch.zeros_like(valid)
-            foreground = valid
-        fg_pixels, bg_pixels = foreground.nonzero(), background.nonzero()
-        if len(fg_pixels) == 0:
-            fg_pixels = bg_pixels
-        if len(bg_pixels) == 0:
-            bg_pixels = fg_pixels
-        if len(fg_pixels) == 0:  # void only
-            return torch.zeros(0, 4, dtype=torch.long), label.new_zeros(0)
-        n_bg = self.background_patches
-        n_fg = self.patches_per_image - n_bg
-        fg_centres, fg_sides = self._draw(
-            fg_pixels, self.candidates_per_patch * n_fg, generator)
-        bg_centres, bg_sides = self._draw(
-            bg_pixels, self.candidates_per_patch * n_bg, generator)
-        h, w = label.shape
-        covered = torch.zeros(h, w, dtype=torch.bool)
-        kept, skipped = [], []
-        for i, ((cy, cx), side) in enumerate(zip(fg_centres.tolist(),
-                                                 fg_sides.tolist())):
-            if len(kept) == n_fg:
-                break
-            y0, x0 = max(0, cy - side // 2), max(0, cx - side // 2)
-            y1, x1 = min(h, cy + side // 2), min(w, cx + side // 2)
-            if covered[y0:y1, x0:x1].sum() > self.max_overlap * side * side:
-                skipped.append(i)
-                continue
-            covered[y0:y1, x0:x1] = True
-            kept.append(i)
-        kept += skipped[:n_fg - len(kept)]  # top up, as the authors do
-        centres = torch.cat([fg_centres[kept], bg_centres[:n_bg]])
-        sides = torch.cat([fg_sides[kept], bg_sides[:n_bg]])
-        cy, cx = centres.unbind(1)
-        boxes = torch.stack([cx - sides // 2, cy - sides // 2,
-                             cx + sides // 2, cy + sides // 2], 1)
-        return boxes, label[cy, cx]
+    def deduplicate(self, centres: torch.Tensor, sides: torch.Tensor,
+                    size: tuple[int, int], wanted: int) -> torch.Tensor:
+        """Indices (``N x wanted``) of the candidates (flat ``centres`` and
+        ``sides``, ``N x count``) that the authors' greedy filter keeps, in
+        drawn order, then the skipped ones in drawn order. As theirs, the
+        filter runs over every candidate (the boxes kept past ``wanted``
+        only affect candidates that are cut anyway)."""
+        h, w = size
+        n, count = sides.shape
+        half = (sides // 2)[..., None]
+        y, x = (centres // w)[..., None], (centres % w)[..., None]
+        rows = torch.arange(h, device=sides.device)
+        cols = torch.arange(w, device=sides.device)
+        # every candidate's box, clipped to the image: N x count x H x W
+        boxes = (((rows >= y - half) & (rows < y + half))[..., None] &
+                 ((cols >= x - half) & (cols < x + half))[..., None, :])
+        # "covered / first candidate's area > max_overlap" (float64, as
+        # theirs) as an integer bound: the most covered pixels allowed
+        first = (sides[:, 0] * sides[:, 0]).double()
+        bound = (self.max_overlap * first).floor()
+        bound = torch.where((bound + 1) / first <= self.max_overlap,
+                            bound + 1, bound)
+        bound = torch.where(bound / first <= self.max_overlap, bound,
+                            bound - 1).long()
+        covered = torch.zeros_like(boxes[:, 0])
+        accepted = []
+        for c in range(count):
+            box = boxes[:, c]
+            ok = (covered & box).sum((1, 2)) <= bound
+            covered |= box & ok.view(n, 1, 1)
+            accepted.append(ok)
+        order = torch.arange(count, device=sides.device).expand(n, -1)
+        order = torch.where(torch.stack(accepted, 1), order, order + count)
+        return order.argsort(1)[:, :wanted]
 
-    def _grids(self, boxes: torch.Tensor, height: int,
-               width: int) -> torch.Tensor:
-        """Sampling grids (``K x S x S x 2``, normalised, align_corners
-        False) that map each output pixel into its box."""
-        steps = (torch.arange(self.out_size, dtype=torch.float32) +
-                 0.5) / self.out_size
-        x0, y0, x1, y1 = boxes.float().unbind(1)
-        xs = x0[:, None] + steps[None] * (x1 - x0)[:, None]  # K x S pixels
-        ys = y0[:, None] + steps[None] * (y1 - y0)[:, None]
-        gx = xs / width * 2 - 1
-        gy = ys / height * 2 - 1
-        return torch.stack(torch.broadcast_tensors(
-            gx[:, None, :], gy[:, :, None]), dim=-1)
+    def _grid(self, boxes: torch.Tensor, size: tuple[int, int]
+              ) -> torch.Tensor:
+        """Sampling grid (``N x K*S x S x 2``, normalised, align_corners
+        False) mapping each output pixel of the ``N x K`` boxes into its
+        box; an image's patches are stacked along the output height."""
+        h, w = size
+        s = self.out_size
+        steps = (torch.arange(s, device=boxes.device, dtype=torch.float32)
+                 + 0.5) / s
+        x0, y0, x1, y1 = boxes.float().unbind(-1)  # N x K
+        xs = (x0[..., None] + steps * (x1 - x0)[..., None]) / w * 2 - 1
+        ys = (y0[..., None] + steps * (y1 - y0)[..., None]) / h * 2 - 1
+        n, k = x0.shape
+        grid = torch.stack(torch.broadcast_tensors(
+            xs[:, :, None, :], ys[:, :, :, None]), dim=-1)  # N x K x S x S x 2
+        return grid.reshape(n, k * s, s, 2)
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor,
                  generator: torch.Generator | None = None) -> Patches:
         """Patches of ``images`` (``N x C x H x W``) and their labels from
-        ``labels`` (``N x H x W``)."""
-        generator = generator or torch.Generator().manual_seed(0)
+        ``labels`` (``N x H x W``), drawn with ``generator`` (on the
+        images' device)."""
+        device = images.device
+        generator = generator or torch.Generator(device).manual_seed(0)
         n, c, h, w = images.shape
-        per_image = [self._select(labels[i].cpu(), generator)
-                     for i in range(n)]
-        count = max(len(b) for b, _ in per_image)
+        k, n_bg = self.patches_per_image, self.background_patches
+        n_fg = k - n_bg
+        labelled = labels != self.ignore_index
+        if n_bg:
+            background = labelled & (labels == self.background_index)
+            foreground = labelled & ~background
+        else:
+            background = foreground = labelled
+        has_fg = foreground.flatten(1).any(1)[:, None, None]
+        has_bg = background.flatten(1).any(1)[:, None, None]
+        foreground, background = (torch.where(has_fg, foreground, background),
+                                  torch.where(has_bg, background, foreground))
+        wanted = self.candidates_per_patch * n_fg
+        fg_centres = _uniform_pixels(foreground, wanted, generator)
+        fg_sides = self._sides(n, wanted, generator, device)
+        keep = self.deduplicate(fg_centres, fg_sides, (h, w), n_fg)
+        centres = torch.cat([fg_centres.gather(1, keep),
+                             _uniform_pixels(background, n_bg, generator)], 1)
+        sides = torch.cat([fg_sides.gather(1, keep),
+                           self._sides(n, n_bg, generator, device)], 1)
+        y, x, half = centres // w, centres % w, sides // 2
+        boxes = torch.stack([x - half, y - half, x + half, y + half], -1)
+        valid = labelled.flatten(1).any(1)[:, None].expand(n, k)
+        patch_labels = torch.where(
+            valid, labels.flatten(1).gather(1, centres), self.ignore_index)
+        # in fp32 (coordinates too, also under AMP); pad_value outside the
+        # image: shift, sample with zero padding, shift back
+        source = images.float() - self.pad_value
+        crops = F.grid_sample(source, self._grid(boxes, (h, w)),
+                              mode='bilinear', padding_mode='zeros',
+                              align_corners=False)
+        crops = (crops + self.pad_value).to(images.dtype)
         s = self.out_size
-        if count == 0:
-            empty = images.new_zeros((0, c, s, s))
-            return Patches(empty, labels.new_zeros(0), labels.new_zeros(0, 4),
-                           labels.new_zeros(0))
-        # one grid per image: its patches stacked along the output height;
-        # images with fewer patches repeat their first box (dropped below)
-        grids, valid = [], []
-        for boxes, _ in per_image:
-            padded = boxes if len(boxes) else torch.zeros(1, 4,
-                                                          dtype=torch.long)
-            padded = torch.cat([padded, padded[:1].expand(
-                count - len(padded), 4)]) if len(padded) < count else padded
-            grids.append(self._grids(padded, h, w).reshape(count * s, s, 2))
-            valid.append(torch.arange(count) < len(boxes))
-        grid = torch.stack(grids).to(images)
-        crops = F.grid_sample(images, grid, mode='bilinear',
-                              padding_mode='zeros', align_corners=False)
-        crops = crops.view(n, c, count, s, s).transpose(1, 2).reshape(
-            n * count, c, s, s)
-        valid = torch.cat(valid)
+        crops = crops.view(n, c, k, s, s).transpose(1, 2).reshape(
+            n * k, c, s, s)
         return Patches(
-            images=crops[valid.to(images.device)],
-            labels=torch.cat([lab for _, lab in per_image]).to(labels.device),
-            boxes=torch.cat([b for b, _ in per_image]).to(labels.device),
-            image_index=torch.cat([
-                torch.full((len(b), ), i, dtype=torch.long)
-                for i, (b, _) in enumerate(per_image)
-            ]).to(labels.device))
+            images=crops, labels=patch_labels.reshape(-1),
+            boxes=boxes.reshape(-1, 4),
+            image_index=torch.arange(n, device=device).repeat_interleave(
+                k, output_size=n * k),
+            valid=valid.reshape(-1))
