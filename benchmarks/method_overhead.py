@@ -310,8 +310,11 @@ def count_syncs(method: str, folder: str, mini: bool = False) -> dict:
     model = build_model(cfg).train()
     data = model.data_preprocessor(data, True)
     loss_module = model.get_submodule(LOSSES[method])
-    if hasattr(loss_module, 'cpu_memory_mb'):  # chunk as on a GPU
+    # the GPU's way: chunks of its memory budget, fixed shapes
+    if hasattr(loss_module, 'cpu_memory_mb'):
         loss_module.cpu_memory_mb = loss_module.memory_mb
+    if hasattr(model, 'fixed_shapes'):
+        model.fixed_shapes = True
     calls = []
     entries = {name: getattr(loss_module, name) for name in
                ('forward', 'from_pixels') if hasattr(loss_module, name)}

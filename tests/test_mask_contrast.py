@@ -139,6 +139,50 @@ def test_no_gradient_reaches_the_key_encoder(saliency_dir):
     assert int(model.queue.count) == 2
 
 
+@pytest.mark.parametrize('balance', [False, True])
+def test_gathered_and_fixed_shape_steps_agree(saliency_dir, balance):
+    """The CPU path (salient pixels gathered) and the GPU path (every pixel,
+    masks as weights) give the same losses, gradients and queue, in
+    float64."""
+    import copy
+
+    from mmengine.config import Config
+    from mmengine.dataset import default_collate
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    from mmssl_seg.models.builder import build_model
+    os.environ['SALIENCY_DIR'] = saliency_dir
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.queue_size = 8
+    cfg.model.head.loss_contrast.balance_images = balance
+    cfg.train_dataloader.dataset.pipeline[2].size = 32
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    model.init_weights()
+    model.double()
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    batch = default_collate([dataset[i] for i in range(3)])
+    data = model.data_preprocessor(batch, True)
+    inputs = [x.double() for x in data['inputs']]
+    results = []
+    for fixed in (True, False):
+        twin = copy.deepcopy(model)
+        twin.fixed_shapes = fixed
+        losses = twin.loss(inputs, data['data_samples'])
+        (losses['loss_contrast'] + losses['loss_saliency']).backward()
+        results.append((losses, twin))
+    (a, ma), (b, mb) = results
+    for key in ('loss_contrast', 'loss_saliency', 'salient_pixels'):
+        torch.testing.assert_close(a[key].double(), b[key].double())
+    assert a['salient_pixels'] > 0
+    for (name, p), q in zip(ma.named_parameters(), mb.parameters()):
+        if p.grad is not None or q.grad is not None:
+            torch.testing.assert_close(p.grad, q.grad, msg=name)
+    torch.testing.assert_close(ma.queue.prototypes, mb.queue.prototypes)
+
+
 @pytest.mark.parametrize('weights', ['online', 'momentum'])
 def test_hand_off_of_the_whole_network(straight, tmp_path, weights):
     """Backbone and DeepLab-v3 head into the fine-tuning config (a stock

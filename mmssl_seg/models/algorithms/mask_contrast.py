@@ -10,7 +10,11 @@ from mmssl_seg.models.algorithms.base import (
     MomentumEncoderMixin,
     check_num_classes,
 )
-from mmssl_seg.models.losses.mask_contrast_loss import mask_prototypes
+from mmssl_seg.models.losses.mask_contrast_loss import (
+    mask_prototypes,
+    pixel_prototypes,
+    upsampled_pixels,
+)
 from mmssl_seg.models.utils.queue import FeatureQueue
 
 
@@ -29,7 +33,8 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
 
         q, sal = split(decode_head(backbone(x_q)))         # N x D x H x W
         k, _ = split(key_encoder(x_k))                     # no gradient
-        (q and k upsampled to the input and normalised at salient pixels)
+        (q and k upsampled to the input; masks as weights, or on the CPU
+         the salient pixels gathered: the same values)
         p = normalize(sum_{s_k} k)                         # eq. 2, N x D
         losses = head(q, sal, s_q, p, queue)               # eq. 3 + BCE
         queue <- p                                         # all ranks
@@ -43,11 +48,15 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
         queue_size: K (128 in the paper).
         momentum: m of the key encoder (0.999).
         upsample: Compute the losses at the input resolution (bilinear
-            upsampling of the head's output, as the authors' code; the
-            embeddings are upsampled at the salient pixels only, the ones
-            the losses read: the same values and gradients, a fraction of
-            the work); ``False`` at the head's resolution with masks
-            downsampled (cheaper).
+            upsampling of the head's output, as the authors' code);
+            ``False`` at the head's resolution with masks downsampled
+            (cheaper).
+        fixed_shapes: How the upsampled loss reads the salient pixels:
+            every pixel with the masks as weights (``True``: no size
+            depends on the data, nothing waits for the host, the way on a
+            GPU) or gathered by index (``False``: a third of the work where
+            a host read costs nothing). ``None`` (default): fixed shapes
+            except on the CPU. Both give the same loss and gradients.
         seed: Base seed of the forward passes' dropout (with the ``step``
             buffer: a resumed run draws the masks the unbroken run drew).
         data_preprocessor: Must accept a list of views
@@ -70,6 +79,7 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
                  queue_size: int = 128,
                  momentum: float = 0.999,
                  upsample: bool = True,
+                 fixed_shapes: bool | None = None,
                  seed: int = 0,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
@@ -80,11 +90,17 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
                          init_cfg=init_cfg)
         self.embed_dim = embed_dim
         self.upsample = upsample
+        self.fixed_shapes = fixed_shapes
         self.decode_head = MODELS.build(decode_head)
         self.build_momentum_encoder(momentum)
         self.queue = FeatureQueue(queue_size,
                                   {'prototypes': ((embed_dim, ),
                                                   torch.float32)})
+
+    def _fixed_shapes(self, device: torch.device) -> bool:
+        if self.fixed_shapes is not None:
+            return self.fixed_shapes
+        return device.type != 'cpu'
 
     @property
     def online_encoder(self) -> nn.Module:
@@ -126,20 +142,31 @@ class MaskContrast(MomentumEncoderMixin, BaseSelfSupervised):
             out = self._head(self, x_q)
         with torch.no_grad(), self.randomness(x_q.device, offset=1):
             out_k = self._head(self.momentum_encoder.module, x_k)[:, :d]
-        if self.upsample:  # the embeddings and saliency at the input
-            out = F.interpolate(out, size=x_q.shape[2:], mode='bilinear',
-                                align_corners=False)
-            out_k = F.interpolate(out_k, size=x_k.shape[2:],
-                                  mode='bilinear', align_corners=False)
-        else:  # masks to the head's resolution
-            mask_q, mask_k = (F.interpolate(m[:, None].float(),
-                                            size=out.shape[2:],
-                                            mode='nearest')[:, 0]
-                              for m in (mask_q, mask_k))
-        query, saliency_logits = self._split(out)
-        with torch.no_grad():
-            prototypes, valid = mask_prototypes(F.normalize(out_k, dim=1),
-                                                mask_k)
+        size = x_q.shape[2:]
+        if self.upsample and not self._fixed_shapes(x_q.device):
+            # the embeddings at the input resolution at the salient pixels
+            # only (the ones the losses read), the saliency logit everywhere
+            query = upsampled_pixels(out[:, :d], mask_q)
+            saliency_logits = F.interpolate(out[:, d:], size=size,
+                                            mode='bilinear',
+                                            align_corners=False)
+            with torch.no_grad():
+                prototypes, valid = pixel_prototypes(
+                    *upsampled_pixels(out_k, mask_k), len(out_k))
+        else:
+            if self.upsample:  # the embeddings and saliency at the input
+                out, out_k = (F.interpolate(o, size=size, mode='bilinear',
+                                            align_corners=False)
+                              for o in (out, out_k))
+            else:  # masks to the head's resolution
+                mask_q, mask_k = (F.interpolate(m[:, None].float(),
+                                                size=out.shape[2:],
+                                                mode='nearest')[:, 0]
+                                  for m in (mask_q, mask_k))
+            query, saliency_logits = self._split(out)
+            with torch.no_grad():
+                prototypes, valid = mask_prototypes(
+                    F.normalize(out_k, dim=1), mask_k)
         losses = self.head.loss(query, saliency_logits[:, 0], mask_q,
                                 prototypes, valid,
                                 self.queue.get('prototypes'))

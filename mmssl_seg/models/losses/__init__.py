@@ -5,6 +5,7 @@ from .mask_contrast_loss import (
                                  MaskContrastLoss,
                                  SaliencyBCELoss,
                                  mask_prototypes,
+                                 pixel_prototypes,
                                  upsampled_pixels,
 )
 from .triplet_loss import TripletRankingLoss
@@ -13,5 +14,5 @@ __all__ = [
     'AuxLabelContrastLoss', 'ClassBalancedBoundaryLoss',
     'GroupingContrastLoss', 'MaskContrastLoss', 'PixelMeta',
     'SaliencyBCELoss', 'TripletRankingLoss', 'mask_prototypes',
-    'upsampled_pixels'
+    'pixel_prototypes', 'upsampled_pixels'
 ]

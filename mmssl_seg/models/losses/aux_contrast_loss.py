@@ -276,6 +276,4 @@ class AuxLabelContrastLoss(nn.Module):
                     list(candidate_meta), self.temperature,
                     weights.to(compute_dtype(anchors, candidates)))
                 loss = loss_sum / weight_sum.detach().clamp(min=1e-12)
-        # a graph even without anchors (DDP, the optimizer expect one)
-        loss = loss + anchors.sum().to(loss.dtype) * 0.0
         return self.loss_weight * loss, dict(zip(STAT_NAMES, counts))

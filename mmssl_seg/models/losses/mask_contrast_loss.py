@@ -63,6 +63,16 @@ def upsampled_pixels(maps: torch.Tensor, masks: torch.Tensor,
     return (F.normalize(value, dim=1) if normalize else value), n
 
 
+def pixel_prototypes(pixels: torch.Tensor, image_ids: torch.Tensor,
+                     num_images: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`mask_prototypes` from the salient pixels' embeddings
+    (:func:`upsampled_pixels`) instead of whole maps."""
+    summed = pixels.new_zeros(num_images, pixels.shape[1]).index_add_(
+        0, image_ids, pixels)
+    return F.normalize(summed, dim=1), torch.bincount(
+        image_ids, minlength=num_images) > 0
+
+
 @MODELS.register_module()
 class MaskContrastLoss(nn.Module):
     """MaskContrast's pixel-to-prototype contrastive loss (Van Gansbeke et
@@ -142,6 +152,33 @@ class MaskContrastLoss(nn.Module):
             share = weights.flatten(1).sum(1) / pixels.clamp(min=1)
             weights = weights / torch.log(1.02 + share).view(n, 1, 1)
         loss = (losses * weights).sum() / weights.sum().clamp(min=1e-12)
+        return self.loss_weight * loss, stats
+
+
+    def from_pixels(self, pixels: torch.Tensor, image_ids: torch.Tensor,
+                    prototypes: torch.Tensor, prototype_valid: torch.Tensor,
+                    negatives: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """:meth:`forward` from the salient query pixels alone (``P x D``,
+        unit length, and their image indices: :func:`upsampled_pixels`):
+        the same loss and gradients with a fraction of the work, but sizes
+        that depend on the masks (the host reads them: the CPU path)."""
+        n = len(prototypes)
+        keep = prototype_valid[image_ids]
+        stats = {'pixels': keep.sum().float(),
+                 'dropped': (~keep).sum().float()}
+        targets, pixels = image_ids[keep], pixels[keep]
+        if len(pixels) == 0:  # a defined 0 that still has a graph
+            return pixels.sum() * 0.0, stats
+        keys = torch.cat([prototypes, negatives]).detach().to(pixels.dtype)
+        logits = pixels @ (keys / self.temperature).T
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        losses = F.cross_entropy(logits, targets, reduction='none')
+        weights = torch.ones_like(losses)
+        if self.balance_images:
+            share = torch.bincount(targets, minlength=n).to(
+                losses.dtype) / len(targets)
+            weights = (1.0 / torch.log(1.02 + share))[targets]
+        loss = (losses * weights).sum() / weights.sum()
         return self.loss_weight * loss, stats
 
 
