@@ -25,7 +25,11 @@ The problems (measured with the versions of requirements/pinned.txt):
    (import)
 3. setuptools >= 81 has no ``pkg_resources``, which mmengine uses to resolve
    ``mmseg::`` config bases. Replacement built on ``importlib``. (Where it
-   exists, its deprecation warning on every lookup is silenced.) (import)
+   exists, its deprecation warning on every lookup is silenced.) In an
+   editable install (``pip install -e .``, what ``make`` builds) mmengine
+   looks for ``mmssl_seg/.mim`` under site-packages, where it is not; the
+   lookup of our own package is pointed at the package folder (every other
+   package resolves as before). (import)
 4. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and wraps
    models in DDP with ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
    Without CUDA we skip the former, use ``gloo`` where ``nccl`` was asked for,
@@ -198,6 +202,41 @@ def install_pkg_resources_free_lookup() -> bool:
     return True
 
 
+def editable_lookup_needed() -> bool:
+    """An editable install (``pip install -e .``): the distribution's
+    location is site-packages, where mmengine's lookup looks for
+    ``mmssl_seg/.mim`` and finds nothing; the package lives in the
+    checkout."""
+    try:
+        dist = importlib.metadata.distribution('mmssl_seg')
+    except importlib.metadata.PackageNotFoundError:
+        return False  # not installed: mmengine falls back to find_spec
+    stock = osp.join(str(dist.locate_file('')), 'mmssl_seg')
+    return osp.realpath(stock) != osp.realpath(_module_path('mmssl_seg')
+                                               or stock)
+
+
+def install_editable_lookup() -> bool:
+    """``mmssl_seg::`` bases in an editable install: mmengine's
+    ``get_installed_path('mmssl_seg')`` gives the package's folder; every
+    other package resolves as before."""
+    if not editable_lookup_needed():
+        return False
+    import mmengine.config.config as config_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    stock = config_module.get_installed_path
+
+    def get_installed_path_(package: str) -> str:
+        if package == 'mmssl_seg':
+            return _module_path('mmssl_seg')
+        return stock(package)
+
+    for module in (package_utils, utils_module, config_module):
+        module.get_installed_path = get_installed_path_
+    return True
+
+
 # --------------------------------------------------------------------------- #
 # 4. Distributed runs on CPU-only torch
 # --------------------------------------------------------------------------- #
@@ -296,6 +335,7 @@ IMPORT_SHIMS: dict[str, Callable[[], bool]] = {
     'mmcv_ext_stub': install_mmcv_ext_stub,
     'torchvision_schemas': install_torchvision_schemas,
     'pkg_resources_free_lookup': install_pkg_resources_free_lookup,
+    'editable_lookup': install_editable_lookup,
 }
 #: Changes of mmengine / mmcv behaviour: only where our tools run.
 RUNTIME_PATCHES: dict[str, Callable[[], bool]] = {

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from mmssl_seg.datasets.ground_truth import ground_truth_reader
 from mmssl_seg.priors.aux_labels import (
     MultiScaleExtractor,
+    label_quality,
     make_aux_labels,
     sweep_k,
     vote,
@@ -66,8 +67,8 @@ def labelled(tmp_path_factory):
     out = str(tmp_path_factory.mktemp('aux') / 'all')
     gt = ground_truth_reader(osp.join(VOC12_MINI, 'SegmentationClass'))
     result = make_aux_labels(images, out, colour_features, {'name': 'lab'},
-                             k=5, superpixel_size=12, ground_truth=gt,
-                             num_classes=21)
+                             k=5, superpixel_size=12)
+    result['quality'] = label_quality(result, out, gt, 21)
     return images, out, result, gt
 
 
@@ -217,7 +218,7 @@ def test_cli_with_a_network_extractor_and_picture(tmp_path):
                     osp.join(VOC12_MINI, 'JPEGImages'), '--ids', str(ids),
                     '--feature', 'decoder', '--scales', '0.5', '--k', '4',
                     '--gt-dir', osp.join(VOC12_MINI, 'SegmentationClass'),
-                    '--picture', '2')
+                    '--num-classes', '21', '--picture', '2')
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert 'PmIoU' in proc.stdout
     quality = json.load(open(osp.join(out, 'aux_label_quality.json')))

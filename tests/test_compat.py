@@ -137,7 +137,7 @@ def test_importing_the_plugin_leaves_the_host_as_it_was():
         '      sorted(k for k, v in mmssl_seg.compat._APPLIED.items()))')
     assert out.strip().splitlines()[-1] == (
         "[True, True, True, True, True] True AtomicCheckpointHook "
-        "['mmcv_ext_stub', 'pkg_resources_free_lookup', "
+        "['editable_lookup', 'mmcv_ext_stub', 'pkg_resources_free_lookup', "
         "'torchvision_schemas']")
 
 
@@ -150,7 +150,7 @@ def test_our_tools_apply_the_runtime_patches():
         '      sorted(mmssl_seg.compat._APPLIED))')
     assert out.strip().splitlines()[-1] == (
         "AtomicCheckpointHook ['adjust_hue', 'cpu_distributed', "
-        "'mmcv_ext_stub', 'pkg_resources_free_lookup', "
+        "'editable_lookup', 'mmcv_ext_stub', 'pkg_resources_free_lookup', "
         "'torchvision_schemas']")
 
 

@@ -219,7 +219,7 @@ def test_prior_tools_list_the_pretraining_configs_images():
     """make_aux_labels.py --data PRETRAIN_CONFIG labels exactly the images
     the pretraining reads."""
     needs_voc12_mini()
-    from mmssl_seg.priors.engine import list_images
+    from mmssl_seg.priors.manifest import list_images
     config = osp.join(REPO, 'configs/aux_contrast/aux-contrast_deeplabv3_'
                       'r18-d8_1xb8-300_voc12mini-128x128.py')
     images = list_images(data_config=config, splits=['train'])

@@ -64,3 +64,50 @@ def test_no_module_imports_a_higher_layer():
                     violations.append(f'{module} -> {target}')
     assert not violations, '\n'.join(violations)
     assert layers_seen >= set(LAYERS)  # every layer exists and is checked
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Our modules (packages by their ``__init__``) -> the ones they import
+    anywhere in their source (function-level imports included: a cycle
+    hidden in a function is still a cycle)."""
+    root = osp.join(REPO, 'mmssl_seg')
+    files = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if name.endswith('.py'):
+                path = osp.join(folder, name)
+                module = osp.relpath(path, REPO)[:-3].replace(os.sep, '.')
+                files[module.removesuffix('.__init__')] = path
+    graph = {}
+    for module, path in files.items():
+        targets = set()
+        for target in _imports(path, module):
+            while target not in files and '.' in target:
+                target = target.rsplit('.', 1)[0]  # a name in a module
+            if target in files and target != module:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def test_no_import_cycle():
+    """No module reaches itself through its imports, except a package
+    through its own submodules (``__init__`` re-exports them)."""
+    graph = _module_graph()
+    cycles = []
+
+    def inside(package: str, module: str) -> bool:
+        return module.startswith(package + '.')
+
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for target in graph[node]:
+                if target == start and not all(
+                        inside(start, m) for m in path[1:]):
+                    cycles.append(' -> '.join(path + [start]))
+                elif target not in seen:
+                    seen.add(target)
+                    stack.append((target, path + [target]))
+    assert not cycles, '\n'.join(sorted(set(cycles))[:10])

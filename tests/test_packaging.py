@@ -1,7 +1,8 @@
-"""The plugin as an OpenMMLab package: installed non-editable, a downstream
-project inherits our configs through ``mmssl_seg::`` and trains (with our
-packaged tools and with MMSeg's own ``tools/train.py``); every config carries
-``custom_imports``; the metafiles list every config and mmengine reads them.
+"""The plugin as an OpenMMLab package: installed non-editable and editable
+(this environment's ``pip install -e .``), a downstream project inherits our
+configs through ``mmssl_seg::`` and trains (with our packaged tools and with
+MMSeg's own ``tools/train.py``); every config carries ``custom_imports``;
+the metafiles list every config and mmengine reads them.
 """
 from __future__ import annotations
 
@@ -48,9 +49,13 @@ def installed(tmp_path_factory) -> str:
     return target
 
 
-def _run_downstream(installed: str, cwd: str, *args: str):
+def _run_downstream(installed: str | None, cwd: str, *args: str):
+    """Run in ``cwd`` with the copy installed in ``installed`` (None: this
+    environment's own install)."""
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(PYTHONPATH=installed, VOC12_MINI_ROOT=VOC12_MINI)
+    env.update(VOC12_MINI_ROOT=VOC12_MINI)
+    if installed:
+        env.update(PYTHONPATH=installed)
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
@@ -97,6 +102,36 @@ def test_downstream_project_inherits_and_trains(installed, tmp_path,
     probe = _run_downstream(installed, str(tmp_path), '-c',
                             'import mmssl_seg; print(mmssl_seg.__file__)')
     assert probe.stdout.strip().startswith(installed)
+
+
+def test_editable_install_inherits_and_trains(tmp_path) -> None:
+    """``pip install -e .`` (what ``make`` builds and the README suggests):
+    mmengine looks for ``.mim`` under site-packages, the package lives in the
+    checkout; ``mmssl_seg::`` still resolves and the downstream config
+    trains, with MMSeg's own ``tools/train.py``."""
+    needs_voc12_mini()
+    probe = _run_downstream(None, str(tmp_path), '-c', (
+        'import importlib.metadata as m, mmssl_seg; '
+        'print(mmssl_seg.__file__); '
+        "print(m.distribution('mmssl_seg').locate_file(''))"))
+    package, location = probe.stdout.split()[-2:]
+    if not package.startswith(REPO) or osp.realpath(location) == \
+            osp.realpath(REPO):
+        pytest.skip('this environment installed mmssl_seg non-editable '
+                    '(make env installs it editable)')
+    (tmp_path / 'my_config.py').write_text(
+        f"_base_ = ['mmssl_seg::{MINI}']\n"
+        "custom_imports = dict(imports=['mmssl_seg'], "
+        'allow_failed_imports=False)\n')
+    script = ['-m', 'mmssl_seg.launch',
+              osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools',
+                       'train.py')]
+    result = _run_downstream(None, str(tmp_path), *script, 'my_config.py',
+                             '--work-dir', 'work', *QUICK)
+    assert result.returncode == 0, result.stdout[-3000:] + \
+        result.stderr[-3000:]
+    assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
+    assert 'loss_triplet' in result.stdout + result.stderr
 
 
 def test_launch_without_a_script_prints_its_usage() -> None:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmssl_seg.priors.engine import list_images
+from mmssl_seg.priors.manifest import list_images
 from mmssl_seg.priors.saliency import make_saliency
 from mmssl_seg.utils.io import FILE_MODE, ImageReadError, read_image
 from tests.conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
@@ -431,7 +431,7 @@ def test_hierarchies_survive_a_kill_exactly(tmp_path):
     ids.txt (what training reads) and writes the uninterrupted run's
     trees."""
     from tests.conftest import run_killed
-    images = _small_voc_images(tmp_path, 12, width=240)
+    images = _small_voc_images(tmp_path, 40, width=120)
     argv = (sys.executable, 'tools/priors/make_hierarchies.py')
     options = ('--images', images, '--edges', 'colour_gradient',
                '--workers', '1', '--picture', '0')
@@ -439,17 +439,17 @@ def test_hierarchies_survive_a_kill_exactly(tmp_path):
     result = run_tool(*argv, whole, *options)
     assert result.returncode == 0, result.stdout[-2000:]
     killed = str(tmp_path / 'killed')
-    run_killed(*argv, killed, *options, count=5,
+    run_killed(*argv, killed, *options, count=15,
                watch=osp.join(killed, 'trees', '*.npz'))
-    assert 5 <= len(os.listdir(osp.join(killed, 'trees'))) < 12
+    assert 15 <= len(os.listdir(osp.join(killed, 'trees'))) < 40
     for _ in range(2):  # a further rerun changes nothing
         result = run_tool(*argv, killed, *options)
         assert result.returncode == 0, result.stdout[-2000:]
         assert open(osp.join(killed, 'ids.txt')).read() == open(
             osp.join(whole, 'ids.txt')).read()
-    assert len(open(osp.join(killed, 'ids.txt')).read().split()) == 12
-    assert len(_same_files(whole, killed, 'trees/*.npz')) == 12
-    assert len(_same_files(whole, killed, 'ucm2/*.png')) == 12
+    assert len(open(osp.join(killed, 'ids.txt')).read().split()) == 40
+    assert len(_same_files(whole, killed, 'trees/*.npz')) == 40
+    assert len(_same_files(whole, killed, 'ucm2/*.png')) == 40
 
 
 def test_an_unlisted_image_is_an_error(tmp_path):

@@ -13,7 +13,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import TRANSFORMS
 
 from mmssl_seg.datasets.ground_truth import ground_truth_reader
-from mmssl_seg.priors.engine import Manifest, parse_shard, shard
+from mmssl_seg.priors.manifest import Manifest, parse_shard, shard
 from mmssl_seg.priors.saliency import (
     SaliencyQuality,
     make_saliency,

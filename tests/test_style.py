@@ -46,3 +46,14 @@ def test_paths_named_in_the_docs_exist() -> None:
                if not osp.exists(osp.join(REPO, path))
                and not osp.exists(osp.join(REPO, osp.dirname(doc), path))]
     assert not missing, '\n'.join(missing)
+
+
+def test_readme_is_read_in_five_minutes() -> None:
+    """What a new user reads first stays short; measured prose lives in
+    docs/ and the method READMEs."""
+    lines = open(osp.join(REPO, 'README.md')).read().splitlines()
+    assert len(lines) <= 150, len(lines)
+    text = '\n'.join(lines)
+    for link in ('docs/results.md', 'docs/usage.md', 'docs/quickstart.md',
+                 'benchmarks/README.md', 'configs/mask_contrast/README.md'):
+        assert link in text, link

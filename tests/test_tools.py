@@ -223,7 +223,7 @@ def test_tools_close_the_process_group_they_ran_in(tmp_path):
     leaves it to the process's exit."""
     import torch.distributed as dist
 
-    from mmssl_seg.apis.runner import process_group_closed
+    from mmssl_seg.apis.train_test import process_group_closed
     store = f'file://{tmp_path}/store'
     with process_group_closed():
         dist.init_process_group('gloo', init_method=f'{store}0', rank=0,

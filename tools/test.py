@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from mmssl_seg.apis import test
-    from mmssl_seg.apis.runner import process_group_closed
+    from mmssl_seg.apis.train_test import process_group_closed
     from mmssl_seg.engine.runner import load_config
     from mmssl_seg.utils.errors import one_line_errors
     with one_line_errors():

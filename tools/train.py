@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from mmssl_seg.apis import train
-    from mmssl_seg.apis.runner import process_group_closed
+    from mmssl_seg.apis.train_test import process_group_closed
     from mmssl_seg.engine.runner import (
         enable_tensorboard,
         load_config,

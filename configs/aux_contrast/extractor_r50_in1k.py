@@ -8,3 +8,13 @@
 #       --target configs/aux_contrast/extractor_r50_in1k.py \
 #       --source-prefix backbone=module.encoder_q.
 _base_ = ['mmpretrain::resnet/resnet50_8xb32_in1k.py']
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
+# only the model is read (make_aux_labels.py); no ImageNet here
+train_dataloader = None
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None
+train_cfg = None

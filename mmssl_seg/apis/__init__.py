@@ -1,3 +1,3 @@
-from .runner import test, train
+from .train_test import test, train
 
 __all__ = ['test', 'train']

@@ -45,7 +45,6 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.folders import (
     LABEL_MAPS,
     copy_list_files,
@@ -56,6 +55,7 @@ from mmssl_seg.priors.folders import (
     select_stems,
     source_kinds,
 )
+from mmssl_seg.priors.manifest import Manifest, merge_manifests, shard
 from mmssl_seg.structures import MAX_LEAVES, RegionTree
 from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path

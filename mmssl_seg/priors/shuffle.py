@@ -26,7 +26,6 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.folders import (
     copy_list_files,
     map_shape,
@@ -36,6 +35,7 @@ from mmssl_seg.priors.folders import (
     select_stems,
     source_kinds,
 )
+from mmssl_seg.priors.manifest import Manifest, merge_manifests, shard
 from mmssl_seg.structures import RegionTree
 from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import atomic_path

@@ -114,10 +114,11 @@ def run(args: argparse.Namespace) -> None:
         MultiScaleExtractor,
         draw_aux_labels,
         ground_truth_palette,
+        label_quality,
         make_aux_labels,
         sweep_k,
     )
-    from mmssl_seg.priors.engine import (
+    from mmssl_seg.priors.manifest import (
         exit_on_failures,
         list_images,
         parse_shard,
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace) -> None:
     start = time.time()
     shard_spec = parse_shard(args.shard)
     images = list_images(args.images, args.ids, args.data, args.splits)
-    if args.num_classes is None:
+    if args.num_classes is None and not args.k:
         args.num_classes = target_classes(args.data, args.splits[0])
     k = args.k or round(1.5 * args.num_classes)  # the paper's K
     # a random extractor is one seeded draw: a rerun (after a kill, or on
@@ -162,9 +163,7 @@ def run(args: argparse.Namespace) -> None:
         max_points=args.max_points, fit_memory_gb=args.fit_memory_gb,
         drop=args.drop, superpixel_size=args.superpixel_size,
         compactness=args.compactness, seed=args.seed,
-        shard_spec=shard_spec, stage=args.stage,
-        ground_truth=ground_truth, num_classes=args.num_classes,
-        strict=args.strict)
+        shard_spec=shard_spec, stage=args.stage, strict=args.strict)
     if args.stage == 'fit':
         print(f'centres: {result["centres"]} (threshold '
               f'{result["threshold"]:.4f})')
@@ -172,8 +171,9 @@ def run(args: argparse.Namespace) -> None:
         return
     print(f'{len(result["entries"])} images labelled (all shards complete: '
           f'{result["complete"]})')
-    if 'quality' in result:
-        q = result['quality']
+    if ground_truth is not None:
+        q = result['quality'] = label_quality(result, args.out_dir,
+                                              ground_truth, args.num_classes)
         write_report(args.out_dir, 'aux_label_quality',
                      {'params': result['params'], **q},
                      {'extractor': args.config, 'checkpoint': args.checkpoint,

@@ -137,12 +137,12 @@ def main(argv=None) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from mmssl_seg.priors.engine import (
+    from mmssl_seg.priors.hierarchy import make_hierarchies
+    from mmssl_seg.priors.manifest import (
         exit_on_failures,
         list_images,
         parse_shard,
     )
-    from mmssl_seg.priors.hierarchy import make_hierarchies
     from mmssl_seg.structures import RegionTree
     from mmssl_seg.utils.io import read_image
     from mmssl_seg.visualization import save_hierarchy_picture

@@ -66,7 +66,7 @@ def main(argv=None) -> None:
 def run(args: argparse.Namespace) -> None:
     from mmssl_seg.datasets.ground_truth import ground_truth_reader
     from mmssl_seg.evaluation.report import write_report
-    from mmssl_seg.priors.engine import (
+    from mmssl_seg.priors.manifest import (
         exit_on_failures,
         list_images,
         parse_shard,

@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmssl_seg.priors.engine import exit_on_failures, parse_shard
+    from mmssl_seg.priors.manifest import exit_on_failures, parse_shard
     from mmssl_seg.priors.oracle import oracle_priors
     from mmssl_seg.utils.errors import one_line_errors
     with one_line_errors():

@@ -46,12 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from mmssl_seg.priors.engine import parse_shard
     from mmssl_seg.priors.hierarchy.structured_forest import ForestOptions
     from mmssl_seg.priors.hierarchy.structured_forest_train import (
         TrainOptions,
         train_from_bsds,
     )
+    from mmssl_seg.priors.manifest import parse_shard
     from mmssl_seg.utils.errors import one_line_errors
     start = time.time()
     with one_line_errors():

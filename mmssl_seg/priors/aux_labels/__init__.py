@@ -12,6 +12,7 @@ from .generate import (
 from .quality import (
     draw_aux_labels,
     ground_truth_palette,
+    label_quality,
     pmiou_of_labels,
     sweep_k,
 )
@@ -19,6 +20,6 @@ from .quality import (
 __all__ = [
     'ground_truth_palette',
     'DEEPLAB_SCALES', 'MultiScaleExtractor', 'RESNET_SCALES',
-    'draw_aux_labels', 'fit_centres', 'label_image', 'make_aux_labels',
-    'pmiou_of_labels', 'superpixels', 'sweep_k', 'vote'
+    'draw_aux_labels', 'fit_centres', 'label_image', 'label_quality',
+    'make_aux_labels', 'pmiou_of_labels', 'superpixels', 'sweep_k', 'vote'
 ]

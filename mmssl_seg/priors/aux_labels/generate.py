@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from rich.progress import track
 
-from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
+from mmssl_seg.priors.manifest import Manifest, merge_manifests, shard
 from mmssl_seg.structures import prior_path
 from mmssl_seg.utils.errors import (
     ArgumentError,
@@ -260,13 +260,11 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
                     seed: int = 0,
                     shard_spec: tuple[int, int] = (1, 1),
                     stage: str = 'all',
-                    ground_truth: Callable | None = None,
-                    num_classes: int | None = None,
                     strict: bool = False,
                     max_unlabelled: float = MAX_UNLABELLED) -> dict:
     """Both stages for this shard of ``images``; returns the merged manifest
-    (and PmIoU over every labelled image that has ground truth). An
-    unreadable image is skipped and listed under ``failed`` (``strict``:
+    (their PmIoU: :func:`~mmssl_seg.priors.aux_labels.quality.label_quality`).
+    An unreadable image is skipped and listed under ``failed`` (``strict``:
     the run stops at it). Labels whose mean share of unlabelled pixels
     exceeds ``max_unlabelled`` end the run with an error
     (:func:`check_labels`)."""
@@ -347,9 +345,4 @@ def make_aux_labels(images: Sequence[tuple[str, str]],
     merged = merge_manifests(out_dir)
     merged['threshold'] = threshold
     check_labels(merged, max_unlabelled)
-    if ground_truth is not None:
-        from mmssl_seg.priors.aux_labels.quality import pmiou_of_labels
-        labelled = [s for s in merged['entries'] if s not in merged['failed']]
-        merged['quality'] = pmiou_of_labels(out_dir, labelled, k,
-                                            ground_truth, num_classes)
     return merged

@@ -38,6 +38,15 @@ def ground_truth_palette(data_config: str | None = None,
     return PascalVOCDataset.METAINFO['palette']
 
 
+def label_quality(merged: dict, out_dir: str, ground_truth: Callable,
+                  num_classes: int) -> dict:
+    """PmIoU (eq. 3) of every image :func:`make_aux_labels` labelled
+    (``merged``: its manifest) against ground truth."""
+    labelled = [s for s in merged['entries'] if s not in merged['failed']]
+    return pmiou_of_labels(out_dir, labelled, merged['params']['k'],
+                           ground_truth, num_classes)
+
+
 def pmiou_of_labels(out_dir: str, stems: Sequence[str], k: int,
                     ground_truth: Callable, num_classes: int) -> dict:
     """PmIoU (eq. 3) of the written labels against ground truth."""

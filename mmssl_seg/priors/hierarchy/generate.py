@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
 from mmssl_seg.priors.hierarchy.edges import EdgeDetector, thin_edges
+from mmssl_seg.priors.manifest import Manifest, merge_manifests, shard
 from mmssl_seg.structures import RegionTree, prior_path, write_ucm2
 from mmssl_seg.utils.errors import ArgumentError, DegeneratePriorError
 from mmssl_seg.utils.io import ImageReadError, atomic_path, read_image

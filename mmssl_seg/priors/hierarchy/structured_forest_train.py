@@ -519,7 +519,7 @@ def train_from_bsds(root: str, splits: Sequence[str], work_dir: str,
                     shard_spec: tuple[int, int] = (1, 1)) -> dict:
     """:func:`train_forest` on BSDS splits, this shard's trees, with the
     tool's manifest (parameters, per tree patches / nodes / seconds)."""
-    from mmssl_seg.priors.engine import Manifest, shard
+    from mmssl_seg.priors.manifest import Manifest, shard
     pairs = bsds_images(root, splits)
     params = {'data': osp.abspath(root), 'splits': list(splits),
               'images': len(pairs), 'forest': dataclasses.asdict(opts),

@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from mmssl_seg.priors.engine import Manifest, merge_manifests, shard
+from mmssl_seg.priors.manifest import Manifest, merge_manifests, shard
 from mmssl_seg.priors.saliency.handcrafted import METHODS
 from mmssl_seg.priors.saliency.postprocess import postprocess
 from mmssl_seg.priors.saliency.quality import SaliencyQuality
