@@ -802,3 +802,17 @@ def test_every_pretraining_hands_off_to_its_evaluation_segmentor(
             == {by_name[f'{r.name}.pretrain'].argv[1]
                 for r in REGIMES[suite].rows
                 if r.pretrained and not r.source}), checked
+
+
+def test_voc12_mini_runs_only_at_a_gpu_scale(tmp_path):
+    """voc12_mini cannot separate methods on 2 CPU cores: running it at
+    scale 1 needs --cpu-budget (dry runs and reports read it freely)."""
+    result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
+                      str(tmp_path), '--only', 'nothing')
+    assert result.returncode == 2
+    assert 'cannot separate methods at CPU budgets' in result.stdout
+    for extra in (('--scale', '4'), ('--cpu-budget', )):
+        result = run_tool(sys.executable, 'tools/benchmark.py', '--work-dir',
+                          str(tmp_path), '--only', 'nothing', *extra)
+        assert 'cannot separate' not in result.stdout
+        assert 'stages not done' in result.stdout, result.stdout[-2000:]
