@@ -5,6 +5,7 @@ loss breaks a ``torch.compile`` graph, and every method trains under the
 from __future__ import annotations
 
 import importlib
+import os
 import os.path as osp
 import sys
 
@@ -14,6 +15,16 @@ import torch
 from tests.conftest import REPO, needs_voc12_mini
 
 METHODS = ('mask_contrast', 'hier_grouping', 'aux_contrast', 'mix_match')
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """The benchmark's batches point configs at their priors through
+    environment variables; later tests must not see them."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _overhead():

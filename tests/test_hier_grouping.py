@@ -506,7 +506,7 @@ def test_training_step_and_exact_resume(mini_cfg):
     # 4 images x 7 anchors x (10 + up to 10 augmented) positives
     assert 4 * 7 * 10 <= losses['pairs'] <= 4 * 7 * 20
     losses['loss_grouping'].backward()
-    assert model.backbone.conv1.weight.grad.abs().sum() > 0  # 7x7 stem
+    assert model.backbone.stem[0].weight.grad.abs().sum() > 0  # V1c stem
     assert int(model.step) == 1
     again = model.loss(batch['inputs'], batch['data_samples'])
     resumed = build_model(mini_cfg)

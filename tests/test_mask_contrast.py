@@ -140,7 +140,8 @@ def test_no_gradient_reaches_the_key_encoder(saliency_dir):
 
 
 @pytest.mark.parametrize('balance', [False, True])
-def test_gathered_and_fixed_shape_steps_agree(saliency_dir, balance):
+def test_gathered_and_fixed_shape_steps_agree(saliency_dir, balance,
+                                              monkeypatch):
     """The CPU path (salient pixels gathered) and the GPU path (every pixel,
     masks as weights) give the same losses, gradients and queue, in
     float64."""
@@ -152,7 +153,7 @@ def test_gathered_and_fixed_shape_steps_agree(saliency_dir, balance):
     from mmseg.registry import DATASETS
 
     from mmssl_seg.models.builder import build_model
-    os.environ['SALIENCY_DIR'] = saliency_dir
+    monkeypatch.setenv('SALIENCY_DIR', saliency_dir)
     cfg = Config.fromfile(CONFIG)
     cfg.model.queue_size = 8
     cfg.model.head.loss_contrast.balance_images = balance

@@ -14,7 +14,9 @@ crop_size = (128, 128)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(depth=18, norm_cfg=norm_cfg),
+    # the deep-stem ResNetV1c-18 of the suite's evaluation segmentors (the
+    # paper config takes He et al.'s 7x7 stem)
+    backbone=dict(type='ResNetV1c', depth=18, norm_cfg=norm_cfg),
     neck=dict(in_channels=(128, 256), channels=128, norm_cfg=norm_cfg),
     decode_head=dict(channels=64, norm_cfg=norm_cfg))
 optim_wrapper = dict(

@@ -14,7 +14,9 @@ _base_ = [
 custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    backbone=dict(depth=18, norm_cfg=norm_cfg),
+    # the deep-stem ResNetV1c-18 of the suite's evaluation segmentors (the
+    # paper config takes He et al.'s 7x7 stem)
+    backbone=dict(type='ResNetV1c', depth=18, norm_cfg=norm_cfg),
     neck=dict(in_channels=(128, 256), channels=128, norm_cfg=norm_cfg))
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3))
