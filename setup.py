@@ -21,7 +21,8 @@ setup(
     'an OpenMMLab plugin for MMSegmentation 1.x and MMPretrain 1.x',
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'benchmarks*')),
     # configs, tools and the model index ship inside the package as OpenMMLab
     # packages do (``mmssl_seg::`` config bases, ``mim``); mmssl_seg/.mim
     # holds links to the repository's folders, copied into a built wheel.

@@ -1,9 +1,11 @@
 """What every speed script shares: where the data sets are and how a result
 is written (``python benchmarks/<script>.py`` puts this folder on the
-path)."""
+path; importing this module puts the repository there too, for
+``benchmarks.suite``)."""
 import json
 import os
 import os.path as osp
+import sys
 
 from mmssl_seg import compat
 from mmssl_seg.utils.io import write_json
@@ -11,6 +13,8 @@ from mmssl_seg.utils.io import write_json
 compat.install_runtime()  # as our tools: CPU DDP, mmcv's hue under NumPy 2
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
 # the data sets: $MMSSL_DATA or the configs' default data/
 DATA = os.environ.get('MMSSL_DATA', osp.join(REPO, 'data'))
 

@@ -1,5 +1,5 @@
 """Seconds per pretraining iteration of each method's mini config on this
-machine: what ``mmssl_seg/suite/suite.py`` turns a wall-clock budget into
+machine: what ``benchmarks/suite/suite.py`` turns a wall-clock budget into
 iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
 
     python benchmarks/pretrain_speed.py [--suite voc12_mini|mosaic]
@@ -25,7 +25,7 @@ import tempfile
 
 from common import REPO
 
-from mmssl_seg.suite.suite import REGIMES, SuiteOptions
+from benchmarks.suite.suite import REGIMES, SuiteOptions
 from mmssl_seg.utils.io import write_json
 
 

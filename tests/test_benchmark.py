@@ -8,14 +8,14 @@ import os
 import os.path as osp
 import re
 import shutil
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mmssl_seg.engine.runner import load_config, rescale_schedule
-from mmssl_seg.suite import (
+from benchmarks.suite import (
     REGIMES,
     ROWS,
     Stage,
@@ -23,7 +23,8 @@ from mmssl_seg.suite import (
     run_stages,
     suite_stages,
 )
-from mmssl_seg.suite.stages import (
+from benchmarks.suite.plot import plot_linear_probe
+from benchmarks.suite.stages import (
     check_stages,
     config_files,
     is_done,
@@ -31,18 +32,20 @@ from mmssl_seg.suite.stages import (
     read_record,
     restore_results,
     save_results,
+    stale,
+    write_record,
 )
-from mmssl_seg.suite.suite import (
+from benchmarks.suite.suite import (
     MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
 )
-from mmssl_seg.suite.table import (
+from benchmarks.suite.table import (
     collect,
     majority_floor,
     render,
     write_table,
 )
-from mmssl_seg.visualization.benchmark import plot_linear_probe
+from mmssl_seg.engine.runner import load_config, rescale_schedule
 
 from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
@@ -237,6 +240,66 @@ def test_the_real_configs_bases_are_followed():
         'configs/_base_/models/aux_contrast_deeplabv3_r50-d8.py',
         'configs/_base_/datasets/aux_contrast.py',
         'configs/_base_/schedules/mini_cpu.py'])
+
+
+def _checkout_copy(tmp_path) -> str:
+    """The package, tools and configs in a folder of their own: a checkout
+    whose code a test may edit."""
+    repo = tmp_path / 'repo'
+    for folder in ('mmssl_seg', 'tools', 'configs'):
+        shutil.copytree(osp.join(REPO, folder), repo / folder,
+                        ignore=shutil.ignore_patterns('__pycache__', '.mim'))
+    return str(repo)
+
+
+def test_an_edited_file_makes_exactly_the_stages_that_run_it_stale(
+        tmp_path):
+    """A record's key covers the code its stage ran: on the mosaic suite
+    with every stage done, an edit to the aux-contrast loss makes exactly
+    the aux-contrast rows' stages stale (pretrainings and, through their
+    keys, everything evaluated from them), and an edit to the linear
+    probe's tool exactly the linear probes."""
+    repo = _checkout_copy(tmp_path)
+    work = str(tmp_path / 'work')
+    stages = suite_stages(SuiteOptions(suite='mosaic', work_dir=work))
+    for stage in stages:
+        write_record(stage, work, repo, status='done')
+    assert stale(stages, work, repo) == set()
+    aux_rows = {'aux_contrast', 'shuffled_prior_aux_contrast',
+                'oracle_prior_aux_contrast'}
+    with open(osp.join(repo, 'mmssl_seg/models/losses/'
+                       'aux_contrast_loss.py'), 'a') as f:
+        f.write('# edited\n')
+    assert stale(stages, work, repo) == {
+        s.name for s in stages if s.name.split('.')[0] in aux_rows}
+    assert read_record(work, 'aux_contrast.pretrain')['commit'] is None
+
+    for stage in stages:  # the edit, run
+        write_record(stage, work, repo, status='done')
+    with open(osp.join(repo, 'tools/eval/linear_probe.py'), 'a') as f:
+        f.write('# edited\n')
+    probes = {s.name for s in stages
+              if s.name.split('.')[1].startswith('linear_probe')}
+    assert len(probes) > 40 and stale(stages, work, repo) == probes
+
+
+def test_records_name_the_commit_they_ran():
+    from benchmarks.suite.code import commit
+    head = subprocess.run(['git', '-C', REPO, 'rev-parse', 'HEAD'],
+                          capture_output=True, text=True)
+    if head.returncode:
+        pytest.skip('not a git checkout (a source archive)')
+    assert commit(REPO).split('+')[0] == head.stdout.strip()
+
+
+def test_dry_run_from_another_directory_lists_the_same_stages(tmp_path):
+    tool = osp.join(REPO, 'tools/benchmark.py')
+    runs = [run_tool(sys.executable, tool, '--suite', 'mosaic', '--dry-run',
+                     cwd=cwd) for cwd in (REPO, str(tmp_path))]
+    assert runs[0].returncode == 0, runs[0].stdout[-3000:]
+    assert runs[1].stdout == runs[0].stdout
+    assert runs[0].stdout.count('\n[') + 1 == len(
+        suite_stages(SuiteOptions(suite='mosaic')))
 
 
 def test_stage_order_and_names_are_checked():
@@ -674,18 +737,13 @@ def test_cli_reports_from_a_results_archive(tmp_path):
     """A machine without the suite's cache: --dry-run and --report-only
     take the archived records and results (a leaf's result is restored,
     a prior's quality report is read where it lies)."""
-    from mmssl_seg.suite.stages import config_digest, record_path
+    from benchmarks.suite.stages import write_record
     from mmssl_seg.utils.io import write_json
     work, archive = tmp_path / 'work', tmp_path / 'archive'
     opts = SuiteOptions(work_dir=str(work))
     stages = {s.name: s for s in suite_stages(opts)}
     probe = stages['random_resnet18.linear_probe']
-    files = config_files(probe.argv, REPO)
-    write_json(record_path(str(archive), probe.name), {
-        'name': probe.name, 'status': 'done', 'command': probe.command(),
-        'configs_sha256': config_digest(files, REPO), 'wall_seconds': 99.0,
-        'finished': '2026-12-03T08:00:00.000', 'deps_keys': {},
-        'machine': 'elsewhere, 2 CPU cores'})
+    write_record(probe, str(archive), REPO, status='done', wall_seconds=99.0)
     rel = osp.relpath(probe.outputs[0], str(work))
     write_json(str(archive / rel), {'val_mIoU': 12.5})
     write_json(str(archive / 'priors/aux_labels/aux_label_quality.json'),

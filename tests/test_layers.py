@@ -12,7 +12,7 @@ from tests.conftest import REPO
 
 #: Lowest first. ``compat``, ``version`` and ``registry`` sit with ``utils``.
 LAYERS = ['utils', 'structures', 'datasets', 'models', 'engine',
-          'evaluation', 'visualization', 'priors', 'apis', 'suite']
+          'evaluation', 'visualization', 'priors', 'apis']
 RANK = {name: i for i, name in enumerate(LAYERS)}
 RANK.update(compat=0, version=0, registry=0)
 

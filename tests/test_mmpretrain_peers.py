@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from mmssl_seg.suite.suite import (
+from benchmarks.suite.suite import (
     MOSAIC_EVAL_CONFIGS,
     MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,

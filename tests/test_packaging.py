@@ -67,6 +67,9 @@ def test_the_package_ships_configs_tools_and_metafiles(installed) -> None:
                  *(f'configs/{m}/metafile.yml' for m in METHODS)):
         assert osp.isfile(osp.join(mim, path)), path
         assert not osp.islink(osp.join(mim, path))  # copied, not linked
+    # the evaluation suite is a development tool of the checkout
+    assert not osp.exists(osp.join(installed, 'mmssl_seg', 'suite'))
+    assert not osp.exists(osp.join(installed, 'benchmarks'))
 
 
 QUICK = ['--cfg-options', 'train_cfg.max_iters=2',

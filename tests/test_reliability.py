@@ -640,5 +640,5 @@ def test_tool_defaults_are_the_librarys():
         assert _tool(path).D_T == D_T
     assert osp.isfile(osp.join(REPO, _tool('tools/eval/_eval_args.py'
                                            ).DEFAULT_DATA))
-    from mmssl_seg.suite import SUITES
+    from benchmarks.suite import SUITES
     assert _tool('tools/benchmark.py').SUITES == tuple(sorted(SUITES))

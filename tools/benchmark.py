@@ -18,21 +18,24 @@ seeds.
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only] [--results DIR]
 
-Stages are cached: a rerun skips what is done and retries what failed;
-an edited config (or a base of it, or a config upstream) runs a stage and
-what depends on it again (records and logs under WORK_DIR/stages and
-WORK_DIR/logs). Every stage that finishes also goes to a results archive
-in the repository (docs/benchmark_stages/SUITE: its record and its JSON
-results, no checkpoints); a run on a machine without the cache takes what
-is there, so the suite outlives one machine: a stage whose files are gone
-runs again only if a stage that runs reads them (--dry-run: 'not
-needed'), and what depends on it keeps its results. --scale N
-multiplies every training length (pretraining, fine-tuning), e.g. on a GPU;
-the structured edge forest of the region trees keeps the SE paper's budget
-(15 min on 2 idle cores, once). Budget defaults are the regime's (voc12_mini:
-6 min per pretraining, 100 fine-tuning iterations; mosaic: 8 min, 120). The
-table's notes come from docs/benchmarks_notes.md
-(docs/benchmarks_mosaic_notes.md).
+Stages are cached: a rerun skips what is done and retries what failed; an
+edited config (or a base of it, or a config upstream) or an edited file of the
+code a stage runs (its tool and the package files it reaches,
+benchmarks/suite/code.py) runs that stage and what depends on it again
+(records, with the commit they ran, and logs under WORK_DIR/stages and
+WORK_DIR/logs). The suite itself lives in benchmarks/suite/, beside the speed
+scripts, not in the package; the tool runs from any folder. Every stage that
+finishes also goes to a results archive in the repository
+(docs/benchmark_stages/SUITE: its record and its JSON results, no
+checkpoints); a run on a machine without the cache takes what is there, so the
+suite outlives one machine: a stage whose files are gone runs again only if a
+stage that runs reads them (--dry-run: 'not needed'), and what depends on it
+keeps its results. --scale N multiplies every training length (pretraining,
+fine-tuning), e.g. on a GPU; the structured edge forest of the region trees
+keeps the SE paper's budget (15 min on 2 idle cores, once). Budget defaults
+are the regime's (voc12_mini: 6 min per pretraining, 100 fine-tuning
+iterations; mosaic: 8 min, 120). The table's notes come from
+docs/benchmarks_notes.md (docs/benchmarks_mosaic_notes.md).
 """
 import argparse
 import os
@@ -42,7 +45,7 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-#: The regimes (mmssl_seg.suite.SUITES; tests keep them equal).
+#: The regimes (benchmarks.suite.SUITES; tests keep them equal).
 SUITES = ('mosaic', 'voc12_mini')
 
 
@@ -89,7 +92,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmssl_seg.suite import (
+    # paths the user typed are relative to where they typed them; the
+    # suite's own are relative to the repository, where its commands run
+    for name in ('work_dir', 'results', 'out', 'notes', 'voc_root',
+                 'bsds_root', 'davis_root'):
+        if getattr(args, name) is not None:
+            setattr(args, name, osp.abspath(getattr(args, name)))
+    os.chdir(REPO)
+    sys.path.insert(0, REPO)  # the suite lives beside the speed scripts
+    from benchmarks.suite import (
         SuiteOptions,
         collect,
         run_stages,
@@ -100,7 +111,6 @@ def main(argv=None) -> int:
     for name in ('voc_root', 'bsds_root', 'davis_root'):
         if getattr(args, name) is None:
             setattr(args, name, getattr(defaults, name))
-    os.chdir(REPO)  # commands and paths are relative to the repository
     page = ('benchmarks' if args.suite == 'voc12_mini' else
             f'benchmarks_{args.suite}')
     args.out = args.out or f'docs/{page}.md'
@@ -116,7 +126,7 @@ def main(argv=None) -> int:
         args.results = f'docs/benchmark_stages/{args.suite}{scale}'
     stages = suite_stages(opts)
     if args.dry_run or args.report_only:
-        from mmssl_seg.suite.stages import plan, restore_results
+        from benchmarks.suite.stages import plan, restore_results
         if args.results:
             restore_results(stages, opts.work_dir, args.results)
     if args.dry_run:

@@ -42,7 +42,8 @@ from mmssl_seg.priors.hierarchy.edges import (
     DEFAULT_SPECTRAL_SIZE,
 )
 from mmssl_seg.priors.hierarchy.generate import DEFAULT_ARCS
-from mmssl_seg.suite.stages import Stage
+
+from .stages import Stage
 
 VOC_ROOT = 'data/voc12_mini/VOCdevkit/VOC2012'
 BSDS_ROOT = 'data/bsds500'

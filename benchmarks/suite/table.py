@@ -12,10 +12,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from mmssl_seg.evaluation.functional import constant_prediction_miou
-from mmssl_seg.suite.stages import Stage, read_record
-from mmssl_seg.suite.suite import SuiteOptions
 from mmssl_seg.utils.io import atomic_path, write_json
-from mmssl_seg.visualization.benchmark import plot_linear_probe
+
+from .plot import plot_linear_probe
+from .stages import Stage, read_record
+from .suite import SuiteOptions
 
 
 def _load(path: str) -> dict | None:

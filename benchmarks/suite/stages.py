@@ -1,8 +1,9 @@
 """Cached, resumable stages: each is one command line of this project's
 tools, run in a subprocess with its own log; a stage whose record says done,
-for the same command, config files and dependencies' keys, and whose
-outputs exist is skipped on rerun. A results archive (records and JSON
-results, small enough to commit) lets a suite go on on another machine."""
+for the same command, config files, code (:mod:`.code`) and dependencies'
+keys, and whose outputs exist is skipped on rerun. A results archive
+(records and JSON results, small enough to commit) lets a suite go on on
+another machine."""
 from __future__ import annotations
 
 import dataclasses
@@ -20,6 +21,8 @@ import time
 from typing import Callable, Iterable, Mapping, Sequence
 
 from mmssl_seg.utils.io import atomic_path, write_json
+
+from .code import code_digest, code_files, commit
 
 Say = Callable[..., None]
 
@@ -105,26 +108,42 @@ def config_digest(files: Sequence[str], repo_root: str) -> str:
     return digest.hexdigest()
 
 
+def stage_key(stage: Stage, repo_root: str) -> dict[str, object]:
+    """What a stage's result depends on in this checkout: its command
+    line, its config files (:func:`config_files`) and the digest of their
+    contents, and the digest of the code it runs (:func:`.code.code_files`:
+    the tool and the package files it reaches)."""
+    configs = config_files(stage.argv, repo_root)
+    code = code_files(stage.argv, configs, repo_root)
+    return {'command': stage.command(), 'configs': configs,
+            'configs_sha256': config_digest(configs, repo_root),
+            'code_sha256': code_digest(code, repo_root)}
+
+
 def record_key(record: Mapping) -> str:
-    """What a stage's result stands for: its command, its configs and, in
-    turn, its dependencies' keys when it ran. A stage run again with the
-    same key (its files were gone) leaves its dependants' results
-    standing; a new key (an edited config upstream) makes them stale."""
+    """What a stage's result stands for: its command, its configs, its code
+    and, in turn, its dependencies' keys when it ran. A stage run again
+    with the same key (its files were gone) leaves its dependants' results
+    standing; a new key (an edited config or loss upstream) makes them
+    stale."""
     text = json.dumps([record.get('command'), record.get('configs_sha256'),
+                       record.get('code_sha256'),
                        sorted(record.get('deps_keys', {}).items())])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def is_current(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
-    """The record says done, for the same command and config files, and
-    every dependency's record has the key it had when this stage ran (a
-    record older than keys has none: stale); its outputs may be gone (a
-    results archive keeps records, not checkpoints)."""
+    """The record says done, for the same command, config files and code
+    (:func:`stage_key`), and every dependency's record has the key it had
+    when this stage ran (a record older than code keys has none: stale);
+    its outputs may be gone (a results archive keeps records, not
+    checkpoints)."""
     record = read_record(work_dir, stage.name)
-    if (record is None or record.get('status') != 'done'
-            or record.get('command') != stage.command()
-            or record.get('configs_sha256') != config_digest(
-                config_files(stage.argv, repo_root), repo_root)):
+    if record is None or record.get('status') != 'done':
+        return False
+    key = stage_key(stage, repo_root)
+    if any(record.get(k) != key[k]
+           for k in ('command', 'configs_sha256', 'code_sha256')):
         return False
     for dep in stage.deps:
         earlier = read_record(work_dir, dep)
@@ -134,6 +153,18 @@ def is_current(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
     return True
 
 
+def stale(stages: Sequence[Stage], work_dir: str,
+          repo_root: str = '.') -> set[str]:
+    """The stages that are not current (:func:`is_current`) and everything
+    downstream of them: what an edit makes run again."""
+    found = {s.name for s in stages
+             if not is_current(s, work_dir, repo_root)}
+    for stage in stages:  # in dependency order
+        if any(d in found for d in stage.deps):
+            found.add(stage.name)
+    return found
+
+
 def outputs_exist(stage: Stage) -> bool:
     """Every output of ``stage`` is on disk."""
     return all(osp.exists(p) for p in stage.outputs)
@@ -141,9 +172,9 @@ def outputs_exist(stage: Stage) -> bool:
 
 def is_done(stage: Stage, work_dir: str, repo_root: str = '.') -> bool:
     """Done means: current (:func:`is_current`) and the outputs exist (a
-    changed option or config, here or upstream, or a deleted output runs
-    it again). Records without a config digest (written before there was
-    one) are not done."""
+    changed option, config or code, here or upstream, or a deleted output
+    runs it again). Records without a code digest (written before there
+    was one) are not done."""
     return is_current(stage, work_dir, repo_root) and outputs_exist(stage)
 
 
@@ -156,12 +187,8 @@ def plan(stages: Sequence[Stage], work_dir: str,
     its dependants keep their results. 'Not needed': current, its files
     gone, nothing to run reads them (e.g. a pretraining whose evaluations
     a results archive holds)."""
-    current = {s.name for s in stages if is_current(s, work_dir, repo_root)}
-    done = {s.name: s.name in current and outputs_exist(s) for s in stages}
-    run = {s.name for s in stages if s.name not in current}
-    for stage in stages:  # in dependency order
-        if any(d in run for d in stage.deps):
-            run.add(stage.name)
+    run = stale(stages, work_dir, repo_root)
+    done = {s.name: s.name not in run and outputs_exist(s) for s in stages}
     dependants: dict[str, list[str]] = {s.name: [] for s in stages}
     for stage in stages:
         for dep in stage.deps:
@@ -332,6 +359,27 @@ def _next(stage: Stage, status: Mapping[str, str], work_dir: str,
     return _run(stage, work_dir, repo_root, python, say)
 
 
+def write_record(stage: Stage, work_dir: str, repo_root: str,
+                 **outcome: object) -> dict:
+    """Write the record of a stage that has just run: its key
+    (:func:`stage_key`), its dependencies' keys, the commit and the machine
+    it ran on, and ``outcome`` (``status``, ``wall_seconds``, ...)."""
+    deps_keys = {}
+    for dep in stage.deps:
+        earlier = read_record(work_dir, dep)
+        if earlier is not None:
+            deps_keys[dep] = record_key(earlier)
+    record = {
+        'name': stage.name, 'kind': stage.kind,
+        **stage_key(stage, repo_root), 'deps_keys': deps_keys,
+        'commit': commit(repo_root), **outcome,
+        'machine': f'{platform.node()}, {os.cpu_count()} CPU cores',
+        'finished': datetime.datetime.now().isoformat(
+            timespec='milliseconds')}
+    write_json(record_path(work_dir, stage.name), record)
+    return record
+
+
 def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
          say: Say) -> str:
     log = osp.join(work_dir, 'logs', f'{stage.name}.log')
@@ -356,24 +404,11 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
     seconds = time.time() - start
     missing = [p for p in stage.outputs if not osp.exists(p)]
     ok = proc.returncode == 0 and not missing
-    configs = config_files(stage.argv, repo_root)
-    deps_keys = {}
-    for dep in stage.deps:
-        earlier = read_record(work_dir, dep)
-        if earlier is not None:
-            deps_keys[dep] = record_key(earlier)
     record = {
-        'name': stage.name, 'kind': stage.kind, 'command': stage.command(),
-        'configs': configs,
-        'configs_sha256': config_digest(configs, repo_root),
-        'deps_keys': deps_keys,
         'status': 'done' if ok else 'failed',
         'returncode': proc.returncode, 'missing_outputs': missing,
-        'wall_seconds': round(seconds, 1), 'log': log,
-        'machine': f'{platform.node()}, {os.cpu_count()} CPU cores',
-        'finished': datetime.datetime.now().isoformat(
-            timespec='milliseconds')}
-    write_json(record_path(work_dir, stage.name), record)
+        'wall_seconds': round(seconds, 1), 'log': log}
+    write_record(stage, work_dir, repo_root, **record)
     if not ok:
         why = (f'exit {proc.returncode}' if proc.returncode else
                f'no {missing}')
