@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from common import DATA, REPO, write_result
 
-from mmssl_seg.models.builder import load_model
+from mmssl_seg.checkpoint.loading import load_model
 from mmssl_seg.priors.aux_labels import MultiScaleExtractor, label_image
 from mmssl_seg.priors.aux_labels.generate import sample_points
 from mmssl_seg.utils.io import read_image

@@ -207,7 +207,7 @@ def test_all_ignored_labels_give_a_zero_loss(mini_cfg):
 
 
 def test_hand_off_into_stock_deeplabv3(mini_cfg, tmp_path):
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     model = build_model(mini_cfg)
     src = str(tmp_path / 'aux.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)

@@ -51,7 +51,7 @@ def test_vote_by_hand():
 
 
 def test_multiscale_extractor_on_a_real_image():
-    from mmssl_seg.models.builder import load_model
+    from mmssl_seg.checkpoint.loading import load_model
     image = cv2.imread(_images(1)[0][1])
     image = cv2.resize(image, (160, 120))
     model = load_model(MINI_DEEPLAB, None)

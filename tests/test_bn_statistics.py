@@ -12,12 +12,12 @@ from mmengine.config import Config
 from mmengine.runner import Runner, set_random_seed
 from torch import nn
 
+from mmssl_seg.checkpoint.loading import load_model, load_weights
 from mmssl_seg.datasets.texture_mosaic import build_texture_mosaics
 from mmssl_seg.evaluation.bn_statistics import (
     bn_statistics_checkpoint,
     recompute_bn_statistics,
 )
-from mmssl_seg.models.builder import load_model, load_weights
 from tests.conftest import REPO, run_tool
 
 MOSAIC_R18 = osp.join(REPO,

@@ -7,23 +7,22 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmssl_seg.models.builder import (
-    IncompleteWeightsError,
-    build_model,
-    load_weights,
-)
-from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (
-    MOMENTUM_PREFIX,
-    REMAPS,
-    KeyMismatchError,
-    choose_remap,
-    extract_parts,
+from mmssl_seg.checkpoint.converter import extract_pretrained
+from mmssl_seg.checkpoint.io import (
     read_checkpoint,
     save_tensors_only,
     state_dict_of,
     weights_sha256,
 )
+from mmssl_seg.checkpoint.layouts import (
+    MOMENTUM_PREFIX,
+    REMAPS,
+    KeyMismatchError,
+    choose_remap,
+    extract_parts,
+)
+from mmssl_seg.checkpoint.loading import IncompleteWeightsError, load_weights
+from mmssl_seg.models.builder import build_model
 from tests.conftest import MINI_DEEPLAB, MINI_PSPNET, run_tool
 
 

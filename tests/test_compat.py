@@ -159,11 +159,9 @@ def test_a_full_checkpoint_is_unpickled_only_when_resumed(mini_run,
     """Loading a training checkpoint (``load_from``, or a file in the run's
     own work_dir) reads with weights_only=True and is refused with what to
     do instead; only ``resume`` unpickles it fully."""
-    from mmssl_seg.engine.runner import (
-        UntrustedCheckpointError,
-        build_runner,
-        load_config,
-    )
+    from mmssl_seg.checkpoint.io import UntrustedCheckpointError
+    from mmssl_seg.engine.runner import build_runner, load_config
+
     def runner(work_dir: str):
         return build_runner(load_config(MINI_DEEPLAB, work_dir))
 

@@ -22,6 +22,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 
+from mmssl_seg.checkpoint.loading import load_model
 from mmssl_seg.datasets.builder import build_eval_dataset
 from mmssl_seg.evaluation.metrics import SegmentIoUMetric
 from mmssl_seg.evaluation.protocols.clustering import (
@@ -33,7 +34,7 @@ from mmssl_seg.evaluation.protocols.linear_probe import encoder_config
 from mmssl_seg.evaluation.protocols.pmiou import pmiou_of_folder
 from mmssl_seg.evaluation.protocols.propagation import propagate_davis
 from mmssl_seg.evaluation.protocols.retrieval import segment_retrieval
-from mmssl_seg.models.builder import dense_features, load_model
+from mmssl_seg.models.builder import dense_features
 from tests.conftest import (
     DATA_ROOT,
     MINI_DEEPLAB,
@@ -697,9 +698,9 @@ def test_cli_linear_probe_picks_on_heldout_not_val(tmp_path):
     chosen = report['sweep'][f'{report["chosen_lr"]:g}']
     assert chosen['heldout_mIoU'] == best  # chosen on held-out, ties: first
     # the reported val score is the chosen probe's on the first 6 val images
+    from mmssl_seg.checkpoint.io import read_checkpoint, state_dict_of
     from mmssl_seg.datasets.builder import build_eval_dataset
-    from mmssl_seg.models.segmentors import LinearProbe
-    from mmssl_seg.utils.checkpoint import read_checkpoint, state_dict_of
+    from mmssl_seg.evaluation.segmentors import LinearProbe
     probe = LinearProbe(encoder=encoder_config(MINI_DEEPLAB),
                         checkpoint=None, feature=report['feature'],
                         in_channels=128, num_classes=21)
@@ -770,11 +771,11 @@ def test_label_fraction_reruns_when_the_checkpoint_changes(tmp_path):
     needs_voc12_mini()
     import hashlib
 
+    from mmssl_seg.checkpoint.io import save_tensors_only
     from mmssl_seg.evaluation.protocols.label_fraction import (
         run_label_fractions,
     )
     from mmssl_seg.models.builder import build_model
-    from mmssl_seg.utils.checkpoint import save_tensors_only
     model = build_model(osp.join(REPO, MINI_DEEPLAB))
     path = str(tmp_path / 'backbone.pth')
     options = {'train_dataloader.batch_size': 2,
@@ -855,8 +856,8 @@ MASKC = ('configs/mask_contrast/'
 @pytest.mark.parametrize('feature', ['embedding', 'decoder', 'backbone'])
 def test_loader_refuses_weights_that_leave_features_random(
         foreign_checkpoints, feature):
-    from mmssl_seg.models.builder import IncompleteWeightsError
-    from mmssl_seg.models.builder import load_model as load
+    from mmssl_seg.checkpoint.loading import IncompleteWeightsError
+    from mmssl_seg.checkpoint.loading import load_model as load
     for checkpoint in (foreign_checkpoints['mask_contrast'],
                        foreign_checkpoints['empty']):
         with pytest.raises(IncompleteWeightsError, match='random init'):

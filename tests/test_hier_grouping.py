@@ -519,7 +519,7 @@ def test_training_step_and_exact_resume(mini_cfg):
 
 
 def test_hand_off_into_the_frozen_aspp_evaluation(mini_cfg, tmp_path):
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     model = build_model(mini_cfg)
     source = str(tmp_path / 'pretrain.pth')
     torch.save({'state_dict': model.state_dict()}, source)

@@ -11,7 +11,7 @@ import os.path as osp
 from tests.conftest import REPO
 
 #: Lowest first. ``compat``, ``version`` and ``registry`` sit with ``utils``.
-LAYERS = ['utils', 'structures', 'datasets', 'models', 'engine',
+LAYERS = ['utils', 'structures', 'datasets', 'models', 'checkpoint', 'engine',
           'evaluation', 'visualization', 'priors', 'apis']
 RANK = {name: i for i, name in enumerate(LAYERS)}
 RANK.update(compat=0, version=0, registry=0)

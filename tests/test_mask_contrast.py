@@ -11,12 +11,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from mmssl_seg.models.converter import extract_pretrained
-from mmssl_seg.utils.checkpoint import (
-    MOMENTUM_PREFIX,
-    read_checkpoint,
-    state_dict_of,
-)
+from mmssl_seg.checkpoint.converter import extract_pretrained
+from mmssl_seg.checkpoint.io import read_checkpoint, state_dict_of
+from mmssl_seg.checkpoint.layouts import MOMENTUM_PREFIX
 from tests.conftest import (
     REPO,
     VOC12_MINI,

@@ -295,9 +295,9 @@ def test_moco_v2_checkpoint_fills_the_paper_backbone(tmp_path, capsys):
 
     from mmengine.config import Config
 
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     from mmssl_seg.engine.hooks import pretrained_gaps
     from mmssl_seg.models.builder import build_model
-    from mmssl_seg.models.converter import extract_pretrained
     from tests.conftest import REPO, readme_commands
     argv = next(c for c in readme_commands(
         osp.join(REPO, 'configs/mask_contrast/README.md'),

@@ -545,7 +545,7 @@ def test_training_pixels_keep_off_the_border():
 
 def test_mixmatch_weights_hand_off_to_hypercolumn_and_deeplabv3(
         tiny_mixmatch, tmp_path):
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     model = build_model(tiny_mixmatch)
     src = str(tmp_path / 'mm.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)
@@ -619,7 +619,7 @@ def test_colorization_vgg16_runs_as_the_grey_network(tmp_path):
     ColorizationDataPreProcessor what the grey network computes."""
     from torch import nn
 
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     names = [f'conv{b}_{i}' for b, n in ((1, 2), (2, 2), (3, 3), (4, 3),
                                          (5, 3)) for i in range(1, n + 1)]

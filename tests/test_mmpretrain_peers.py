@@ -17,7 +17,7 @@ from benchmarks.suite.suite import (
     MOSAIC_PEER_CONFIGS,
     PRETRAIN_CONFIGS,
 )
-from mmssl_seg.utils.checkpoint import KeyMismatchError
+from mmssl_seg.checkpoint.layouts import KeyMismatchError
 
 from .conftest import REPO, run_tool
 
@@ -52,7 +52,7 @@ def test_peer_configs_build_mmpretrain_stock_algorithms(config, algorithm,
 @pytest.mark.parametrize('method', sorted(MOSAIC_PEER_CONFIGS))
 def test_peer_checkpoint_layout_fits_the_v1b_segmentor_only(method,
                                                             tmp_path):
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     model = _build(MOSAIC_PEER_CONFIGS[method])
     src = str(tmp_path / 'peer.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, src)

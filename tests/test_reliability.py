@@ -123,7 +123,7 @@ def test_outputs_are_readable_by_others(tmp_path):
     with atomic_path(str(tmp_path / 'mask.png')) as tmp:
         cv2.imwrite(tmp, np.zeros((4, 4), np.uint8))
     assert stat.S_IMODE(os.stat(tmp_path / 'mask.png').st_mode) == FILE_MODE
-    from mmssl_seg.utils.checkpoint import save_tensors_only
+    from mmssl_seg.checkpoint.io import save_tensors_only
     save_tensors_only({}, str(tmp_path / 'w.pth'))
     assert stat.S_IMODE(os.stat(tmp_path / 'w.pth').st_mode) == FILE_MODE
 
@@ -266,7 +266,7 @@ def test_checkpoint_readers_name_the_file_and_what_is_wrong(tmp_path):
 
     import torch
 
-    from mmssl_seg.utils.checkpoint import CheckpointReadError, read_checkpoint
+    from mmssl_seg.checkpoint.io import CheckpointReadError, read_checkpoint
     full = str(tmp_path / 'full.pth')
     torch.save({'state_dict': {'w': torch.ones(30000)}}, full)
     data = open(full, 'rb').read()
@@ -403,7 +403,7 @@ def test_labels_from_centres_of_another_extractor_are_refused(tmp_path):
     the tool ends in an error instead of reporting the images labelled."""
     import torch
 
-    from mmssl_seg.models.builder import load_model
+    from mmssl_seg.checkpoint.loading import load_model
     from mmssl_seg.priors.aux_labels import (
         MultiScaleExtractor,
         make_aux_labels,
@@ -619,10 +619,10 @@ def test_every_tool_answers_help_in_under_2_seconds():
 
 def test_tool_defaults_are_the_librarys():
     """Defaults a tool spells out for a fast --help stay the library's."""
+    from mmssl_seg.checkpoint.layouts import DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS
     from mmssl_seg.datasets.label_splits import DEFAULT_FRACTIONS
     from mmssl_seg.priors import hierarchy
     from mmssl_seg.structures import D_T
-    from mmssl_seg.utils.checkpoint import DEFAULT_NEW_LAYERS, SOURCE_LAYOUTS
     tool = _tool('tools/priors/make_hierarchies.py')
     for name in ('DEFAULT_FOREST', 'DEFAULT_MULTISCALE', 'DEFAULT_SHARPEN',
                  'DEFAULT_SPECTRAL', 'DEFAULT_SPECTRAL_SIZE', 'ARC_STRENGTHS',

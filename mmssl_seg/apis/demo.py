@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
+from mmssl_seg.checkpoint.converter import extract_pretrained
+from mmssl_seg.checkpoint.loading import load_model
 from mmssl_seg.datasets.builder import build_eval_dataset
 from mmssl_seg.datasets.texture_mosaic import (
     TextureMosaicDataset,
@@ -36,8 +38,6 @@ from mmssl_seg.datasets.texture_mosaic import (
 )
 from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
-from mmssl_seg.models.builder import load_model
-from mmssl_seg.models.converter import extract_pretrained
 from mmssl_seg.priors.hierarchy import ColourGradientEdges, make_hierarchies
 from mmssl_seg.utils.io import write_json
 from mmssl_seg.visualization.panels import colorize, save_panel_grid

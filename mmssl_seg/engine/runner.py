@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os.path as osp
-import pickle
 import re
 from typing import Any, Sequence
 
@@ -17,7 +16,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmssl_seg import compat
-from mmssl_seg.utils.errors import ArgumentError, UserError
+from mmssl_seg.utils.errors import ArgumentError
 
 #: How the start-of-run dumps of mmengine's Runner begin.
 DUMPS = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
@@ -29,11 +28,6 @@ class _DumpsToFileOnly(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith(DUMPS)
-
-
-class UntrustedCheckpointError(UserError, pickle.UnpicklingError):
-    """A checkpoint holds objects that ``weights_only=True`` refuses, and it
-    is not the one ``--resume`` continues from."""
 
 
 @RUNNERS.register_module()
@@ -62,32 +56,16 @@ class QuietStartRunner(Runner):
     def load_checkpoint(self, filename: str, map_location='cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module\.', '')]) -> dict:
-        """mmengine's ``load_checkpoint`` with the trust rule above; a
-        refused file gets an error that says what to do instead."""
-        import torch
+        """mmengine's ``load_checkpoint`` with the trust rule above
+        (:func:`~mmssl_seg.checkpoint.io.read_runner_checkpoint`)."""
         from mmengine.model import is_model_wrapper
-        from mmengine.runner.checkpoint import (
-            _load_checkpoint,
-            _load_checkpoint_to_model,
-        )
-        if self._resuming and osp.realpath(filename) == self._resuming:
-            checkpoint = torch.load(filename, map_location=map_location,
-                                    weights_only=False)
-        else:
-            try:
-                checkpoint = _load_checkpoint(filename, map_location)
-            except pickle.UnpicklingError as error:
-                said = re.sub(r'\x1b\[[0-9;]*m', '',
-                              str(error).splitlines()[0])
-                raise UntrustedCheckpointError(
-                    f'{filename} holds objects other than tensors (a full '
-                    'training checkpoint), so it is read with '
-                    'weights_only=True and refused. To continue the run '
-                    'that wrote it: tools/train.py --resume with --work-dir '
-                    'its folder. To evaluate it: tools/test.py reads its '
-                    'weights safely. To start from it: convert it with '
-                    'tools/model_converters/extract_pretrained.py. '
-                    f'(torch: {said})') from None
+        from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+        from mmssl_seg.checkpoint.io import read_runner_checkpoint
+        checkpoint = read_runner_checkpoint(
+            filename, map_location, resuming=bool(
+                self._resuming
+                and osp.realpath(filename) == self._resuming))
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
@@ -102,11 +80,11 @@ class QuietStartRunner(Runner):
         """Load the weights a test evaluates: the file's tensors are read
         without running code it names (tensors-only or a full training
         checkpoint alike), and every weight of the model must come from it
-        with its shape (:func:`~mmssl_seg.models.builder.load_weights`;
+        with its shape (:func:`~mmssl_seg.checkpoint.loading.load_weights`;
         ``allow_missing``: regexes of keys that may stay at random init)."""
         from mmengine.model import BaseTTAModel, is_model_wrapper
 
-        from mmssl_seg.models.builder import load_weights
+        from mmssl_seg.checkpoint.loading import load_weights
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         if isinstance(model, BaseTTAModel):
@@ -351,7 +329,6 @@ def resume_checkpoint(work_dir: str) -> str | None:
     names when it is complete, else the newest complete ``iter_*`` /
     ``epoch_*`` checkpoint of ``work_dir`` (said in the log), else None."""
     import glob
-    import re
     named = None
     marker = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(marker):

@@ -1,1 +1,1 @@
-from . import metrics  # noqa: F401
+from . import metrics, segmentors  # noqa: F401

@@ -96,8 +96,8 @@ def bn_statistics_checkpoint(config: str,
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner, set_random_seed
 
-    from mmssl_seg.models.builder import load_model
-    from mmssl_seg.utils.checkpoint import save_tensors_only
+    from mmssl_seg.checkpoint.io import save_tensors_only
+    from mmssl_seg.checkpoint.loading import load_model
     from mmssl_seg.utils.io import sha256_of
 
     cfg = Config.fromfile(config)

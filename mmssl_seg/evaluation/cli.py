@@ -22,7 +22,8 @@ def load_model_from_args(args: argparse.Namespace):
     ``--allow-missing`` names it). No ``--feature``: the model's
     ``default_feature`` (a pretraining algorithm's embedding), else the
     backbone's."""
-    from mmssl_seg.models.builder import build_model, load_model
+    from mmssl_seg.checkpoint.loading import load_model
+    from mmssl_seg.models.builder import build_model
     if getattr(args, 'feature', None) is None:  # the method's own features
         args.feature = getattr(build_model(args.config), 'default_feature',
                                'backbone')

@@ -1,20 +1,15 @@
-"""Building a model from any config, loading weights without silent gaps,
-and the dense features every evaluation protocol reads."""
+"""Building a model from any config, and the dense features every
+evaluation protocol reads (loading weights into it:
+:mod:`mmssl_seg.checkpoint.loading`)."""
 from __future__ import annotations
 
 import importlib
-import re
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from mmssl_seg.utils.checkpoint import (
-    matches_any,
-    read_checkpoint,
-    state_dict_of,
-)
-from mmssl_seg.utils.errors import ArgumentError, UserError
+from mmssl_seg.utils.errors import ArgumentError
 
 
 def build_model(config) -> nn.Module:
@@ -42,55 +37,6 @@ def build_model(config) -> nn.Module:
     return MODELS.build(model_cfg)
 
 
-class IncompleteWeightsError(UserError, ValueError):
-    """A checkpoint does not fill the parts of a model that are evaluated."""
-
-
-def load_weights(model: nn.Module, checkpoint: str,
-                 required: Sequence[str] = ('backbone', ),
-                 new_layers: Sequence[str] = ('conv_seg', ),
-                 allow_missing: Sequence[str] = ()) -> dict:
-    """Load ``checkpoint`` into ``model``; every key under the ``required``
-    prefixes (except ``new_layers`` and keys matching an ``allow_missing``
-    regex) must be filled, with the right shape.
-
-    Keys outside the required parts may be missing (a backbone-only file
-    evaluated through its backbone) or left over (heads of a pretraining
-    checkpoint). The file is read without running code it names.
-
-    Returns:
-        ``{'missing': [...], 'unexpected': [...]}`` of the whole model.
-    """
-    source = state_dict_of(read_checkpoint(checkpoint))
-    if source and all(k.startswith('module.') for k in source):
-        source = {k[len('module.'):]: v for k, v in source.items()}  # DDP
-    own = model.state_dict()
-    shape_errors = [
-        f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}'
-        for k, v in source.items() if k in own and own[k].shape != v.shape
-    ]
-    if shape_errors:
-        raise IncompleteWeightsError(
-            f'{checkpoint} does not fit the model ({len(shape_errors)} '
-            'weights of another shape: another architecture?): ' +
-            '; '.join(shape_errors[:5]))
-    result = model.load_state_dict(source, strict=False)
-    pattern = re.compile(r'^(%s)\.' % '|'.join(map(re.escape, required)))
-    new = re.compile(r'(^|\.)(%s)\.' % '|'.join(map(re.escape, new_layers))
-                     ) if new_layers else None
-    gaps = [k for k in result.missing_keys
-            if pattern.match(k) and not (new and new.search(k))
-            and not matches_any(k, allow_missing)]
-    if gaps:
-        raise IncompleteWeightsError(
-            f'{checkpoint} leaves {len(gaps)} weights of '
-            f'{", ".join(required)} at random init, e.g. {gaps[:5]}. '
-            'Convert it with extract_pretrained.py for this model, or '
-            'allow them with --allow-missing REGEX if that is intended.')
-    return {'missing': list(result.missing_keys),
-            'unexpected': list(result.unexpected_keys)}
-
-
 def feature_parts(model: nn.Module, kind: str) -> tuple[str, ...]:
     """The parts of ``model`` that compute its ``kind`` features (and so must
     all come from a checkpoint that is evaluated through them): the
@@ -104,27 +50,6 @@ def feature_parts(model: nn.Module, kind: str) -> tuple[str, ...]:
         return ('backbone', 'decode_head')
     raise ArgumentError(f'{type(model).__name__} has no `{kind}` '
                         'features: use backbone or decoder')
-
-
-def load_model(config, checkpoint: str | None,
-               required: Sequence[str] | None = None,
-               allow_missing: Sequence[str] = (),
-               kind: str = 'backbone') -> nn.Module:
-    """``build_model`` + ``load_weights`` (``checkpoint=None``: random init,
-    for baselines), in eval mode.
-
-    Args:
-        required: Parts the checkpoint must fill; default: the parts that
-            compute the ``kind`` features (:func:`feature_parts`).
-        kind: The features that will be evaluated.
-    """
-    model = build_model(config)
-    if checkpoint is None:
-        quiet_init(model)
-    else:
-        parts = feature_parts(model, kind) if required is None else required
-        load_weights(model, checkpoint, parts, allow_missing=allow_missing)
-    return model.eval()
 
 
 @torch.no_grad()

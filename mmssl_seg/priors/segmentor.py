@@ -7,7 +7,7 @@ import os.path as osp
 
 import numpy as np
 
-from mmssl_seg.utils.checkpoint import weights_sha256
+from mmssl_seg.checkpoint.io import weights_sha256
 
 
 class SegmentorProbability:
@@ -48,7 +48,8 @@ class SegmentorProbability:
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
 
-        from mmssl_seg.models.builder import build_model, load_weights
+        from mmssl_seg.checkpoint.loading import load_weights
+        from mmssl_seg.models.builder import build_model
         cfg = Config.fromfile(self.config)
         init_default_scope('mmseg')
         model = build_model(cfg)

@@ -38,9 +38,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     from mmengine.config import Config
 
+    from mmssl_seg.checkpoint.loading import load_model
     from mmssl_seg.datasets.builder import build_eval_dataset
     from mmssl_seg.evaluation.cli import checkpoint_arg
-    from mmssl_seg.models.builder import load_model
     from mmssl_seg.models.utils.patch_sampler import PatchSampler
     from mmssl_seg.utils.errors import one_line_errors
     from mmssl_seg.utils.io import write_json

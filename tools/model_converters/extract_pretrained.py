@@ -20,7 +20,7 @@ the conversion unless allowed. Fine-tune with
 import argparse
 import sys
 
-#: mmssl_seg.utils.checkpoint's SOURCE_LAYOUTS and DEFAULT_NEW_LAYERS,
+#: mmssl_seg.checkpoint.layouts' SOURCE_LAYOUTS and DEFAULT_NEW_LAYERS,
 #: spelled out for a fast --help (tests keep them equal)
 SOURCE_LAYOUTS = ('caffe-vgg16', )
 DEFAULT_NEW_LAYERS = ('conv_seg', )
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         if not sep:
             raise SystemExit(f'--source-prefix takes PART=PREFIX, got {item}')
         prefixes[part] = prefix
-    from mmssl_seg.models.converter import extract_pretrained
+    from mmssl_seg.checkpoint.converter import extract_pretrained
     from mmssl_seg.utils.errors import one_line_errors
     with one_line_errors():
         reports = extract_pretrained(

@@ -106,10 +106,11 @@ def main(argv=None) -> None:
 def run(args: argparse.Namespace) -> None:
     from mmengine.runner import set_random_seed
 
+    from mmssl_seg.checkpoint.io import state_dict_sha256
+    from mmssl_seg.checkpoint.loading import load_model
     from mmssl_seg.datasets.ground_truth import ground_truth_reader
     from mmssl_seg.evaluation.cli import checkpoint_arg
     from mmssl_seg.evaluation.report import write_report
-    from mmssl_seg.models.builder import load_model
     from mmssl_seg.priors.aux_labels import (
         MultiScaleExtractor,
         draw_aux_labels,
@@ -123,7 +124,6 @@ def run(args: argparse.Namespace) -> None:
         list_images,
         parse_shard,
     )
-    from mmssl_seg.utils.checkpoint import state_dict_sha256
     start = time.time()
     shard_spec = parse_shard(args.shard)
     images = list_images(args.images, args.ids, args.data, args.splits)

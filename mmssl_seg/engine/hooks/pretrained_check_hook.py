@@ -19,7 +19,8 @@ from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 from torch import nn
 
-from mmssl_seg.utils.checkpoint import matches_any, read_checkpoint
+from mmssl_seg.checkpoint.io import read_checkpoint
+from mmssl_seg.checkpoint.layouts import matches_any
 from mmssl_seg.utils.errors import UserError
 
 

@@ -8,6 +8,7 @@ import json
 import os.path as osp
 from typing import Sequence
 
+from mmssl_seg.checkpoint.io import weights_sha256
 from mmssl_seg.datasets.label_splits import split_name, write_label_splits
 from mmssl_seg.engine.runner import (
     build_runner,
@@ -16,7 +17,6 @@ from mmssl_seg.engine.runner import (
     rescale_schedule,
 )
 from mmssl_seg.evaluation.report import mean_std
-from mmssl_seg.utils.checkpoint import weights_sha256
 from mmssl_seg.utils.io import write_json
 
 

@@ -108,7 +108,7 @@ def run_linear_probe(model_config: str,
     (resumable; a folder trained otherwise is refused, never reused). Ties
     on the held-out score go to the lr listed first."""
     if checkpoint is not None:  # refuse a checkpoint that does not fit now
-        from mmssl_seg.models.builder import load_model
+        from mmssl_seg.checkpoint.loading import load_model
         load_model(model_config, checkpoint, kind=feature,
                    allow_missing=allow_missing)
     base = load_config(probe_config, work_dir, cfg_options)

@@ -1,3 +1,7 @@
+"""The model the linear-probe protocol trains
+(:mod:`mmssl_seg.evaluation.protocols.linear_probe`): a frozen pretrained
+model and a 1x1 convolution, an MMSeg segmentor so that MMSeg's runner,
+data pipeline and metrics train and score it."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -9,11 +13,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import nn
 
-from mmssl_seg.models.builder import (
-    dense_features,
-    feature_parts,
-    load_weights,
-)
+from mmssl_seg.checkpoint.loading import load_weights
+from mmssl_seg.models.builder import dense_features, feature_parts
 
 
 @MODELS.register_module()
@@ -35,7 +36,8 @@ class LinearProbe(BaseSegmentor):
         num_classes: Classes to predict.
         in_index: Backbone stage for ``feature='backbone'``.
         allow_missing: Regexes of encoder keys the checkpoint may leave at
-            random init (see :func:`~mmssl_seg.models.builder.load_weights`).
+            random init
+            (:func:`~mmssl_seg.checkpoint.loading.load_weights`).
         ignore_index: Label excluded from the loss.
         data_preprocessor: Normalisation, as for the pretrained model.
     """

@@ -9,16 +9,18 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from mmssl_seg.models.builder import build_model
-from mmssl_seg.utils.checkpoint import (
-    SOURCE_LAYOUTS,
-    KeyMismatchError,
-    PartReport,
-    extract_parts,
+from mmssl_seg.checkpoint.io import (
     read_checkpoint,
     save_tensors_only,
     state_dict_of,
 )
+from mmssl_seg.checkpoint.layouts import (
+    SOURCE_LAYOUTS,
+    KeyMismatchError,
+    PartReport,
+    extract_parts,
+)
+from mmssl_seg.models.builder import build_model
 from mmssl_seg.utils.io import sha256_of
 
 

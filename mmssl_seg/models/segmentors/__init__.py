@@ -1,3 +1,0 @@
-from .linear_probe import LinearProbe
-
-__all__ = ['LinearProbe']
