@@ -6,6 +6,7 @@ encoder, queues, neck) hands its online backbone to the 7x7-stem DeepLabV3
 with no key left at random init - and is refused by the deep-stem one."""
 from __future__ import annotations
 
+import glob
 import os.path as osp
 import sys
 
@@ -120,3 +121,30 @@ def test_building_a_peer_leaves_the_default_scope_alone():
     build_model(osp.join(REPO, MOSAIC_PEER_CONFIGS['mmpretrain_mocov2']))
     assert current() == before
     assert DATASETS.get('UnlabelledImageDataset') is not None
+
+
+@pytest.mark.parametrize('regime', ['mosaic-64x64', 'voc12mini-128x128'])
+def test_the_peers_of_a_regime_differ_only_in_their_algorithm(regime):
+    """The fairness of the comparison is built in: both peers read one
+    regime base, and their final configs agree on the data, views,
+    sizes, optimiser and schedule; only MMPretrain's algorithm differs."""
+    from mmengine.config import Config
+    paths = sorted(glob.glob(osp.join(REPO, 'configs/mmpretrain',
+                                      f'*_r18_1xb16-*_{regime}.py')))
+    assert [osp.basename(p).split('_')[0] for p in paths] == [
+        'densecl', 'mocov2']
+    cfgs = [Config.fromfile(p) for p in paths]
+    base = f'../_base_/peers/{regime.split("-")[0]}.py'
+    for path in paths:
+        assert base in Config._get_base_files(path)
+    for key in ('train_dataloader', 'view_pipeline', 'param_scheduler',
+                'train_cfg', 'optim_wrapper', 'default_hooks',
+                'log_processor', 'auto_scale_lr', 'custom_imports',
+                'data_preprocessor'):
+        assert cfgs[0][key] == cfgs[1][key], key
+    models = [c.model for c in cfgs]
+    assert [m.type for m in models] == ['DenseCL', 'MoCo']
+    for part in ('backbone', 'queue_len'):
+        assert models[0][part] == models[1][part], part
+    assert models[0].neck.in_channels == models[1].neck.in_channels == 512
+

@@ -1,40 +1,18 @@
-# MMPretrain's stock DenseCL on the voc12_mini train images (no labels): the
-# peer row of the benchmark's voc12_mini regime. Everything as the mosaic
-# config (MMPretrain's algorithm, neck, head, optimiser and views; ResNet-18
-# with the 7x7 stem) except the data: 330 train photographs at 128x128
-# views, a queue of one pass over them (320 keys), 400 iterations (the suite
-# rescales them). VOC12_MINI_ROOT moves the images.
-_base_ = ['./densecl_r18_1xb16-300_mosaic-64x64.py']
-voc_root = '{{$VOC12_MINI_ROOT:data/voc12_mini/VOCdevkit/VOC2012}}'
-queue_len = 320
-model = dict(queue_len=queue_len)
-view_pipeline = [  # MoCo v2's views (as in the mosaic config) at 128
-    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.2, 1.),
-         backend='pillow'),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.4, hue=0.1)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-         magnitude_std='inf', prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
+# MMPretrain's stock DenseCL (Wang et al., CVPR 2021), the peer row of the
+# benchmark's voc12_mini regime: the registered `mmpretrain.DenseCL` with its
+# neck, head and view pipeline inherited from MMPretrain's own config, in the
+# regime every peer shares (../_base_/peers/voc12mini.py: data, sizes,
+# schedule).
+_base_ = [
+    'mmpretrain::densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py',
+    '../_base_/peers/voc12mini.py'
 ]
-train_dataloader = dict(
-    dataset=dict(
-        data_prefix=dict(img_path=voc_root + '/JPEGImages'),
-        ann_file=voc_root + '/ImageSets/Segmentation/train.txt',
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='MultiView', num_views=2,
-                 transforms=[view_pipeline]),
-            dict(type='PackInputs')
-        ]))
-max_iters = 400
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False,
-         begin=0, end=max_iters)
-]
-train_cfg = dict(max_iters=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters))
+custom_imports = {{_base_.peer_custom_imports}}
+model = {{_base_.peer_model}}
+view_pipeline = {{_base_.peer_view_pipeline}}
+train_dataloader = {{_base_.peer_train_dataloader}}
+param_scheduler = {{_base_.peer_param_scheduler}}
+train_cfg = {{_base_.peer_train_cfg}}
+default_hooks = {{_base_.peer_default_hooks}}
+log_processor = {{_base_.peer_log_processor}}
+auto_scale_lr = {{_base_.peer_auto_scale_lr}}
