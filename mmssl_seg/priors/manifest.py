@@ -116,28 +116,26 @@ class Manifest:
         self.path = osp.join(
             out_dir, f'manifest.shard-{shard[0]}-of-{shard[1]}.json')
         self.entries: dict[str, Any] = {}
-        record = {'tool': tool, 'params': self.params}
         params_path = osp.join(out_dir, 'params.json')
-        if osp.isfile(params_path):
-            with open(params_path) as f:
-                old = json.load(f)
-            if old != record:
-                raise ParameterMismatchError(
-                    f'{out_dir} holds outputs of {old.get("tool")} with '
-                    f'other parameters ({params_path}): {old.get("params")}; '
-                    'use another folder or delete it')
-        else:
-            write_json(params_path, record)  # before any output
-        for path in glob.glob(osp.join(out_dir, 'manifest.shard-*.json')):
-            with open(path) as f:
-                old = json.load(f)
-            if old.get('tool') != tool or old.get('params') != self.params:
-                raise ParameterMismatchError(
-                    f'{out_dir} holds outputs of {old.get("tool")} with '
-                    f'other parameters ({path}): {old.get("params")}; use '
-                    'another folder or delete it')
+        if not osp.isfile(params_path):
+            write_json(params_path, {'tool': tool, 'params': self.params})
+        for path in [params_path, *glob.glob(
+                osp.join(out_dir, 'manifest.shard-*.json'))]:
+            old = self._claimed(path)
             if path == self.path:
                 self.entries = old.get('entries', {})
+
+    def _claimed(self, path: str) -> dict:
+        """The record at ``path`` (``params.json`` or a shard's manifest),
+        refused if another tool or other parameters wrote it."""
+        with open(path) as f:
+            old = json.load(f)
+        if old.get('tool') != self.tool or old.get('params') != self.params:
+            raise ParameterMismatchError(
+                f'{self.out_dir} holds outputs of {old.get("tool")} with '
+                f'other parameters ({path}): {old.get("params")}; use '
+                'another folder or delete it')
+        return old
 
     def failed(self) -> dict[str, str]:
         """Stem -> reason of the images that could not be processed."""

@@ -14,6 +14,7 @@ from mmssl_seg.models.algorithms.base import (
 from mmssl_seg.models.losses.aux_contrast_loss import STAT_NAMES, PixelMeta
 from mmssl_seg.models.utils.point_sampling import sample_points
 from mmssl_seg.models.utils.queue import FeatureQueue
+from mmssl_seg.models.utils.zero_loss import zero_loss
 
 IGNORE = 255
 
@@ -247,10 +248,10 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
             losses['loss_contrast_full'], _ = self._level_loss(
                 queries[0], keys[0], labels, superpixels, self.bank,
                 first_image, generator)
-        # every embedding reaches the loss, even when a batch has no
-        # labelled pixel (a defined 0 that DDP and the optimizer accept)
-        losses['loss_contrast'] = losses['loss_contrast'] + sum(
-            q.sum() for q in queries) * 0.0
+        # every embedding level reaches the loss, also in a batch without a
+        # labelled pixel
+        losses['loss_contrast'] = losses['loss_contrast'] + zero_loss(
+            *queries)
         if self.auxiliary_head is not None:
             aux, _ = self._level_loss(queries[1], keys[1], low_labels, low_sp,
                                       self.aux_bank, first_image, generator)

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
 
+from mmssl_seg.models.utils.zero_loss import zero_loss
+
 
 @MODELS.register_module()
 class ClassBalancedBoundaryLoss(nn.Module):
@@ -46,7 +48,7 @@ class ClassBalancedBoundaryLoss(nn.Module):
         labelled = positive | negative
         total = labelled.sum()
         if total == 0:
-            return cls_score.sum() * 0.0
+            return zero_loss(cls_score)
         beta = negative.sum() / total
         loss = -(beta * log_p[:, 1][positive].sum() +
                  (1 - beta) * log_p[:, 0][negative].sum()) / total

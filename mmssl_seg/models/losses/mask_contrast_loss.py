@@ -5,6 +5,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
 
+from mmssl_seg.models.utils.zero_loss import zero_loss
+
 
 def mask_prototypes(embeddings: torch.Tensor,
                     masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,7 +170,7 @@ class MaskContrastLoss(nn.Module):
                  'dropped': (~keep).sum().float()}
         targets, pixels = image_ids[keep], pixels[keep]
         if len(pixels) == 0:  # a defined 0 that still has a graph
-            return pixels.sum() * 0.0, stats
+            return zero_loss(pixels), stats
         keys = torch.cat([prototypes, negatives]).detach().to(pixels.dtype)
         logits = pixels @ (keys / self.temperature).T
         logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
