@@ -283,6 +283,22 @@ def test_an_edited_file_makes_exactly_the_stages_that_run_it_stale(
     assert len(probes) > 40 and stale(stages, work, repo) == probes
 
 
+def test_a_record_keys_the_code_as_it_was_when_its_stage_started(tmp_path):
+    """A file edited while a stage runs is not credited to that run: the
+    record keeps the code key taken at the start, so the stage is stale."""
+    tool = tmp_path / 'tools' / 'edit_me.py'
+    tool.parent.mkdir()
+    out = tmp_path / 'out.txt'
+    tool.write_text(f'open({str(out)!r}, "w").write("x")\n'
+                    'open(__file__, "a").write("# edited while running\\n")\n')
+    stage = Stage('edit', ('tools/edit_me.py', ), (str(out), ))
+    work, repo = str(tmp_path / 'work'), str(tmp_path)
+    assert run_stages([stage], work, repo) == {'edit': 'done'}
+    assert tool.read_text().endswith('# edited while running\n')
+    assert not is_done(stage, work, repo)
+    assert run_stages([stage], work, repo) == {'edit': 'done'}
+
+
 def test_records_name_the_commit_they_ran():
     from benchmarks.suite.code import commit
     head = subprocess.run(['git', '-C', REPO, 'rev-parse', 'HEAD'],

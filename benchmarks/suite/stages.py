@@ -359,20 +359,30 @@ def _next(stage: Stage, status: Mapping[str, str], work_dir: str,
     return _run(stage, work_dir, repo_root, python, say)
 
 
-def write_record(stage: Stage, work_dir: str, repo_root: str,
-                 **outcome: object) -> dict:
-    """Write the record of a stage that has just run: its key
-    (:func:`stage_key`), its dependencies' keys, the commit and the machine
-    it ran on, and ``outcome`` (``status``, ``wall_seconds``, ...)."""
+def stage_identity(stage: Stage, work_dir: str,
+                   repo_root: str) -> dict[str, object]:
+    """What a run of ``stage`` stands for, taken when it starts (an edit
+    while it runs must not be credited to it): its key
+    (:func:`stage_key`), its dependencies' keys and the commit."""
     deps_keys = {}
     for dep in stage.deps:
         earlier = read_record(work_dir, dep)
         if earlier is not None:
             deps_keys[dep] = record_key(earlier)
+    return {**stage_key(stage, repo_root), 'deps_keys': deps_keys,
+            'commit': commit(repo_root)}
+
+
+def write_record(stage: Stage, work_dir: str, repo_root: str,
+                 identity: Mapping[str, object] | None = None,
+                 **outcome: object) -> dict:
+    """Write the record of a stage that has run: its ``identity`` (default:
+    :func:`stage_identity` now), the machine, and ``outcome`` (``status``,
+    ``wall_seconds``, ...)."""
+    if identity is None:
+        identity = stage_identity(stage, work_dir, repo_root)
     record = {
-        'name': stage.name, 'kind': stage.kind,
-        **stage_key(stage, repo_root), 'deps_keys': deps_keys,
-        'commit': commit(repo_root), **outcome,
+        'name': stage.name, 'kind': stage.kind, **identity, **outcome,
         'machine': f'{platform.node()}, {os.cpu_count()} CPU cores',
         'finished': datetime.datetime.now().isoformat(
             timespec='milliseconds')}
@@ -397,6 +407,7 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
     say(f'[run] {stage.name}  (log: {log})\n      {stage.command()}',
         markup=False)
     env = dict(os.environ, **stage.env)
+    identity = stage_identity(stage, work_dir, repo_root)
     start = time.time()
     with open(log, 'w') as f:
         proc = subprocess.run([python, *stage.argv], cwd=repo_root, env=env,
@@ -408,7 +419,7 @@ def _run(stage: Stage, work_dir: str, repo_root: str, python: str,
         'status': 'done' if ok else 'failed',
         'returncode': proc.returncode, 'missing_outputs': missing,
         'wall_seconds': round(seconds, 1), 'log': log}
-    write_record(stage, work_dir, repo_root, **record)
+    write_record(stage, work_dir, repo_root, identity, **record)
     if not ok:
         why = (f'exit {proc.returncode}' if proc.returncode else
                f'no {missing}')
