@@ -10,7 +10,6 @@ training.
 """
 from __future__ import annotations
 
-import json
 import os.path as osp
 
 import cv2
@@ -19,7 +18,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 from rich.progress import track
 
-from mmssl_seg.utils.io import atomic_path, write_json
+from mmssl_seg.utils.io import atomic_path, claim_folder
 
 #: class name -> scikit-image loader name
 TEXTURES = {
@@ -116,16 +115,7 @@ def build_texture_mosaics(root: str,
     params = dict(num_train=num_train, num_val=num_val, size=size, seed=seed,
                   classes=list(TEXTURES), sources=dict(TEXTURES),
                   train_fraction=TRAIN_FRACTION)
-    manifest_path = osp.join(root, 'manifest.json')
-    if osp.isfile(manifest_path):
-        with open(manifest_path) as f:
-            old = json.load(f)
-        if old != params:
-            raise ValueError(
-                f'{root} holds mosaics built with other parameters '
-                f'({old}); choose another folder or delete it')
-    else:
-        write_json(manifest_path, params)
+    claim_folder(osp.join(root, 'manifest.json'), params)
     sources = _load_sources()
     jobs = [('train', i) for i in range(num_train)] + [('val', i)
                                                        for i in range(num_val)]

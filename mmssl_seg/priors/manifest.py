@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from mmssl_seg.datasets.builder import split_dataset
 from mmssl_seg.utils.errors import ArgumentError, ParameterMismatchError
-from mmssl_seg.utils.io import write_json
+from mmssl_seg.utils.io import claim_folder, write_json
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -116,26 +116,20 @@ class Manifest:
         self.path = osp.join(
             out_dir, f'manifest.shard-{shard[0]}-of-{shard[1]}.json')
         self.entries: dict[str, Any] = {}
-        params_path = osp.join(out_dir, 'params.json')
-        if not osp.isfile(params_path):
-            write_json(params_path, {'tool': tool, 'params': self.params})
-        for path in [params_path, *glob.glob(
-                osp.join(out_dir, 'manifest.shard-*.json'))]:
-            old = self._claimed(path)
+        claim_folder(osp.join(out_dir, 'params.json'),
+                     {'tool': tool, 'params': self.params})
+        # each shard's manifest repeats the claim (a folder of an older
+        # version, or one whose params.json was deleted)
+        for path in glob.glob(osp.join(out_dir, 'manifest.shard-*.json')):
+            with open(path) as f:
+                old = json.load(f)
+            if old.get('tool') != tool or old.get('params') != self.params:
+                raise ParameterMismatchError(
+                    f'{out_dir} holds outputs of {old.get("tool")} with '
+                    f'other parameters ({path}): {old.get("params")}; use '
+                    'another folder or delete it')
             if path == self.path:
                 self.entries = old.get('entries', {})
-
-    def _claimed(self, path: str) -> dict:
-        """The record at ``path`` (``params.json`` or a shard's manifest),
-        refused if another tool or other parameters wrote it."""
-        with open(path) as f:
-            old = json.load(f)
-        if old.get('tool') != self.tool or old.get('params') != self.params:
-            raise ParameterMismatchError(
-                f'{self.out_dir} holds outputs of {old.get("tool")} with '
-                f'other parameters ({path}): {old.get("params")}; use '
-                'another folder or delete it')
-        return old
 
     def failed(self) -> dict[str, str]:
         """Stem -> reason of the images that could not be processed."""

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from mmssl_seg.utils.errors import UserError
+from mmssl_seg.utils.errors import ParameterMismatchError, UserError
 
 
 def _umask() -> int:
@@ -55,6 +55,25 @@ def write_json(path: str, obj: Any) -> None:
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write('\n')
+
+
+def claim_folder(path: str, record: Any) -> Any:
+    """Claim the folder of ``path`` for outputs that ``record`` (what
+    determines them: a tool and its parameters) makes: write ``record``
+    there before any output, or read the one a run before wrote and refuse
+    another (a rerun with other parameters would mix outputs). Returns the
+    record as stored."""
+    record = json.loads(json.dumps(record))
+    if not osp.isfile(path):
+        write_json(path, record)
+        return record
+    with open(path) as f:
+        old = json.load(f)
+    if old != record:
+        raise ParameterMismatchError(
+            f'{osp.dirname(path) or "."} holds outputs made with other '
+            f'parameters ({path}: {old}); use another folder or delete it')
+    return old
 
 
 def sha256_of(path: str) -> str:
