@@ -217,8 +217,9 @@ def code_files(argv: Sequence[str], configs: Sequence[str],
     return sorted(closure.files)
 
 
-def code_digest(files: Sequence[str], repo_root: str) -> str:
-    """sha256 over the paths and contents of ``files``."""
+def files_digest(files: Sequence[str], repo_root: str) -> str:
+    """sha256 over the paths and contents of ``files`` (relative to
+    ``repo_root``): a stage's configs or its code."""
     digest = hashlib.sha256()
     for rel in files:
         digest.update(rel.encode() + b'\0')

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from mmssl_seg.utils.io import atomic_path, write_json
 
-from .code import code_digest, code_files, commit
+from .code import code_files, commit, files_digest
 
 Say = Callable[..., None]
 
@@ -96,18 +96,6 @@ def config_files(argv: Sequence[str], repo_root: str) -> list[str]:
     return sorted(found)
 
 
-def config_digest(files: Sequence[str], repo_root: str) -> str:
-    """sha256 over the contents of ``files`` (:func:`config_files`): an
-    edited config (e.g. a method's momentum) makes its stages run again
-    although their command lines are unchanged."""
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.encode() + b'\0')
-        with open(osp.join(repo_root, path), 'rb') as f:
-            digest.update(f.read() + b'\0')
-    return digest.hexdigest()
-
-
 def stage_key(stage: Stage, repo_root: str) -> dict[str, object]:
     """What a stage's result depends on in this checkout: its command
     line, its config files (:func:`config_files`) and the digest of their
@@ -116,8 +104,8 @@ def stage_key(stage: Stage, repo_root: str) -> dict[str, object]:
     configs = config_files(stage.argv, repo_root)
     code = code_files(stage.argv, configs, repo_root)
     return {'command': stage.command(), 'configs': configs,
-            'configs_sha256': config_digest(configs, repo_root),
-            'code_sha256': code_digest(code, repo_root)}
+            'configs_sha256': files_digest(configs, repo_root),
+            'code_sha256': files_digest(code, repo_root)}
 
 
 def record_key(record: Mapping) -> str:

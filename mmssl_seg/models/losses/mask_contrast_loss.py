@@ -135,14 +135,8 @@ class MaskContrastLoss(nn.Module):
         and nothing is read back to the host.
         """
         n, d, h, w = query.shape
-        # every pixel against every key (1/tau folded into the keys), as
-        # pixels x keys rows: the matmul may run in half precision under
-        # AMP, the cross-entropy (log-sum-exp minus the own key's logit) in
-        # float32
-        keys = torch.cat([prototypes, negatives]).detach().to(query.dtype)
-        logits = query.permute(0, 2, 3, 1).reshape(n * h * w, d) @ (
-            keys / self.temperature).T
-        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        logits = self._logits(query.permute(0, 2, 3, 1).reshape(n * h * w, d),
+                              prototypes, negatives)
         own = torch.arange(n, device=query.device).repeat_interleave(
             h * w, output_size=n * h * w)
         losses = F.cross_entropy(logits, own, reduction='none').view(n, h, w)
@@ -156,6 +150,14 @@ class MaskContrastLoss(nn.Module):
         loss = (losses * weights).sum() / weights.sum().clamp(min=1e-12)
         return self.loss_weight * loss, stats
 
+    def _logits(self, pixels: torch.Tensor, prototypes: torch.Tensor,
+                negatives: torch.Tensor) -> torch.Tensor:
+        """``pixels x keys`` logits, 1/tau folded into the keys: the matmul
+        may run in half precision under AMP, the cross-entropy (log-sum-exp
+        minus the own key's logit) in float32."""
+        keys = torch.cat([prototypes, negatives]).detach().to(pixels.dtype)
+        logits = pixels @ (keys / self.temperature).T
+        return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
     def from_pixels(self, pixels: torch.Tensor, image_ids: torch.Tensor,
                     prototypes: torch.Tensor, prototype_valid: torch.Tensor,
@@ -171,10 +173,8 @@ class MaskContrastLoss(nn.Module):
         targets, pixels = image_ids[keep], pixels[keep]
         if len(pixels) == 0:  # a defined 0 that still has a graph
             return zero_loss(pixels), stats
-        keys = torch.cat([prototypes, negatives]).detach().to(pixels.dtype)
-        logits = pixels @ (keys / self.temperature).T
-        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-        losses = F.cross_entropy(logits, targets, reduction='none')
+        losses = F.cross_entropy(self._logits(pixels, prototypes, negatives),
+                                 targets, reduction='none')
         weights = torch.ones_like(losses)
         if self.balance_images:
             share = torch.bincount(targets, minlength=n).to(
