@@ -30,7 +30,9 @@ setup(
         'mmssl_seg': [
             '.mim/model-index.yml', '.mim/configs/**/*.py',
             '.mim/configs/**/*.md', '.mim/configs/**/*.yml',
-            '.mim/tools/**/*.py', '.mim/tools/**/*.sh'
+            '.mim/tools/**/*.py', '.mim/tools/**/*.sh',
+            # the structured edge forest make_hierarchies.py uses by default
+            'priors/hierarchy/models/*.npz', 'priors/hierarchy/models/*.yml'
         ]
     },
     python_requires='>=3.9',

@@ -8,9 +8,9 @@ the OWT's) and the tree encoding (issue 18's target: edges + spectral + UCM
     python benchmarks/structured_edges.py [MODEL] [--images 10] [--repeats 3]
         [--out benchmarks/results/structured_edges.json]
 
-MODEL: a forest file (default: where tools/priors/train_structured_edges.py
-writes it, work_dirs/structured_edges/model.yml.gz); its folder's manifests
-give the training time.
+MODEL: 'packaged' (default: the forest shipped with mmssl_seg) or a forest
+file that tools/priors/train_structured_edges.py wrote, whose folder's
+manifests give the training time.
 Each stage runs on every image ``--repeats`` times (interleaved); the
 median over repeats of the mean over images is reported.
 """

@@ -108,6 +108,15 @@ def run_killed(*args: str, watch: str, count: int,
         proc.wait()
 
 
+@pytest.fixture(scope='session', autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """The packaged forest's OpenCV file is built here, not in the user's
+    ``~/.cache`` (tools started by the tests inherit the variable)."""
+    cache = tmp_path_factory.mktemp('model_cache')
+    os.environ['MMSSL_SEG_CACHE'] = str(cache)
+    return cache
+
+
 @pytest.fixture(scope='session')
 def small_mosaics(tmp_path_factory) -> Path:
     """Three train and one val texture mosaic of 64x64, built once by the

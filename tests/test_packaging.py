@@ -67,6 +67,15 @@ def test_the_package_ships_configs_tools_and_metafiles(installed) -> None:
                  *(f'configs/{m}/metafile.yml' for m in METHODS)):
         assert osp.isfile(osp.join(mim, path)), path
         assert not osp.islink(osp.join(mim, path))  # copied, not linked
+    # the structured edge forest make_hierarchies.py uses by default, the
+    # bytes its metafile lists
+    from mmssl_seg.priors.hierarchy.packaged import packaged_forest_entry
+    from mmssl_seg.utils.io import sha256_of
+    entry = packaged_forest_entry()
+    models = osp.join(installed, 'mmssl_seg', 'priors', 'hierarchy',
+                      'models')
+    assert osp.isfile(osp.join(models, 'metafile.yml'))
+    assert sha256_of(osp.join(models, entry['Weights'])) == entry['SHA256']
     # the evaluation suite is a development tool of the checkout
     assert not osp.exists(osp.join(installed, 'mmssl_seg', 'suite'))
     assert not osp.exists(osp.join(installed, 'benchmarks'))

@@ -466,15 +466,14 @@ def test_edge_maps_of_a_forest_are_scored_by_the_edge_benchmark(
     assert report['ODS'] > shuffled['ODS'] + 0.1
 
 
-def test_the_tools_default_is_structured_edges_with_spectral(
-        tmp_path, small_forest):
+def test_the_tools_default_is_structured_edges_with_spectral(tmp_path):
     """make_hierarchies.py without --edges runs the paper's primitive: the
-    forest at work_dirs/structured_edges (relative to the working
-    directory, where train_structured_edges.py writes it by default) plus
-    0.1 sPb, at three scales (SE-MS), sharpened as the SE toolbox does by
-    default, through OWT-UCM; with no forest there it stops before writing
-    anything, naming the command that trains one."""
-    _, model = small_forest
+    packaged forest plus 0.1 sPb, at three scales (SE-MS), sharpened as the
+    SE toolbox does by default, through OWT-UCM, recorded by name and
+    content (not by the cache path, which differs between machines); a
+    --edge-model that does not exist stops it before anything is written,
+    naming the command that trains one there."""
+    from mmssl_seg.priors.hierarchy.packaged import packaged_forest_entry
     image = bsds_pairs('test', 1)[0][0]
     images = tmp_path / 'images'
     images.mkdir()
@@ -482,29 +481,116 @@ def test_the_tools_default_is_structured_edges_with_spectral(
     argv = (sys.executable, osp.join(REPO, 'tools/priors/make_hierarchies.py'),
             'hier', '--images', str(images), '--workers', '1', '--picture',
             '0')
-    missing = run_tool(*argv, cwd=str(tmp_path))
+    missing = run_tool(*argv, '--edge-model', 'forests/model.yml.gz',
+                       cwd=str(tmp_path))
     assert missing.returncode != 0
-    assert ('work_dirs/structured_edges/model.yml.gz does not exist'
-            in missing.stdout), missing.stdout[-2000:]
-    assert 'python tools/priors/train_structured_edges.py\n' in (
+    assert 'forests/model.yml.gz does not exist' in missing.stdout, (
+        missing.stdout[-2000:])
+    assert 'python tools/priors/train_structured_edges.py forests\n' in (
         missing.stdout)
     assert not (tmp_path / 'hier').exists()
-    forest = tmp_path / 'work_dirs' / 'structured_edges'
-    forest.mkdir(parents=True)
-    for name in ('model.yml.gz', 'forest.npz'):  # sharpening reads the npz
-        shutil.copy(osp.join(osp.dirname(model), name), forest / name)
     made = run_tool(*argv, cwd=str(tmp_path))
     assert made.returncode == 0, made.stdout[-2000:]
+    entry = packaged_forest_entry()
     manifest = json.load(open(tmp_path / 'hier' / 'manifest.json'))
     assert manifest['params']['detector'] == {
         'name': 'spectral', 'weight': 0.1, 'size': 96,
         'edges': {'name': 'structured_forest',
-                  'model': str(forest / 'model.yml.gz'),
-                  'sha256': sha256_of(str(forest / 'model.yml.gz')) + ':' +
-                  sha256_of(str(forest / 'forest.npz')),
+                  'model': 'packaged:structured-edges_8trees_bsds500',
+                  'sha256': entry['OpenCV Model SHA256'] + ':' +
+                  entry['SHA256'],
                   'multiscale': True, 'sharpen': 2}}  # the SE toolbox's
     assert manifest['params']['arcs'] == 'owt'  # the paper's OWT-UCM
 
+
+def test_the_packaged_forest_is_the_trainers_default_forest(tmp_path):
+    """The shipped forest (issue 56): at most 10 MB, the bytes its metafile
+    lists, trained with the metafile's command (the tool's defaults: the SE
+    paper's 8 trees, 5e5 + 5e5 patches, seed 1); its OpenCV file is rebuilt
+    once into the cache, byte for byte the trainer's, and rebuilt again
+    when damaged; OpenCV runs it as our inference does, and its edges
+    follow the human boundaries of a BSDS test image."""
+    from mmssl_seg.priors.hierarchy import packaged
+    entry = packaged.packaged_forest_entry()
+    archive = osp.join(packaged.MODEL_DIR, entry['Weights'])
+    assert os.path.getsize(archive) <= 10 * 2**20
+    assert sha256_of(archive) == entry['SHA256']
+    command = entry['Metadata']['Training Command'].split()
+    assert command[:2] == ['python', 'tools/priors/train_structured_edges.py']
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(REPO, command[1]))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = tool.parse_args(command[2:])
+    forest = StructuredForest.load(archive)
+    assert forest.child.shape[0] == args.trees == 8
+    assert forest.options == ForestOptions(trees=args.trees)
+    assert {k: forest.provenance[k] for k in ('positives', 'negatives',
+                                              'seed')} == {
+        'positives': str(args.positives), 'negatives': str(args.negatives),
+        'seed': str(args.seed)} == {'positives': '500000',
+                                    'negatives': '500000', 'seed': '1'}
+    assert forest.provenance['data'] == 'BSDS500 train+val (300 images)'
+
+    model = packaged.packaged_forest(str(tmp_path))
+    assert sha256_of(model) == entry['OpenCV Model SHA256']
+    assert sha256_of(osp.join(osp.dirname(model), 'forest.npz')) == entry[
+        'SHA256']
+    stamp = os.stat(model).st_mtime_ns
+    assert packaged.packaged_forest(str(tmp_path)) == model
+    assert os.stat(model).st_mtime_ns == stamp  # built once
+    with open(model, 'r+b') as f:
+        f.truncate(1000)
+    packaged.packaged_forest(str(tmp_path))
+    assert sha256_of(model) == entry['OpenCV Model SHA256']  # rebuilt
+
+    detector = cv2.ximgproc.createStructuredEdgeDetection(model)
+    from mmssl_seg.structures import read_bsds_ground_truth
+    image_path, gt_path = bsds_pairs('test', 1)[0]
+    rgb = cv2.cvtColor(cv2.imread(image_path),
+                       cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    ours = forest.edges(rgb)
+    np.testing.assert_allclose(ours, detector.detectEdges(rgb), atol=1e-6)
+    boundaries, _ = read_bsds_ground_truth(gt_path)
+    on = cv2.dilate(np.maximum.reduce(boundaries).astype(np.uint8),
+                    np.ones((3, 3), np.uint8)) > 0
+    assert ours[on].mean() > 3 * ours[~on].mean()
+
+
+def test_a_damaged_packaged_forest_is_named(tmp_path, monkeypatch):
+    from mmssl_seg.priors.hierarchy import packaged
+    models = tmp_path / 'models'
+    shutil.copytree(packaged.MODEL_DIR, models)
+    entry = packaged.packaged_forest_entry()
+    with open(models / entry['Weights'], 'r+b') as f:
+        f.seek(5000)
+        f.write(b'\x00' * 8)
+    monkeypatch.setattr(packaged, 'MODEL_DIR', str(models))
+    with pytest.raises(packaged.DamagedModelError,
+                       match=f'{entry["Weights"]} is damaged.*reinstall'):
+        packaged.packaged_forest(str(tmp_path / 'cache'))
+    assert not (tmp_path / 'cache').exists()
+
+
+def test_training_is_deterministic_to_the_byte(tmp_path, small_forest):
+    """The same parameters write the same forest and model files (the gzip
+    header holds no time and no temporary name), so a shipped forest can be
+    checked against its command; a model file rebuilt from the archive is
+    the trainer's."""
+    _, model = small_forest
+    data = [read_annotated(i, g) for i, g in bsds_pairs('train', 8)]
+    again = train_forest(data, str(tmp_path), ForestOptions(trees=2,
+                                                            trees_eval=2),
+                         TrainOptions(positives=2000, negatives=2000),
+                         workers=1)
+    for name in ('forest.npz', 'model.yml.gz'):
+        assert sha256_of(str(tmp_path / name)) == sha256_of(
+            osp.join(osp.dirname(model), name)), name
+    rebuilt = str(tmp_path / 'rebuilt.yml.gz')
+    write_opencv_model(StructuredForest.load(str(tmp_path / 'forest.npz')),
+                       rebuilt)
+    assert sha256_of(rebuilt) == sha256_of(again['model'])
 
 
 # --------------------------------------------------------------------------- #

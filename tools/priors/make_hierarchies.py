@@ -3,7 +3,7 @@
     python tools/priors/make_hierarchies.py OUT_DIR
         (--images DIR [--ids FILE] | --data DATA_CONFIG [--splits train])
         [--edges structured_forest|colour_gradient|contour_net]
-        [--edge-model work_dirs/structured_edges/model.yml.gz]
+        [--edge-model packaged|MODEL.yml.gz]
         [--(no-)edge-multiscale] [--edge-sharpen 0|1|2]
         [--spectral 0.1] [--spectral-size 96]
         [--edge-config CFG --edge-checkpoint PTH]
@@ -13,10 +13,12 @@
 
 Per image: edges, oriented watershed + mean-boundary UCM (higra), the tree
 cut to at most --max-leaves finest regions. The default edges are the
-paper's: structured edge forests at three scales (SE-MS; the forest trained
-here once by tools/priors/train_structured_edges.py, about 15 min on 2
-cores) combined with their spectral signal (--spectral, 0.1);
-colour_gradient needs no training. Writes OUT_DIR/trees/<stem>.npz
+paper's: structured edge forests at three scales (SE-MS) combined with their
+spectral signal (--spectral, 0.1). The default forest is the one shipped
+with mmssl_seg (8 trees trained on BSDS500 by
+tools/priors/train_structured_edges.py; its command and sha256 in
+mmssl_seg/priors/hierarchy/models/metafile.yml); --edge-model takes another
+model.yml.gz. colour_gradient needs no training. Writes OUT_DIR/trees/<stem>.npz
 (leaf map, parents, altitudes: what LoadRegionHierarchy reads),
 OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
 OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png (with
@@ -30,7 +32,7 @@ import time
 
 #: The library's defaults (mmssl_seg.priors.hierarchy), spelled out so that
 #: --help answers without importing it; tests/test_tools.py keeps them equal.
-DEFAULT_FOREST = 'work_dirs/structured_edges/model.yml.gz'
+DEFAULT_FOREST = 'packaged'
 DEFAULT_MULTISCALE = True
 DEFAULT_SHARPEN = 2
 DEFAULT_SPECTRAL = 0.1
@@ -51,7 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         choices=['structured_forest', 'colour_gradient',
                                  'contour_net'])
     parser.add_argument('--edge-model', default=DEFAULT_FOREST,
-                        help='structured forest model file')
+                        help="structured forest: 'packaged' (the 8-tree "
+                        'BSDS500 forest shipped with mmssl_seg) or a '
+                        'model.yml.gz')
     parser.add_argument('--edge-multiscale', default=DEFAULT_MULTISCALE,
                         action=argparse.BooleanOptionalAction,
                         help='structured edges at 3 scales (SE-MS; '
@@ -112,15 +116,15 @@ def build_local_detector(args: argparse.Namespace):
         StructuredForestEdges,
     )
     if args.edges == 'structured_forest':
-        if not osp.isfile(args.edge_model):
-            train = 'python tools/priors/train_structured_edges.py'
-            if args.edge_model != DEFAULT_FOREST:
-                train += ' ' + (osp.dirname(args.edge_model) or '.')
+        if args.edge_model != DEFAULT_FOREST and not osp.isfile(
+                args.edge_model):
+            train = ('python tools/priors/train_structured_edges.py ' +
+                     (osp.dirname(args.edge_model) or '.'))
             raise SystemExit(
                 f'structured edges need a trained forest: {args.edge_model} '
                 'does not exist. Train one on BSDS500 (about 15 min on 2 '
-                f'cores, resumable):\n    {train}\nor pass --edge-model '
-                'FILE (an OpenCV model.yml.gz), or --edges colour_gradient '
+                f'cores, resumable):\n    {train}\nor leave --edge-model '
+                'out (the packaged forest), or --edges colour_gradient '
                 '(no learning).')
         return StructuredForestEdges(args.edge_model, args.edge_multiscale,
                                      args.edge_sharpen)

@@ -8,7 +8,8 @@ normal) of the same size.
 * :class:`StructuredForestEdges`: Dollar and Zitnick's structured edge
   forests (the paper's detector, with :class:`SpectralEdges` the default
   of ``make_hierarchies.py``) through OpenCV contrib, given a model file:
-  ours, trained here by ``tools/priors/train_structured_edges.py``.
+  the packaged one (:mod:`.packaged`, the default) or another trained by
+  ``tools/priors/train_structured_edges.py``.
 * :class:`ContourNetEdges`: this project's contour detector, trained from
   random init on BSDS500 train + val (the strict setting; config
   ``configs/hier_grouping/contour-net_*``).
@@ -20,15 +21,20 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from mmssl_seg.priors.hierarchy.packaged import (
+    PACKAGED,
+    packaged_forest,
+    packaged_forest_entry,
+)
 from mmssl_seg.priors.segmentor import SegmentorProbability
 from mmssl_seg.utils.errors import ArgumentError
 from mmssl_seg.utils.io import sha256_of
 
-#: Where ``tools/priors/train_structured_edges.py`` writes the forest and
-#: ``make_hierarchies.py`` looks for it by default (relative to the working
-#: directory, as every OpenMMLab ``work_dirs``).
+#: Where ``tools/priors/train_structured_edges.py`` writes a forest
+#: (relative to the working directory, as every OpenMMLab ``work_dirs``).
 DEFAULT_FOREST_DIR = osp.join('work_dirs', 'structured_edges')
-DEFAULT_FOREST = osp.join(DEFAULT_FOREST_DIR, 'model.yml.gz')
+#: ``make_hierarchies.py``'s default: the forest shipped with the package.
+DEFAULT_FOREST = PACKAGED
 #: The default detector (configs/hier_grouping/README.md): SE-MS plus 0.1
 #: of its sPb, the eigenproblem on the map pooled to 96 px (weight and size
 #: chosen on 30 BSDS train images; together under 1 s per BSDS image).
@@ -133,13 +139,14 @@ def _has_segmentations(archive: str) -> bool:
 
 class StructuredForestEdges(EdgeDetector):
     """Structured edge forests (Dollar and Zitnick) run by OpenCV's
-    ``ximgproc``: ``model`` is a forest file in OpenCV's format, ours
-    (``tools/priors/train_structured_edges.py``, trained on BSDS500 here) or
-    a user's ``model.yml.gz``. Images smaller than a patch are padded
+    ``ximgproc``: ``model`` is ``'packaged'`` (the 8-tree BSDS500 forest
+    shipped with the package, :mod:`.packaged`) or a forest file in OpenCV's
+    format, ours (``tools/priors/train_structured_edges.py``) or a user's
+    ``model.yml.gz``. Images smaller than a patch are padded
     (symmetric, as the SE toolbox's ``edgesDetect``) and cropped back.
 
     Args:
-        model: Path of the forest.
+        model: ``'packaged'`` or the path of the forest.
         multiscale: Average the edges of the image at half, full and double
             size (the SE paper's "SE-MS"; about 5x the time).
         sharpen: The SE toolbox's sharpening (0: none, OpenCV's
@@ -160,6 +167,11 @@ class StructuredForestEdges(EdgeDetector):
             raise ImportError('structured edges need opencv-contrib-python')
         if sharpen not in SHARPEN_SCALE:
             raise ArgumentError(f'sharpen must be 0, 1 or 2, got {sharpen}')
+        # recorded by name: the cache path differs between machines
+        self.source = (f'{PACKAGED}:{packaged_forest_entry()["Name"]}'
+                       if model == PACKAGED else osp.abspath(model))
+        if model == PACKAGED:
+            model = packaged_forest()
         self.patch_size = check_opencv_model(model)['patchSize']
         self.archive = osp.join(osp.dirname(model), 'forest.npz')
         if sharpen and not osp.isfile(self.archive):
@@ -185,7 +197,7 @@ class StructuredForestEdges(EdgeDetector):
 
     @property
     def params(self) -> dict:
-        params = {'name': self.name, 'model': osp.abspath(self.model),
+        params = {'name': self.name, 'model': self.source,
                   'sha256': self.sha256, 'multiscale': self.multiscale}
         if self.sharpen:
             params['sharpen'] = self.sharpen
