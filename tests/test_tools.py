@@ -273,6 +273,12 @@ def test_demo_end_to_end_small(tmp_path):
     trees = json.load(open(osp.join(work_dir, 'hierarchies',
                                     'manifest.json')))
     assert len(trees['entries']) == 40
+    # with the paper's primitive from the packaged forest (no BSDS500, no
+    # forest training on a fresh machine)
+    edges = trees['params']['detector']['edges']
+    assert (edges['model'], edges['multiscale'], edges['sharpen']) == (
+        'packaged:structured-edges_8trees_bsds500', True, 2)
+    assert trees['params']['arcs'] == 'owt'
     assert osp.isfile(osp.join(work_dir, 'pretrain_hg', 'iter_4.pth'))
     assert results['left_at_random_init'] == {
         'hierarchical grouping': [r'^layer4\.']}

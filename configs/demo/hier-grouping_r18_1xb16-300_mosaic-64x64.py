@@ -1,8 +1,10 @@
 # Quick-start stage 1: hierarchical grouping (no labels) on the texture
 # mosaics: the mini method (ResNetV1c-18 hypercolumn of Res3 + Res4, pixel
-# pairs by region-tree distance, eq. 1) on the train images' colour-gradient
-# region trees (make_hierarchies.py; tools/demo.py makes them), 64x64 views,
-# batch 16, Adam lr 1e-3, 300 iterations (x0.1 after 225).
+# pairs by region-tree distance, eq. 1) on the train images' region trees
+# (make_hierarchies.py's defaults: the packaged structured edge forest +
+# sPb, OWT-UCM; tools/demo.py makes them), 64x64 views, batch 16, Adam lr
+# 1e-3, 300 iterations (x0.1 after 225); the demo and the mosaic suite run
+# it for 1412 (--max-iters scales the milestone).
 # MOSAIC_ROOT and HIERARCHY_DIR move the folders.
 _base_ = ['../hier_grouping/hier-grouping_r18_1xb16-400_voc12mini-112x112.py']
 custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)

@@ -2,18 +2,21 @@
 no download.
 
 1. Build the texture mosaics (:mod:`mmssl_seg.datasets.texture_mosaic`).
-2. Region trees of the train images (colour-gradient edges, OWT-UCM:
-   :func:`mmssl_seg.priors.hierarchy.make_hierarchies`).
+2. Region trees of the train images with the paper's grouping primitive,
+   the default of ``make_hierarchies.py``: the packaged structured edge
+   forest (SE-MS, sharpened) + 0.1 sPb, OWT-UCM
+   (:func:`mmssl_seg.priors.hierarchy.make_hierarchies`).
 3. Pretrain with hierarchical grouping on them, no labels
-   (``configs/demo/hier-grouping_*``); the supervised stand-in (stock
-   DeepLabV3-R18 on all labels) is trained under a comparable budget.
+   (``configs/demo/hier-grouping_*``, :data:`METHOD_ITERS`); the supervised
+   stand-in (stock DeepLabV3-R18 on all labels) for its config's 240.
 4. Extract each backbone into a tensors-only checkpoint for stock
-   PSPNet-R18-D8. The grouping network computes Res2-Res4 only (its
-   hypercolumn reads Res3 and Res4, as in the paper), so PSPNet's Res5
-   (``layer4``) starts at random init: named, not silent.
-5. Fine-tune PSPNet on 10 % of the labels from each checkpoint and from
+   DeepLabV3-R18-D8, the suite's evaluation segmentor. The grouping network
+   computes Res2-Res4 only (its hypercolumn reads Res3 and Res4, as in the
+   paper), so Res5 (``layer4``) starts at random init: named, not silent.
+5. Fine-tune DeepLabV3 on 10 % of the labels from each checkpoint and from
    random init, same splits, seeds and budget (the label-fraction protocol
-   of :mod:`mmssl_seg.evaluation.protocols.label_fraction`).
+   of :mod:`mmssl_seg.evaluation.protocols.label_fraction`, the suite's
+   ``finetune_10``).
 6. Draw image | ground truth | each init's prediction, titled with mean +- std
    over the seeds.
 
@@ -38,15 +41,30 @@ from mmssl_seg.datasets.texture_mosaic import (
 )
 from mmssl_seg.engine.runner import build_runner, load_config
 from mmssl_seg.evaluation.protocols.label_fraction import run_label_fractions
-from mmssl_seg.priors.hierarchy import ColourGradientEdges, make_hierarchies
+from mmssl_seg.priors.hierarchy import (
+    DEFAULT_FOREST,
+    DEFAULT_MULTISCALE,
+    DEFAULT_SHARPEN,
+    DEFAULT_SPECTRAL,
+    DEFAULT_SPECTRAL_SIZE,
+    SpectralEdges,
+    StructuredForestEdges,
+    make_hierarchies,
+)
 from mmssl_seg.utils.io import write_json
 from mmssl_seg.visualization.panels import colorize, save_panel_grid
 
 METHOD_CONFIG = 'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py'
 SUPERVISED_CONFIG = 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py'
-FINETUNE_CONFIG = 'configs/demo/pspnet_r18-d8_1xb8-120_mosaic-64x64.py'
+FINETUNE_CONFIG = SUPERVISED_CONFIG
+#: The most grouping iterations that keep the demo under 10 minutes on 2
+#: cores (docs/quickstart.md: 700 took 198 s of the 9.8 minutes; the mosaic
+#: suite's 1412 took 13.3 minutes and did no better)
+METHOD_ITERS = 700
+#: The mosaic suite's fine-tuning budget (its ``finetune_10``)
+FINETUNE_ITERS = 120
 LABEL_FRACTION = 10
-#: PSPNet weights the grouping network does not have (it stops at Res4)
+#: Backbone weights the grouping network does not have (it stops at Res4)
 METHOD_LEAVES_RANDOM = [r'^layer4\.']
 INITS = ('random init', 'hierarchical grouping', 'supervised stand-in')
 
@@ -95,7 +113,8 @@ def run_demo(work_dir: str = 'work_dirs/demo',
             use the first).
         num_pictures: Val images drawn in ``predictions.png``.
         method_iters / supervised_iters / finetune_iters: Override the
-            configs' iterations.
+            iterations (default :data:`METHOD_ITERS`, the supervised
+            config's, :data:`FINETUNE_ITERS`).
         num_train / num_val: Size of the texture-mosaic dataset.
     """
     timings = {}
@@ -113,10 +132,13 @@ def run_demo(work_dir: str = 'work_dirs/demo',
     start = time.time()
     trees = osp.join(work_dir, 'hierarchies')
     ids = open(osp.join(data_root, 'train.txt')).read().split()
-    make_hierarchies(
+    make_hierarchies(  # make_hierarchies.py's defaults: the paper's
         [(i, osp.join(data_root, 'images', 'train', f'{i}.jpg'))
-         for i in ids], trees, ColourGradientEdges(),
-        arcs='owt')  # the quick-start's measured prior (its README numbers)
+         for i in ids], trees,
+        SpectralEdges(StructuredForestEdges(DEFAULT_FOREST,
+                                            DEFAULT_MULTISCALE,
+                                            DEFAULT_SHARPEN),
+                      DEFAULT_SPECTRAL, DEFAULT_SPECTRAL_SIZE))
     timed('region trees', start)
 
     start = time.time()
@@ -126,10 +148,10 @@ def run_demo(work_dir: str = 'work_dirs/demo',
         'train_dataloader.dataset.ann_file': osp.join(trees, 'ids.txt'),
         'train_dataloader.dataset.pipeline.1.root': trees,
         'randomness.seed': seeds[0]}
-    if method_iters:
-        options.update(_schedule(method_iters), param_scheduler=[
-            dict(type='MultiStepLR', by_epoch=False,
-                 milestones=[method_iters * 3 // 4], gamma=0.1)])
+    method_iters = method_iters or METHOD_ITERS
+    options.update(_schedule(method_iters), param_scheduler=[
+        dict(type='MultiStepLR', by_epoch=False,
+             milestones=[method_iters * 3 // 4], gamma=0.1)])
     method_ckpt = _pretrain(METHOD_CONFIG, osp.join(work_dir, 'pretrain_hg'),
                             options)
     timed('pretrain hierarchical grouping', start)
@@ -153,9 +175,7 @@ def run_demo(work_dir: str = 'work_dirs/demo',
     extract_pretrained(supervised_ckpt, backbones['supervised stand-in'],
                        FINETUNE_CONFIG, parts=['backbone'])
 
-    finetune = dict(data)
-    if finetune_iters:
-        finetune.update(_schedule(finetune_iters))
+    finetune = dict(data, **_schedule(finetune_iters or FINETUNE_ITERS))
     results, models = {}, {}
     for name in INITS:
         start = time.time()
