@@ -11,6 +11,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmssl_seg.datasets import (
+    CamVidDataset,
     NYUv2SegDataset,
     TextureMosaicDataset,
     build_texture_mosaics,
@@ -18,7 +19,13 @@ from mmssl_seg.datasets import (
 from mmssl_seg.datasets.label_splits import make_label_splits
 from mmssl_seg.datasets.texture_mosaic import _crop
 from mmssl_seg.models.builder import build_model
-from tests.conftest import MINI_DEEPLAB, REPO, VOC12_MINI, needs_voc12_mini
+from tests.conftest import (
+    CAMVID,
+    MINI_DEEPLAB,
+    REPO,
+    VOC12_MINI,
+    needs_voc12_mini,
+)
 
 init_default_scope('mmseg')
 
@@ -253,3 +260,38 @@ def test_aux_label_pictures_take_a_palette_from_any_data_config(
                       'pspnet_r18-d8_1xb8-120_mosaic-64x64.py')
     assert ground_truth_palette(mosaic, 'train') == \
         TextureMosaicDataset.METAINFO['palette']
+
+
+# --------------------------------------------------------------------------- #
+# CamVid
+# --------------------------------------------------------------------------- #
+CAMVID_FINETUNE = osp.join(
+    REPO, 'configs/finetune/deeplabv3_r18-d8_1xb8-250_camvid-112x112.py')
+
+
+def test_camvid_reads_the_segnet_preparation():
+    """The fine-tuning config's data: SegNet's 367 / 101 frames, labels as
+    the PNGs hold them (0..10, 255 ignored, no class shift), scored at the
+    frame's own 480 x 360, trained on 112 x 112 crops of a third of it."""
+    if not osp.isdir(CAMVID):
+        pytest.skip(f'real data not found: {CAMVID}')
+    cfg = Config.fromfile(CAMVID_FINETUNE)
+    assert cfg.model.decode_head.num_classes == len(
+        CamVidDataset.METAINFO['classes']) == 11
+    for split, count in (('train', 367), ('val', 101)):
+        loader = cfg[f'{split}_dataloader']
+        dataset = DATASETS.build(loader.dataset)
+        assert len(dataset) == count
+        assert dataset.ignore_index == 255
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    item = val[0]
+    name = osp.basename(val.get_data_info(0)['seg_map_path'])
+    label = cv2.imread(osp.join(CAMVID, 'labels', 'val', name),
+                       cv2.IMREAD_UNCHANGED)
+    assert label.shape == (360, 480)
+    np.testing.assert_array_equal(
+        item['data_samples'].gt_sem_seg.data[0].numpy(), label)
+    assert item['inputs'].shape[1:] == (120, 160)
+    assert set(np.unique(label)) <= set(range(11)) | {255}
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    assert train[0]['inputs'].shape[1:] == (112, 112)

@@ -1,0 +1,29 @@
+# Stock MMSeg DeepLabV3 (ResNetV1c-18, dilated, output stride 8) on CamVid
+# at a third of its resolution (112x112 crops of 160x120 frames), batch 8,
+# 250 iterations: the supervised budget issue 56 measured 10 points of
+# linear-probe headroom at. Random init by default; the protocols
+# (tools/eval/label_fraction.py, linear_probe.py) load a pretrained backbone.
+_base_ = [
+    'mmseg::_base_/models/deeplabv3_r50-d8.py',
+    '../_base_/datasets/camvid.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/mini_cpu.py',
+]
+custom_imports = dict(imports=['mmssl_seg'], allow_failed_imports=False)
+crop_size = (112, 112)
+norm_cfg = dict(type='BN', requires_grad=True)  # one process, no SyncBN
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    pretrained=None,
+    backbone=dict(depth=18, norm_cfg=norm_cfg),
+    decode_head=dict(
+        in_channels=512, channels=128, num_classes=11, norm_cfg=norm_cfg),
+    auxiliary_head=dict(
+        in_channels=256, channels=64, num_classes=11, norm_cfg=norm_cfg))
+max_iters = 250
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))
