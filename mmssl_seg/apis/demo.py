@@ -57,8 +57,8 @@ from mmssl_seg.visualization.panels import colorize, save_panel_grid
 METHOD_CONFIG = 'configs/demo/hier-grouping_r18_1xb16-300_mosaic-64x64.py'
 SUPERVISED_CONFIG = 'configs/demo/deeplabv3_r18-d8_1xb8-240_mosaic-64x64.py'
 FINETUNE_CONFIG = SUPERVISED_CONFIG
-#: The most grouping iterations that keep the demo under 10 minutes on 2
-#: cores (docs/quickstart.md: 700 took 198 s of the 9.8 minutes; the mosaic
+#: The most grouping iterations that keep the demo near 10 minutes on 2
+#: cores (docs/quickstart.md: 700 took 210 s of 10.9 minutes; the mosaic
 #: suite's 1412 took 13.3 minutes and did no better)
 METHOD_ITERS = 700
 #: The mosaic suite's fine-tuning budget (its ``finetune_10``)
