@@ -7,6 +7,7 @@ from .unlabelled import UnlabelledImageDataset
 from .voc_aug import VOCAugDataset
 
 __all__ = [
-    'BSDSBoundaryDataset', 'CamVidDataset', 'NYUv2SegDataset', 'TextureMosaicDataset',
-    'UnlabelledImageDataset', 'VOCAugDataset', 'build_texture_mosaics'
+    'BSDSBoundaryDataset', 'CamVidDataset', 'NYUv2SegDataset',
+    'TextureMosaicDataset', 'UnlabelledImageDataset', 'VOCAugDataset',
+    'build_texture_mosaics'
 ]

@@ -18,8 +18,9 @@ spectral signal (--spectral, 0.1). The default forest is the one shipped
 with mmssl_seg (8 trees trained on BSDS500 by
 tools/priors/train_structured_edges.py; its command and sha256 in
 mmssl_seg/priors/hierarchy/models/metafile.yml); --edge-model takes another
-model.yml.gz. colour_gradient needs no training. Writes OUT_DIR/trees/<stem>.npz
-(leaf map, parents, altitudes: what LoadRegionHierarchy reads),
+model.yml.gz. colour_gradient needs no training. Writes
+OUT_DIR/trees/<stem>.npz (leaf map, parents, altitudes: what
+LoadRegionHierarchy reads),
 OUT_DIR/ucm2/<stem>.png (the whole UCM, for tools/eval/bsds_benchmark.py),
 OUT_DIR/ids.txt, OUT_DIR/manifest.json and OUT_DIR/hierarchies.png (with
 --save-edges also OUT_DIR/edges/<stem>.png, the thinned edges that
