@@ -168,9 +168,10 @@ class StructuredForestEdges(EdgeDetector):
         if sharpen not in SHARPEN_SCALE:
             raise ArgumentError(f'sharpen must be 0, 1 or 2, got {sharpen}')
         # recorded by name: the cache path differs between machines
-        self.source = (f'{PACKAGED}:{packaged_forest_entry()["Name"]}'
-                       if model == PACKAGED else osp.abspath(model))
-        if model == PACKAGED:
+        entry = packaged_forest_entry() if model == PACKAGED else None
+        self.source = (f'{PACKAGED}:{entry["Name"]}'
+                       if entry else osp.abspath(model))
+        if entry:
             model = packaged_forest()
         self.patch_size = check_opencv_model(model)['patchSize']
         self.archive = osp.join(osp.dirname(model), 'forest.npz')
@@ -190,9 +191,12 @@ class StructuredForestEdges(EdgeDetector):
         self.multiscale = multiscale
         self.sharpen = sharpen
         # by content: a forest retrained in place is another detector
-        self.sha256 = sha256_of(model)
+        # (packaged_forest() has just checked both files against these)
+        self.sha256 = (entry['OpenCV Model SHA256'] if entry
+                       else sha256_of(model))
         if sharpen:
-            self.sha256 += ':' + sha256_of(self.archive)
+            self.sha256 += ':' + (entry['SHA256'] if entry
+                                  else sha256_of(self.archive))
         self._forest = self._archived = None
 
     @property
