@@ -3,6 +3,7 @@
 config, the memory bank in checkpoints, degenerate batches, the hand-off."""
 from __future__ import annotations
 
+import copy
 import os
 import os.path as osp
 
@@ -136,6 +137,50 @@ def test_training_step_bank_and_exact_resume(mini_cfg):
     # images of the second batch have new ids: pairs with the bank are
     # cross-image pairs
     assert set(model.bank.images[64:128].tolist()) == {4, 5, 6, 7}
+
+
+def test_a_small_level_splits_its_pixels_between_anchors_and_candidates(
+        mini_cfg):
+    """Where a level has fewer pixels than anchors + candidates (1/8 of a
+    small crop: 4 x 16 x 16 = 1024 < 1000 + 1000), the two different sets
+    share its pixels in proportion (512 each) instead of the anchors taking
+    them all: the first version left 24 batch candidates here (none at all
+    in the mosaic and CamVid configs, whose 1/8 levels have 512 and 1568
+    pixels for 2000 and 4000 wanted), so every positive came from the bank
+    and no anchor had a same-image positive (the suite's pairs_p0 and
+    pairs_p1 were 0)."""
+    from mmssl_seg.models.algorithms.aux_contrast import split_draw
+    for drawn, a, c in [(1024, 1000, 1000), (512, 1000, 1000),
+                        (1568, 2000, 2000), (3000, 1000, 2000),
+                        (7, 1000, 3000), (2, 5, 5)]:
+        got_a, got_c = (t.tolist() for t in split_draw(drawn, a, c))
+        assert sorted(got_a + got_c) == list(range(drawn))
+        expect = a if drawn >= a + c else round(drawn * a / (a + c))
+        assert len(got_a) == max(1, min(drawn - 1, expect))
+        # interleaved: the first half of the draw holds half of each set
+        assert abs(sum(i < drawn // 2 for i in got_a) - len(got_a) / 2) <= 1
+    cfg = copy.deepcopy(mini_cfg)
+    cfg.model.update(num_anchors=1000, num_batch_candidates=1000)
+    data = _batch(cfg)
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    batch = model.data_preprocessor(data, True)
+    seen = []
+    loss = model.head.loss
+
+    def spy(anchors, a_meta, candidates, c_meta):
+        in_batch = c_meta.pixel >= 0  # bank rows have pixel id -1
+        seen.append((a_meta.pixel, c_meta.pixel[in_batch],
+                     a_meta.image, c_meta.image[in_batch]))
+        return loss(anchors, a_meta, candidates, c_meta)
+
+    model.head.loss = spy
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    a_pix, c_pix, a_img, c_img = seen[0]  # the 1/8 level
+    assert len(a_pix) == len(c_pix) == 512
+    assert not set(a_pix.tolist()) & set(c_pix.tolist())
+    assert set(a_img.tolist()) == set(c_img.tolist()) == {0, 1, 2, 3}
+    assert int(losses['pairs_p1']) > 0  # same-image positives at 1/8
 
 
 def _gloo_worker(rank, world, port, cfg_file, out, void_rank=-1):

@@ -35,6 +35,25 @@ def sample_pixels(labels: torch.Tensor, count: int,
     return top.indices, top.values >= 0
 
 
+def split_draw(drawn: int, anchors: int, candidates: int,
+               device: torch.device | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions in a draw of ``drawn`` pixels (:func:`sample_pixels`:
+    labelled pixels first, in random order) of the anchors and of the batch
+    candidates: two different sets (the paper's "a different set"). Where a
+    level has fewer pixels than ``anchors + candidates`` (a small crop at
+    1/8) both shrink in proportion, never the candidates to nothing (which
+    would leave only cross-image positives from the bank); the two are
+    interleaved so that each gets its share of labelled pixels. Depends on
+    the shapes only."""
+    wanted = anchors + candidates
+    count = anchors if drawn >= wanted else min(
+        drawn - 1, max(1, round(drawn * anchors / wanted)))
+    i = torch.arange(drawn, device=device)
+    is_anchor = (i + 1) * count // drawn > i * count // drawn
+    return i[is_anchor], i[~is_anchor]
+
+
 def _points(features: torch.Tensor, flat: torch.Tensor,
             size: tuple[int, int]) -> torch.Tensor:
     """Unit features (``P x C``) at flat pixel indices of an ``N x H x W``
@@ -59,7 +78,8 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
     Each iteration draws ``num_anchors`` labelled pixels of the batch as
     anchors (online network, with gradient) and a different set of
     ``num_batch_candidates`` as contrast candidates from the momentum
-    encoder (the paper: "a different set of 40 000 feature vectors"),
+    encoder (the paper: "a different set of 40 000 feature vectors"; both
+    in proportion where a level has fewer pixels, :func:`split_draw`),
     joined by a **memory bank** of the momentum features of recent images
     (``bank_size`` rows, ``bank_per_image`` pixels pushed per image, all
     ranks gathered). The loss (:class:`AuxLabelContrastLoss`) is computed at
@@ -192,11 +212,13 @@ class AuxLabelContrast(MomentumEncoderMixin, BaseSelfSupervised):
         flat, labelled = sample_pixels(
             labels.flatten(), self.num_anchors + self.num_batch_candidates,
             generator)
-        anchors, batch = flat[:self.num_anchors], flat[self.num_anchors:]
-        a_meta = self._meta(anchors, labelled[:self.num_anchors], labels,
-                            superpixels, first_image)
-        c_meta = self._meta(batch, labelled[self.num_anchors:], labels,
-                            superpixels, first_image)
+        a_at, c_at = split_draw(len(flat), self.num_anchors,
+                                self.num_batch_candidates, flat.device)
+        anchors, batch = flat[a_at], flat[c_at]
+        a_meta = self._meta(anchors, labelled[a_at], labels, superpixels,
+                            first_image)
+        c_meta = self._meta(batch, labelled[c_at], labels, superpixels,
+                            first_image)
         with torch.no_grad():
             c_feats = _points(key, batch, size)
         # every bank row: the rows not yet written have label -1
