@@ -2,7 +2,7 @@
 machine: what ``benchmarks/suite/suite.py`` turns a wall-clock budget into
 iterations with (``SECONDS_PER_ITER``, measured on 2 idle CPU cores).
 
-    python benchmarks/pretrain_speed.py [--suite voc12_mini|mosaic]
+    python benchmarks/pretrain_speed.py [--suite voc12_mini|mosaic|camvid]
         [--iters 12] [--skip 2] [--priors work_dirs/benchmark/SUITE/priors]
         [--only mask_contrast supervised_resnet18 ...]
         [--out benchmarks/results/pretrain_speed.json]

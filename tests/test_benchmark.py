@@ -47,7 +47,7 @@ from benchmarks.suite.table import (
 )
 from mmssl_seg.engine.runner import load_config, rescale_schedule
 
-from .conftest import REPO, VOC12_MINI, needs_voc12_mini, run_tool
+from .conftest import CAMVID, REPO, VOC12_MINI, needs_voc12_mini, run_tool
 
 
 def _counting_stage(tmp, name, deps=(), fail_flag=None, output=True):
@@ -390,10 +390,16 @@ def test_suite_inputs_come_from_earlier_stages(suite):
         assert argv[argv.index('--init-seed') + 1] == '0', step
         assert '--init-seed' not in by_name[f'hier_grouping.{step}'].argv
     assert '--init-seed' not in by_name['random_resnet18.linear_probe'].argv
-    # both regimes group on the paper's primitive, the suite's own forest
+    # every regime groups on the paper's primitive: the suite's own forest,
+    # or on CamVid the packaged one (the same command's forest)
     trees = by_name['prior.hierarchies']
     assert trees.argv[trees.argv.index('--edges') + 1] == 'structured_forest'
-    assert 'prior.structured_edges' in trees.deps
+    model = trees.argv[trees.argv.index('--edge-model') + 1]
+    if suite == 'camvid':
+        assert model == 'packaged' and 'prior.structured_edges' not in by_name
+    else:
+        assert 'prior.structured_edges' in trees.deps
+        assert model == by_name['prior.structured_edges'].outputs[0]
     for stage in stages:
         tool = stage.argv[0]
         assert osp.isfile(osp.join(REPO, tool)), tool
@@ -481,8 +487,9 @@ def test_controls_and_seeds_are_wired(suite):
     folders = ['hierarchies', 'aux_labels']
     folders += ['saliency'] if 'mask_contrast' in regime.pretrain_configs \
         else []
-    gt = (f'{opts.mosaic_root}/annotations/train' if suite == 'mosaic' else
-          f'{opts.voc_root}/SegmentationClass')
+    gt = {'mosaic': f'{opts.mosaic_root}/annotations/train',
+          'camvid': 'data/camvid/labels/train'}.get(
+              suite, f'{opts.voc_root}/SegmentationClass')
     for folder in folders:
         argv = by_name[f'prior.shuffled_{folder}'].argv
         assert argv[1:3] == (f'w/priors/{folder}',
@@ -829,6 +836,31 @@ def test_mosaic_regime_builds_its_data_and_reports_its_floor(tmp_path):
     assert 'DAVIS' not in text.split('## Controls')[0]
     assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
     assert 'MaskContrast' not in text
+
+
+def test_camvid_regime_reports_its_floor_on_the_real_frames(tmp_path):
+    """The camvid regime's table on the real CamVid val labels: the floor
+    (the commonest class everywhere, void not counted) computed here with
+    numpy, K-means at the 11 classes and 4x over, no MaskContrast."""
+    if not osp.isdir(CAMVID):
+        pytest.skip(f'real data not found: {CAMVID}')
+    opts = SuiteOptions(suite='camvid', work_dir=str(tmp_path),
+                        camvid_root=CAMVID)
+    assert (opts.pretrain_minutes, opts.finetune_iters) == (4.0, 250)
+    ids = open(osp.join(CAMVID, 'val.txt')).read().split()
+    labels = np.stack([np.array(Image.open(
+        osp.join(CAMVID, 'labels', 'val', f'{i}.png'))) for i in ids])
+    counts = np.bincount(labels[labels != 255].ravel(), minlength=11)
+    assert len(ids) == 101 and counts.size == 11
+    floor = majority_floor(CAMVID, 11, 'labels')
+    assert floor['label'] == int(counts.argmax())
+    assert floor['mIoU'] == pytest.approx(
+        100 * counts.max() / counts.sum() / (counts > 0).sum(), abs=1e-6)
+    text = render(collect(opts, suite_stages(opts)))
+    assert '| K-means K=11 (Hungarian) | K-means K=44 (majority) |' in text
+    assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
+    assert 'MaskContrast' not in text and 'DAVIS' not in text.split(
+        '## Controls')[0]
 
 
 @pytest.mark.parametrize('suite', sorted(REGIMES))

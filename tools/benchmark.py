@@ -1,19 +1,20 @@
 """Every method against random init and its controls under one budget, one
 command, one table: priors, pretraining and the shared evaluations, then the
-table in Markdown and JSON. Two regimes: ``voc12_mini`` (voc12_mini,
-BSDS500 and DAVIS 2016; docs/benchmarks.md) and ``mosaic`` (the
+table in Markdown and JSON. Three regimes: ``voc12_mini`` (voc12_mini,
+BSDS500 and DAVIS 2016; docs/benchmarks.md; a GPU regime), ``mosaic`` (the
 quick-start's texture mosaics, built by the suite;
-docs/benchmarks_mosaic.md). Controls: per architecture a supervised positive
-control (``supervised_*`` rows; with random init it gives each protocol's
-headroom), per architecture random init with the train images' batch-norm
-statistics (``random_bn_stats_*``: what frozen features gain from a
-pretraining's statistics alone), per method a negative control on another
-image's prior (``shuffled_prior_*``) and an oracle control on the prior
-rebuilt from the train labels (``oracle_prior_*``: can the regime tell a
-right prior from a wrong one?); the linear probe runs on 3 pretraining
-seeds.
+docs/benchmarks_mosaic.md) and ``camvid`` (CamVid street scenes at a third
+of their resolution; docs/benchmarks_camvid.md). Controls: per
+architecture a supervised positive control (``supervised_*`` rows; with
+random init it gives each protocol's headroom), per architecture random init
+with the train images' batch-norm statistics (``random_bn_stats_*``: what
+frozen features gain from a pretraining's statistics alone), per method a
+negative control on another image's prior (``shuffled_prior_*``) and an
+oracle control on the prior rebuilt from the train labels
+(``oracle_prior_*``: can the regime tell a right prior from a wrong one?);
+the linear probe runs on 3 pretraining seeds.
 
-    python tools/benchmark.py [--suite voc12_mini|mosaic] [--scale 1]
+    python tools/benchmark.py [--suite voc12_mini|mosaic|camvid] [--scale 1]
         [--cpu-budget]
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only] [--results DIR]
@@ -34,8 +35,8 @@ keeps its results. --scale N multiplies every training length (pretraining,
 fine-tuning), e.g. on a GPU; the structured edge forest of the region trees
 keeps the SE paper's budget (15 min on 2 idle cores, once). Budget defaults
 are the regime's (voc12_mini: 6 min per pretraining, 100 fine-tuning
-iterations; mosaic: 8 min, 120). The table's notes come from
-docs/benchmarks_notes.md (docs/benchmarks_mosaic_notes.md).
+iterations; mosaic: 8 min, 120; camvid: 4 min, 250). The table's notes come
+from docs/benchmarks_notes.md (docs/benchmarks_SUITE_notes.md).
 """
 import argparse
 import os
@@ -46,7 +47,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 #: The regimes (benchmarks.suite.SUITES; tests keep them equal).
-SUITES = ('mosaic', 'voc12_mini')
+SUITES = ('camvid', 'mosaic', 'voc12_mini')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--voc-root', help='default: data/voc12_mini/...')
     parser.add_argument('--bsds-root', help='default: data/bsds500')
     parser.add_argument('--davis-root', help='default: data/davis2016')
+    parser.add_argument('--camvid-root', help='default: data/camvid')
     parser.add_argument('--only', nargs='+',
                         help='run only stages whose names start so')
     parser.add_argument('--results', help='results archive; default: '
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
     # paths the user typed are relative to where they typed them; the
     # suite's own are relative to the repository, where its commands run
     for name in ('work_dir', 'results', 'out', 'notes', 'voc_root',
-                 'bsds_root', 'davis_root'):
+                 'bsds_root', 'davis_root', 'camvid_root'):
         if getattr(args, name) is not None:
             setattr(args, name, osp.abspath(getattr(args, name)))
     os.chdir(REPO)
@@ -108,7 +110,7 @@ def main(argv=None) -> int:
         write_table,
     )
     defaults = SuiteOptions()
-    for name in ('voc_root', 'bsds_root', 'davis_root'):
+    for name in ('voc_root', 'bsds_root', 'davis_root', 'camvid_root'):
         if getattr(args, name) is None:
             setattr(args, name, getattr(defaults, name))
     page = ('benchmarks' if args.suite == 'voc12_mini' else
@@ -120,7 +122,7 @@ def main(argv=None) -> int:
         pretrain_minutes=args.pretrain_minutes,
         finetune_iters=args.finetune_iters,
         voc_root=args.voc_root, bsds_root=args.bsds_root,
-        davis_root=args.davis_root)
+        davis_root=args.davis_root, camvid_root=args.camvid_root)
     if args.results is None and args.work_dir is None:
         scale = f'_scale{args.scale:g}' if args.scale != 1 else ''
         args.results = f'docs/benchmark_stages/{args.suite}{scale}'

@@ -1,8 +1,10 @@
 """The suites: every method's prior, pretraining and the shared evaluations,
-as stages of this project's own command-line tools, in two regimes
-(:class:`Regime`): ``voc12_mini`` (real photographs, the papers' protocols)
-and ``mosaic`` (the quick-start's texture mosaics, where 2 CPU cores can
-learn: supervised pretraining is 20 points above random init there).
+as stages of this project's own command-line tools, in three regimes
+(:class:`Regime`): ``voc12_mini`` (real photographs, the papers' protocols;
+a GPU regime), ``mosaic`` (the quick-start's texture mosaics, where 2 CPU
+cores can learn: supervised pretraining is 20 points above random init
+there) and ``camvid`` (street photographs at a third of their resolution,
+where 2 CPU cores learn too).
 
 Rows share an evaluation architecture so that their numbers compare:
 ResNet rows hand their backbone to stock DeepLabV3 R18-D8, VGG rows to the
@@ -42,6 +44,7 @@ from mmssl_seg.priors.hierarchy.edges import (
     DEFAULT_SPECTRAL_SIZE,
 )
 from mmssl_seg.priors.hierarchy.generate import DEFAULT_ARCS
+from mmssl_seg.priors.hierarchy.packaged import PACKAGED
 
 from .stages import Stage
 
@@ -291,11 +294,70 @@ MOSAIC_PRIORS = {
     'supervised_resnet18_v1b': 'mosaic train labels',
     'mix_match': 'patches from the mosaic train labels (supervised)',
 }
-MOSAIC_ROWS = tuple(
-    dataclasses.replace(row, prior=MOSAIC_PRIORS.get(row.name, row.prior),
-                        arch='resnet18' if row.arch == 'vgg16' else row.arch)
-    for row in ROWS if 'mask_contrast' not in row.name and (
-        row.arch != 'vgg16' or 'mix_match' in row.name))
+
+
+def resnet_rows(priors: dict[str, str]) -> tuple[Row, ...]:
+    """The rows of a CPU regime: ResNet rows only, Mix-and-Match tuning
+    the regime's ResNet-18, no MaskContrast (whose prior, a salient object,
+    the regime lacks); ``priors`` names the rows' priors where they differ
+    from voc12_mini's."""
+    return tuple(
+        dataclasses.replace(row, prior=priors.get(row.name, row.prior),
+                            arch='resnet18' if row.arch == 'vgg16'
+                            else row.arch)
+        for row in ROWS if 'mask_contrast' not in row.name and (
+            row.arch != 'vgg16' or 'mix_match' in row.name))
+
+
+MOSAIC_ROWS = resnet_rows(MOSAIC_PRIORS)
+
+# The third regime: CamVid street scenes (11 classes, 367 train / 101 val),
+# the small sibling of the Cityscapes evaluations of the auxiliary-label and
+# Mix-and-Match papers, at a third of the resolution (160x120 frames, 112x112
+# crops), where a supervised DeepLabV3-R18 gains 10 points of linear probe
+# over random init in minutes of 2 CPU cores (issue 56). The mosaic regime's
+# rows; hierarchical grouping groups on the packaged structured edge forest
+# (the SE paper's forest trained here, make_hierarchies.py's default).
+CAMVID_ROOT = 'data/camvid'
+CAMVID_EVAL_CONFIGS = {
+    'resnet18':
+    'configs/finetune/deeplabv3_r18-d8_1xb8-250_camvid-112x112.py',
+    'resnet18_v1b':
+    'configs/finetune/deeplabv3_r18-v1b-d8_1xb8-250_camvid-112x112.py',
+}
+CAMVID_PRETRAIN_CONFIGS = {
+    'aux_contrast': 'configs/aux_contrast/'
+    'aux-contrast_deeplabv3_r18-d8_1xb8-300_camvid-112x112.py',
+    'hier_grouping':
+    'configs/hier_grouping/hier-grouping_r18_1xb16-400_camvid-112x112.py',
+    'mix_match':
+    'configs/mix_match/mix-match_r18-d8_1xb8-300_camvid-112x112.py',
+    'mmpretrain_densecl':
+    'configs/mmpretrain/densecl_r18_1xb16-400_camvid-112x112.py',
+    'mmpretrain_mocov2':
+    'configs/mmpretrain/mocov2_r18_1xb16-400_camvid-112x112.py',
+}
+# measured like SECONDS_PER_ITER (2 idle CPU cores, 112x112 crops;
+# benchmarks/pretrain_speed.py --suite camvid)
+CAMVID_SECONDS_PER_ITER = {
+    'aux_contrast': 1.67,
+    'hier_grouping': 0.9,
+    'mix_match': 0.53,
+    'supervised_resnet18': 0.86,
+    'mmpretrain_densecl': 0.58,
+    'mmpretrain_mocov2': 0.6,
+    'supervised_resnet18_v1b': 0.86,
+}
+CAMVID_PRIORS = {
+    'supervised_resnet18': 'CamVid train labels',
+    'hier_grouping': 'region trees (the packaged BSDS forest\'s structured '
+                     'edges + sPb -> UCM)',
+    'supervised_resnet18_res4': 'CamVid train labels',
+    'supervised_resnet18_v1b': 'CamVid train labels',
+    'mix_match': 'patches from the CamVid train labels (supervised; road '
+                 'as background)',
+}
+CAMVID_ROWS = resnet_rows(CAMVID_PRIORS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,6 +379,9 @@ class Regime:
         fractions: Label fractions (%) of the fine-tuning protocol.
         protocols: Which of ``retrieval`` and ``davis`` the regime runs.
         pretrain_minutes / finetune_iters / probe_epochs: Default budget.
+        aux_scales: Scales of the images the auxiliary labels' extractor
+            reads (``make_aux_labels.py --scales``): those its pretraining
+            saw the contents at.
     """
     name: str
     rows: tuple[Row, ...]
@@ -333,6 +398,7 @@ class Regime:
     finetune_iters: int
     probe_epochs: int
     description: str
+    aux_scales: tuple[str, ...] = ('0.5', '1')
 
     @property
     def kmeans_ks(self) -> tuple[int, int]:
@@ -359,6 +425,19 @@ REGIMES = {
         6, 24, ('10', ), (), 8.0, 120, 10,
         'texture mosaics of the quick-start (6 textures, 240 train / 60 val '
         'images of 128x128, tools/make_texture_mosaics.py)'),
+    'camvid': Regime(
+        'camvid', CAMVID_ROWS, CAMVID_EVAL_CONFIGS, CAMVID_PRETRAIN_CONFIGS,
+        CAMVID_SECONDS_PER_ITER,
+        'configs/eval/linear_probe/linear-probe_1xb16-10e_camvid-112x112.py',
+        'configs/_base_/datasets/camvid.py',
+        # 250 fine-tuning iterations (the fine-tuning config's) on the 10 %
+        # split's 37 frames
+        11, 44, ('10', ), (), 4.0, 250, 10,
+        'CamVid street scenes (11 classes, 367 train / 101 val frames of '
+        '480x360) at a third of the resolution (160x120, 112x112 crops)',
+        # the methods see 112x112 views of 480x360 frames, contents at
+        # about 0.25-0.6 of their size
+        aux_scales=('0.25', '0.5')),
 }
 
 
@@ -393,6 +472,7 @@ class SuiteOptions:
     voc_root: str = VOC_ROOT
     bsds_root: str = BSDS_ROOT
     davis_root: str = DAVIS_ROOT
+    camvid_root: str = CAMVID_ROOT
 
     def __post_init__(self) -> None:
         if self.suite not in REGIMES:
@@ -444,6 +524,8 @@ def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
         env['VOC12_MINI_ROOT'] = opts.voc_root
     if opts.bsds_root != BSDS_ROOT:
         env['BSDS_ROOT'] = opts.bsds_root
+    if opts.suite == 'camvid' and opts.camvid_root != CAMVID_ROOT:
+        env['CAMVID_ROOT'] = opts.camvid_root
     return env
 
 
@@ -464,14 +546,15 @@ def forest_stage(opts: SuiteOptions, *budget: str) -> Stage:
                  scratch=(forest, ))
 
 
-def structured_edge_args(opts: SuiteOptions) -> tuple[str, ...]:
+def structured_edge_args(opts: SuiteOptions,
+                         model: str | None = None) -> tuple[str, ...]:
     """``make_hierarchies.py``'s options for the paper's grouping primitive
-    (its default, spelt out: the forest lives in the suite's folder)."""
+    (its default, spelt out), on ``model`` (default: the suite's forest)."""
     return ('--edges', 'structured_forest', '--edge-model',
-            _forest_model(opts), '--edge-multiscale', '--edge-sharpen',
-            str(DEFAULT_SHARPEN), '--spectral', str(DEFAULT_SPECTRAL),
-            '--spectral-size', str(DEFAULT_SPECTRAL_SIZE), '--arcs',
-            DEFAULT_ARCS)
+            model or _forest_model(opts), '--edge-multiscale',
+            '--edge-sharpen', str(DEFAULT_SHARPEN), '--spectral',
+            str(DEFAULT_SPECTRAL), '--spectral-size',
+            str(DEFAULT_SPECTRAL_SIZE), '--arcs', DEFAULT_ARCS)
 
 
 def prior_stages(opts: SuiteOptions) -> list[Stage]:
@@ -544,6 +627,8 @@ def train_labels(opts: SuiteOptions) -> str:
     """The regime's train class maps (the oracle priors' ground truth)."""
     if opts.suite == 'mosaic':
         return f'{opts.mosaic_root}/annotations/train'
+    if opts.suite == 'camvid':
+        return f'{opts.camvid_root}/labels/train'
     return f'{opts.voc_root}/SegmentationClass'
 
 
@@ -589,6 +674,27 @@ def mosaic_prior_stages(opts: SuiteOptions) -> list[Stage]:
                      train_labels(opts)),
         shuffled_labels_stage(opts, f'{root}/annotations/train',
                               f'{root}/train.txt', 'data.mosaics'),
+    ]
+
+
+def camvid_prior_stages(opts: SuiteOptions) -> list[Stage]:
+    """Region trees of the CamVid train frames at their 480x360 from the
+    packaged structured edge forest (the SE paper's budget, trained here:
+    the forest stage of voc12_mini writes the same bytes), and the
+    controls' priors."""
+    w, root = opts.work_dir, opts.camvid_root
+    trees = f'{w}/priors/hierarchies'
+    return [
+        Stage('prior.hierarchies',
+              ('tools/priors/make_hierarchies.py', trees, '--images',
+               f'{root}/images/train', '--ids', f'{root}/train.txt',
+               *structured_edge_args(opts, PACKAGED)),
+              (f'{trees}/ids.txt', ), kind='prior', scratch=(trees, )),
+        shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        oracle_stage(opts, 'hierarchies', 'prior.hierarchies',
+                     train_labels(opts)),
+        shuffled_labels_stage(opts, train_labels(opts),
+                              f'{root}/train.txt'),
     ]
 
 
@@ -657,12 +763,12 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     w = opts.work_dir
     out = f'{w}/priors/aux_labels'
     iters = opts.pretrain_iters('hier_grouping')
-    if opts.suite == 'mosaic':
-        root = opts.mosaic_root
+    if opts.suite in ('mosaic', 'camvid'):
+        root = (opts.mosaic_root if opts.suite == 'mosaic'
+                else opts.camvid_root)
         data = ('--images', f'{root}/images/train', '--ids',
                 f'{root}/train.txt', '--num-classes',
-                str(opts.regime.num_classes), '--gt-dir',
-                f'{root}/annotations/train')
+                str(opts.regime.num_classes), '--gt-dir', train_labels(opts))
     else:
         data = ('--data', DATA_CONFIG, '--splits', 'train', '--gt-dir',
                 f'{opts.voc_root}/SegmentationClass')
@@ -671,7 +777,7 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
         ('tools/priors/make_aux_labels.py', out,
          opts.regime.pretrain_configs['hier_grouping'],
          f'{w}/hier_grouping/pretrain/iter_{iters}.pth', *data, '--feature',
-         'decoder', '--scales', '0.5', '1'),
+         'decoder', '--scales', *opts.regime.aux_scales),
         (f'{out}/aux_label_quality.json', f'{out}/manifest.json'),
         deps=('hier_grouping.pretrain', ), env=_env(opts), kind='prior',
         scratch=(out, ))
@@ -786,8 +892,9 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
 def suite_stages(opts: SuiteOptions) -> list[Stage]:
     """All stages of ``opts.suite`` in an order that respects their
     dependencies."""
-    stages = (mosaic_prior_stages(opts) if opts.suite == 'mosaic' else
-              prior_stages(opts)) + pretrain_stages(opts)
+    priors = {'mosaic': mosaic_prior_stages,
+              'camvid': camvid_prior_stages}.get(opts.suite, prior_stages)
+    stages = priors(opts) + pretrain_stages(opts)
     for row in opts.regime.rows:
         stages += eval_stages(opts, row)
     return stages

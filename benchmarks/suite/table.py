@@ -54,14 +54,16 @@ def background_floor(voc_root: str) -> dict | None:
         num_classes=21)
 
 
-def majority_floor(root: str, num_classes: int) -> dict | None:
+def majority_floor(root: str, num_classes: int,
+                   labels: str = 'annotations') -> dict | None:
     """val mIoU of predicting the commonest val class everywhere, for a
-    data set without a background class (the mosaics)."""
+    data set without a background class (the mosaics, CamVid), whose val
+    label maps are ``root/labels/val/<id>.png``."""
     ids_file = osp.join(root, 'val.txt')
     if not osp.isfile(ids_file):
         return None
     with open(ids_file) as f:
-        files = [osp.join(root, 'annotations', 'val', f'{i}.png')
+        files = [osp.join(root, labels, 'val', f'{i}.png')
                  for i in f.read().split()]
     floors = [dict(constant_prediction_miou(files, num_classes, label=k),
                    label=k) for k in range(num_classes)]
@@ -109,6 +111,9 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage],
         'bsds': quality('priors/bsds_test/bsds_benchmark.json'),
         'floor': (majority_floor(opts.mosaic_root, opts.regime.num_classes)
                   if opts.suite == 'mosaic' else
+                  majority_floor(opts.camvid_root, opts.regime.num_classes,
+                                 'labels')
+                  if opts.suite == 'camvid' else
                   background_floor(opts.voc_root)),
     }
     rows = []
