@@ -45,13 +45,16 @@ def split_draw(drawn: int, anchors: int, candidates: int,
     1/8) both shrink in proportion, never the candidates to nothing (which
     would leave only cross-image positives from the bank); the two are
     interleaved so that each gets its share of labelled pixels. Depends on
-    the shapes only."""
-    wanted = anchors + candidates
-    count = anchors if drawn >= wanted else min(
-        drawn - 1, max(1, round(drawn * anchors / wanted)))
-    i = torch.arange(drawn, device=device)
-    is_anchor = (i + 1) * count // drawn > i * count // drawn
-    return i[is_anchor], i[~is_anchor]
+    the shapes only, and no mask selects (which would read the device)."""
+    a = anchors if drawn >= anchors + candidates else min(
+        drawn - 1, max(1, round(drawn * anchors / (anchors + candidates))))
+    c = drawn - a
+    # two complementary Beatty sequences: anchor k at floor(k d / a),
+    # candidate j at ceil((j + 1) d / c) - 1
+    k = torch.arange(max(a, 0), device=device)
+    j = torch.arange(max(c, 0), device=device)
+    return (k * drawn // max(a, 1),
+            ((j + 1) * drawn + c - 1) // max(c, 1) - 1)
 
 
 def _points(features: torch.Tensor, flat: torch.Tensor,
