@@ -159,6 +159,9 @@ def test_a_small_level_splits_its_pixels_between_anchors_and_candidates(
         assert len(got_a) == max(1, min(drawn - 1, expect))
         # interleaved: the first half of the draw holds half of each set
         assert abs(sum(i < drawn // 2 for i in got_a) - len(got_a) / 2) <= 1
+    # a level of one pixel or none: no negative or out-of-range position
+    assert [t.tolist() for t in split_draw(1, 5, 5)] == [[], [0]]
+    assert [t.tolist() for t in split_draw(0, 5, 5)] == [[], []]
     cfg = copy.deepcopy(mini_cfg)
     cfg.model.update(num_anchors=1000, num_batch_candidates=1000)
     data = _batch(cfg)

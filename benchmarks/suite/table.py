@@ -58,7 +58,7 @@ def majority_floor(root: str, num_classes: int,
                    labels: str = 'annotations') -> dict | None:
     """val mIoU of predicting the commonest val class everywhere, for a
     data set without a background class (the mosaics, CamVid), whose val
-    label maps are ``root/labels/val/<id>.png``."""
+    label maps are ``root/<labels>/val/<id>.png``."""
     ids_file = osp.join(root, 'val.txt')
     if not osp.isfile(ids_file):
         return None

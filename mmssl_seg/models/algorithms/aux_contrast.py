@@ -47,12 +47,13 @@ def split_draw(drawn: int, anchors: int, candidates: int,
     interleaved so that each gets its share of labelled pixels. Depends on
     the shapes only, and no mask selects (which would read the device)."""
     a = anchors if drawn >= anchors + candidates else min(
-        drawn - 1, max(1, round(drawn * anchors / (anchors + candidates))))
+        max(drawn - 1, 0),
+        max(1, round(drawn * anchors / (anchors + candidates))))
     c = drawn - a
     # two complementary Beatty sequences: anchor k at floor(k d / a),
     # candidate j at ceil((j + 1) d / c) - 1
-    k = torch.arange(max(a, 0), device=device)
-    j = torch.arange(max(c, 0), device=device)
+    k = torch.arange(a, device=device)
+    j = torch.arange(c, device=device)
     return (k * drawn // max(a, 1),
             ((j + 1) * drawn + c - 1) // max(c, 1) - 1)
 
