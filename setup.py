@@ -32,7 +32,9 @@ setup(
             '.mim/configs/**/*.md', '.mim/configs/**/*.yml',
             '.mim/tools/**/*.py', '.mim/tools/**/*.sh',
             # the structured edge forest make_hierarchies.py uses by default
-            'priors/hierarchy/models/*.npz', 'priors/hierarchy/models/*.yml'
+            'priors/hierarchy/models/*.npz', 'priors/hierarchy/models/*.yml',
+            # the fixed train / val split of the Weizmann horses
+            'datasets/splits/*.txt'
         ]
     },
     python_requires='>=3.9',

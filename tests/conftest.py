@@ -35,6 +35,7 @@ if osp.isdir(VOC12_MINI):
     os.environ.setdefault('VOC12_MINI_ROOT', VOC12_MINI)
 if osp.isdir(osp.join(DATA_ROOT, 'bsds500')):
     os.environ.setdefault('BSDS_ROOT', osp.join(DATA_ROOT, 'bsds500'))
+HORSES = osp.join(DATA_ROOT, 'weizmann_horse')
 CAMVID = osp.join(DATA_ROOT, 'camvid')
 if osp.isdir(CAMVID):
     os.environ.setdefault('CAMVID_ROOT', CAMVID)

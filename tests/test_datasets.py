@@ -1,6 +1,7 @@
 """Datasets, label splits and configs."""
 import glob
 import json
+import os
 import os.path as osp
 
 import cv2
@@ -15,12 +16,14 @@ from mmssl_seg.datasets import (
     NYUv2SegDataset,
     TextureMosaicDataset,
     build_texture_mosaics,
+    build_weizmann_horses,
 )
 from mmssl_seg.datasets.label_splits import make_label_splits
 from mmssl_seg.datasets.texture_mosaic import _crop
 from mmssl_seg.models.builder import build_model
 from tests.conftest import (
     CAMVID,
+    HORSES,
     MINI_DEEPLAB,
     REPO,
     VOC12_MINI,
@@ -302,3 +305,104 @@ def test_camvid_reads_the_segnet_preparation():
     shapes = [tuple(train[i]['inputs'].shape[1:]) for i in range(8)]
     assert all(h <= 112 and w == 112 for h, w in shapes), shapes
     assert (112, 112) in shapes and min(h for h, _ in shapes) >= 90
+
+
+# --------------------------------------------------------------------------- #
+# Weizmann horses
+# --------------------------------------------------------------------------- #
+def test_weizmann_horse_split_is_the_documented_draw():
+    """The packaged split: 180 train / 48 val, disjoint, and what its
+    docstring says it is (the sorted ids permuted by default_rng(0), the
+    first 48 for val); with the data, exactly its 228 photographs."""
+    from mmssl_seg.datasets.weizmann_horse import read_split
+    train, val = read_split('train'), read_split('val')
+    assert (len(train), len(val)) == (180, 48)
+    ids = sorted(train + val)
+    assert len(set(ids)) == 228
+    order = np.random.default_rng(0).permutation(228)
+    assert sorted(ids[i] for i in order[:48]) == val
+    if osp.isdir(HORSES):
+        assert ids == sorted(
+            f[:-4] for f in os.listdir(osp.join(HORSES, 'rgb')))
+
+
+def _pil_label(mask_path: str, size: tuple[int, int]) -> np.ndarray:
+    """The README's rule with PIL: the JPEG mask resized to the photograph
+    (nearest), thresholded at 128."""
+    from PIL import Image
+    mask = Image.open(mask_path).convert('L')
+    return (np.array(mask.resize(size, Image.NEAREST)) >= 128).astype(
+        np.uint8)
+
+
+@pytest.fixture(scope='module')
+def horses(tmp_path_factory):
+    if not osp.isdir(HORSES):
+        pytest.skip(f'real data not found: {HORSES}')
+    # every mask is smaller than its photograph: horse001's is 315 x 232
+    # for 800 x 590
+    splits = {'train': ['horse004', 'horse010', 'horse100'],
+              'val': ['horse001', 'horse007']}
+    root = str(tmp_path_factory.mktemp('horses'))
+    build_weizmann_horses(HORSES, root, splits=splits)
+    return root, splits
+
+
+def test_weizmann_horses_convert_to_class_index_pngs(horses, tmp_path):
+    from mmssl_seg.utils.errors import ParameterMismatchError
+    from mmssl_seg.utils.io import sha256_of
+    root, splits = horses
+    for split, ids in splits.items():
+        with open(osp.join(root, f'{split}.txt')) as f:
+            assert f.read().split() == ids
+        for name in ids:
+            src = osp.join(HORSES, 'rgb', f'{name}.jpg')
+            img = osp.join(root, 'images', split, f'{name}.jpg')
+            assert sha256_of(img) == sha256_of(src)  # not re-encoded
+            label = cv2.imread(osp.join(root, 'annotations', split,
+                                        f'{name}.png'), cv2.IMREAD_UNCHANGED)
+            h, w = cv2.imread(src).shape[:2]
+            np.testing.assert_array_equal(label, _pil_label(
+                osp.join(HORSES, 'figure_ground', f'{name}.jpg'), (w, h)))
+            assert 0.05 < label.mean() < 0.8  # a horse and some ground
+    # resumable: a lost label is written again, equal
+    lost = osp.join(root, 'annotations', 'train', 'horse004.png')
+    before = sha256_of(lost)
+    os.remove(lost)
+    build_weizmann_horses(HORSES, root, splits=splits)
+    assert sha256_of(lost) == before
+    with pytest.raises(ParameterMismatchError, match='other parameters'):
+        build_weizmann_horses(HORSES, root, long_side=160, splits=splits)
+    # resized: the long side, the labels following the photograph
+    small = str(tmp_path / 'small')
+    build_weizmann_horses(HORSES, small, long_side=160,
+                          splits={'val': ['horse001']})
+    image = cv2.imread(osp.join(small, 'images', 'val', 'horse001.jpg'))
+    label = cv2.imread(osp.join(small, 'annotations', 'val',
+                                'horse001.png'), cv2.IMREAD_UNCHANGED)
+    assert image.shape[:2] == label.shape == (118, 160)  # 590 x 800 scaled
+    from PIL import Image
+    full = Image.fromarray(_pil_label(
+        osp.join(HORSES, 'figure_ground', 'horse001.jpg'), (800, 590)))
+    np.testing.assert_array_equal(
+        label, np.array(full.resize((160, 118), Image.NEAREST)))
+
+
+def test_weizmann_horse_config_reads_the_conversion(horses, monkeypatch):
+    """The data config's val pipeline: 2 classes, labels as the PNGs hold
+    them and scored at the photograph's own size, inputs fit 160 x 120."""
+    root, splits = horses
+    monkeypatch.setenv('HORSE_ROOT', root)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/datasets/weizmann_horse.py'))
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert len(val) == 2 and val.metainfo['classes'] == ('background',
+                                                         'horse')
+    item = val[0]
+    label = cv2.imread(osp.join(root, 'annotations', 'val', 'horse001.png'),
+                       cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(
+        item['data_samples'].gt_sem_seg.data[0].numpy(), label)
+    h, w = item['inputs'].shape[1:]
+    assert max(h / 120, w / 160) == pytest.approx(1, abs=0.01)
+    assert len(DATASETS.build(cfg.train_dataloader.dataset)) == 3

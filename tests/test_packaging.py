@@ -76,6 +76,12 @@ def test_the_package_ships_configs_tools_and_metafiles(installed) -> None:
                       'models')
     assert osp.isfile(osp.join(models, 'metafile.yml'))
     assert sha256_of(osp.join(models, entry['Weights'])) == entry['SHA256']
+    # the Weizmann horses' fixed split, as in the checkout
+    for split in ('train', 'val'):
+        name = f'weizmann_horse_{split}.txt'
+        shipped = osp.join(installed, 'mmssl_seg', 'datasets', 'splits', name)
+        assert sha256_of(shipped) == sha256_of(
+            osp.join(REPO, 'mmssl_seg', 'datasets', 'splits', name))
     # the evaluation suite is a development tool of the checkout
     assert not osp.exists(osp.join(installed, 'mmssl_seg', 'suite'))
     assert not osp.exists(osp.join(installed, 'benchmarks'))
