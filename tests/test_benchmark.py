@@ -47,7 +47,14 @@ from benchmarks.suite.table import (
 )
 from mmssl_seg.engine.runner import load_config, rescale_schedule
 
-from .conftest import CAMVID, REPO, VOC12_MINI, needs_voc12_mini, run_tool
+from .conftest import (
+    CAMVID,
+    HORSES,
+    REPO,
+    VOC12_MINI,
+    needs_voc12_mini,
+    run_tool,
+)
 
 
 def _counting_stage(tmp, name, deps=(), fail_flag=None, output=True):
@@ -391,11 +398,11 @@ def test_suite_inputs_come_from_earlier_stages(suite):
         assert '--init-seed' not in by_name[f'hier_grouping.{step}'].argv
     assert '--init-seed' not in by_name['random_resnet18.linear_probe'].argv
     # every regime groups on the paper's primitive: the suite's own forest,
-    # or on CamVid the packaged one (the same command's forest)
+    # or on CamVid and the horses the packaged one (the same command's)
     trees = by_name['prior.hierarchies']
     assert trees.argv[trees.argv.index('--edges') + 1] == 'structured_forest'
     model = trees.argv[trees.argv.index('--edge-model') + 1]
-    if suite == 'camvid':
+    if suite in ('camvid', 'horses'):
         assert model == 'packaged' and 'prior.structured_edges' not in by_name
     else:
         assert 'prior.structured_edges' in trees.deps
@@ -480,14 +487,18 @@ def test_controls_and_seeds_are_wired(suite):
                                 f'w/oracle_prior_{method}/'), ) + \
             own.argv[4:]
         (variable, folder), = own.env.items() - {
-            ('MOSAIC_ROOT', opts.mosaic_root)}
+            ('MOSAIC_ROOT', opts.mosaic_root),
+            ('HORSE_ROOT', opts.horse_root)}
         oracle_folder = folder.replace('/priors/', '/priors/oracle_')
         assert oracle.env[variable] == oracle_folder
-        assert oracle.deps == (f'prior.{osp.basename(oracle_folder)}', )
+        # and the same start (MaskContrast on the horses: MoCo v2's)
+        assert oracle.deps == (f'prior.{osp.basename(oracle_folder)}',
+                               *own.deps[1:])
     folders = ['hierarchies', 'aux_labels']
     folders += ['saliency'] if 'mask_contrast' in regime.pretrain_configs \
         else []
     gt = {'mosaic': f'{opts.mosaic_root}/annotations/train',
+          'horses': f'{opts.horse_root}/annotations/train',
           'camvid': 'data/camvid/labels/train'}.get(
               suite, f'{opts.voc_root}/SegmentationClass')
     for folder in folders:
@@ -558,7 +569,8 @@ def test_controls_and_seeds_are_wired(suite):
                 assert probe.argv[2] == out and probe.deps == (made.name, )
 
 
-@pytest.mark.parametrize('suite', sorted(REGIMES))
+@pytest.mark.parametrize('suite', [
+    s for s in sorted(REGIMES) if 'mix_match' in REGIMES[s].pretrain_configs])
 def test_mix_match_control_reads_the_shuffled_label_maps(suite, tmp_path):
     """The negative control's label folder reaches the dataset as given:
     a relative path would be joined to the data set's data_root (how the
@@ -861,6 +873,51 @@ def test_camvid_regime_reports_its_floor_on_the_real_frames(tmp_path):
     assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
     assert 'MaskContrast' not in text and 'DAVIS' not in text.split(
         '## Controls')[0]
+
+
+def test_horses_regime_reports_its_floor_on_the_real_photographs(tmp_path):
+    """The horses regime's table on the converted val photographs: the
+    floor (background everywhere) computed here with numpy, K-means at the
+    2 classes and 4x over, MaskContrast from MoCo v2 beside MoCo v2 alone
+    and MaskContrast from random init, no Mix-and-Match."""
+    from mmssl_seg.datasets.weizmann_horse import (
+        build_weizmann_horses,
+        read_split,
+    )
+    if not osp.isdir(HORSES):
+        pytest.skip(f'real data not found: {HORSES}')
+    opts = SuiteOptions(suite='horses', work_dir=str(tmp_path),
+                        horse_source=HORSES)
+    assert (opts.pretrain_minutes, opts.finetune_iters) == (4.0, 250)
+    ids = read_split('val')
+    build_weizmann_horses(HORSES, opts.horse_root, long_side=160,
+                          splits={'val': ids})
+    counts = sum(np.bincount(np.array(Image.open(osp.join(
+        opts.horse_root, 'annotations', 'val', f'{i}.png'))).ravel(),
+        minlength=2) for i in ids)
+    floor = majority_floor(opts.horse_root, 2)
+    assert floor['label'] == 0 == int(counts.argmax())
+    assert floor['mIoU'] == pytest.approx(
+        100 * counts[0] / counts.sum() / 2, abs=1e-6)
+    # MaskContrast is judged against the MoCo v2 weights it starts from
+    for row, values in (('mask_contrast', (60, 61, 62)),
+                        ('mmpretrain_mocov2', (50, 51, 52))):
+        for seed, value in enumerate(values):
+            out = tmp_path / row / 'eval' / (f'seed{seed}' if seed else '')
+            out.mkdir(parents=True, exist_ok=True)
+            json.dump({'val_mIoU': value}, open(out / 'linear_probe.json',
+                                                'w'))
+    text = render(collect(opts, suite_stages(opts)))
+    assert '| K-means K=2 (Hungarian) | K-means K=8 (majority) |' in text
+    assert f'scores {floor["mIoU"]:.2f} val mIoU' in text
+    for title in ('MaskContrast from MoCo v2', 'MaskContrast from random '
+                  'init', 'MMPretrain MoCo v2 (stock)'):
+        assert f'| {title} |' in text, title
+    assert 'Mix-and-Match' not in text
+    assert ('MaskContrast from MoCo v2 against the weights it starts from '
+            '(MMPretrain MoCo v2 (stock)): +10.00, beyond twice the larger '
+            'std.') in text
+    assert text.count('against the weights it starts from') == 1
 
 
 @pytest.mark.parametrize('suite', sorted(REGIMES))

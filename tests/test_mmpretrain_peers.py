@@ -7,6 +7,7 @@ with no key left at random init - and is refused by the deep-stem one."""
 from __future__ import annotations
 
 import glob
+import os
 import os.path as osp
 import sys
 
@@ -123,7 +124,8 @@ def test_building_a_peer_leaves_the_default_scope_alone():
     assert DATASETS.get('UnlabelledImageDataset') is not None
 
 
-@pytest.mark.parametrize('regime', ['mosaic-64x64', 'voc12mini-128x128'])
+@pytest.mark.parametrize('regime', ['camvid-112x112', 'horses-112x112',
+                                    'mosaic-64x64', 'voc12mini-128x128'])
 def test_the_peers_of_a_regime_differ_only_in_their_algorithm(regime):
     """The fairness of the comparison is built in: both peers read one
     regime base, and their final configs agree on the data, views,
@@ -148,3 +150,59 @@ def test_the_peers_of_a_regime_differ_only_in_their_algorithm(regime):
         assert models[0][part] == models[1][part], part
     assert models[0].neck.in_channels == models[1].neck.in_channels == 512
 
+
+
+def test_horses_mask_contrast_starts_from_the_mocov2_hand_off(tmp_path):
+    """The horses regime's pipeline as its stages run it: MMPretrain's MoCo
+    v2 checkpoint (its exact layout) -> the suite's hand-off command -> the
+    start MaskContrast's pretraining declares, every backbone weight filled
+    from MoCo v2's online encoder (the paper starts from MoCo v2); each seed
+    from its own MoCo v2 seed, after that hand-off; the random-init row
+    drops the start on purpose."""
+    import importlib.util
+
+    from mmengine.config import Config
+
+    from benchmarks.suite import SuiteOptions, suite_stages
+    from mmssl_seg.engine.hooks import pretrained_gaps
+    from mmssl_seg.models.builder import build_model
+    opts = SuiteOptions(suite='horses', work_dir=str(tmp_path))
+    stages = suite_stages(opts)
+    by_name = {s.name: s for s in stages}
+    order = [s.name for s in stages]
+    extract = by_name['mmpretrain_mocov2.extract']
+    moco = _build(by_name['mmpretrain_mocov2.pretrain'].argv[1])
+    src = extract.argv[1]
+    os.makedirs(osp.dirname(src))
+    torch.save({'state_dict': moco.state_dict(), 'meta': {}}, src)
+    spec = importlib.util.spec_from_file_location(
+        'converter_tool', osp.join(REPO, extract.argv[0]))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(list(extract.argv[1:])) == 0
+    for row in ('mask_contrast', 'shuffled_prior_mask_contrast',
+                'oracle_prior_mask_contrast'):
+        for suffix in ('', '_seed1', '_seed2'):
+            stage = by_name[f'{row}.pretrain{suffix}']
+            hand_off = f'mmpretrain_mocov2.extract{suffix}'
+            assert hand_off in stage.deps
+            assert order.index(hand_off) < order.index(stage.name)
+            assert ('model.backbone.init_cfg.checkpoint=' +
+                    by_name[hand_off].outputs[0]) in stage.argv
+    stage = by_name['mask_contrast.pretrain']
+    cfg = Config.fromfile(osp.join(REPO, stage.argv[1]))
+    cfg.merge_from_dict(dict(
+        a.split('=', 1) for a in stage.argv
+        if a.startswith('model.backbone.init_cfg')))
+    model = build_model(cfg)
+    assert pretrained_gaps(model) == []
+    model.init_weights()
+    online = moco.backbone.state_dict()
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, online[key]), key
+    assert torch.equal(
+        model.momentum_encoder.module.backbone.layer4[1].conv2.weight,
+        online['layer4.1.conv2.weight'])
+    random = by_name['random_init_mask_contrast.pretrain']
+    assert 'model.backbone.init_cfg=None' in random.argv
+    assert not any(d.startswith('mmpretrain_') for d in random.deps)

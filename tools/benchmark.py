@@ -1,10 +1,12 @@
 """Every method against random init and its controls under one budget, one
 command, one table: priors, pretraining and the shared evaluations, then the
-table in Markdown and JSON. Three regimes: ``voc12_mini`` (voc12_mini,
+table in Markdown and JSON. Four regimes: ``voc12_mini`` (voc12_mini,
 BSDS500 and DAVIS 2016; docs/benchmarks.md; a GPU regime), ``mosaic`` (the
 quick-start's texture mosaics, built by the suite;
-docs/benchmarks_mosaic.md) and ``camvid`` (CamVid street scenes at a third
-of their resolution; docs/benchmarks_camvid.md). Controls: per
+docs/benchmarks_mosaic.md), ``camvid`` (CamVid street scenes at a third
+of their resolution; docs/benchmarks_camvid.md) and ``horses`` (the Weizmann
+horses, converted by the suite; MaskContrast from MMPretrain's MoCo v2;
+docs/benchmarks_horses.md). Controls: per
 architecture a supervised positive control (``supervised_*`` rows; with
 random init it gives each protocol's headroom), per architecture random init
 with the train images' batch-norm statistics (``random_bn_stats_*``: what
@@ -14,7 +16,8 @@ oracle control on the prior rebuilt from the train labels
 (``oracle_prior_*``: can the regime tell a right prior from a wrong one?);
 the linear probe runs on 3 pretraining seeds.
 
-    python tools/benchmark.py [--suite voc12_mini|mosaic|camvid] [--scale 1]
+    python tools/benchmark.py [--suite voc12_mini|mosaic|camvid|horses]
+        [--scale 1]
         [--cpu-budget]
         [--pretrain-minutes M] [--finetune-iters N] [--work-dir DIR]
         [--only PREFIX ...] [--dry-run] [--report-only] [--results DIR]
@@ -35,7 +38,8 @@ keeps its results. --scale N multiplies every training length (pretraining,
 fine-tuning), e.g. on a GPU; the structured edge forest of the region trees
 keeps the SE paper's budget (15 min on 2 idle cores, once). Budget defaults
 are the regime's (voc12_mini: 6 min per pretraining, 100 fine-tuning
-iterations; mosaic: 8 min, 120; camvid: 4 min, 250). The table's notes come
+iterations; mosaic: 8 min, 120; camvid and horses: 4 min, 250). The
+table's notes come
 from docs/benchmarks_notes.md (docs/benchmarks_SUITE_notes.md).
 """
 import argparse
@@ -47,7 +51,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 #: The regimes (benchmarks.suite.SUITES; tests keep them equal).
-SUITES = ('camvid', 'mosaic', 'voc12_mini')
+SUITES = ('camvid', 'horses', 'mosaic', 'voc12_mini')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,6 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--bsds-root', help='default: data/bsds500')
     parser.add_argument('--davis-root', help='default: data/davis2016')
     parser.add_argument('--camvid-root', help='default: data/camvid')
+    parser.add_argument('--horse-source',
+                        help='default: data/weizmann_horse (rgb/, '
+                        'figure_ground/; the suite converts it)')
     parser.add_argument('--only', nargs='+',
                         help='run only stages whose names start so')
     parser.add_argument('--results', help='results archive; default: '
@@ -97,7 +104,7 @@ def main(argv=None) -> int:
     # paths the user typed are relative to where they typed them; the
     # suite's own are relative to the repository, where its commands run
     for name in ('work_dir', 'results', 'out', 'notes', 'voc_root',
-                 'bsds_root', 'davis_root', 'camvid_root'):
+                 'bsds_root', 'davis_root', 'camvid_root', 'horse_source'):
         if getattr(args, name) is not None:
             setattr(args, name, osp.abspath(getattr(args, name)))
     os.chdir(REPO)
@@ -110,7 +117,8 @@ def main(argv=None) -> int:
         write_table,
     )
     defaults = SuiteOptions()
-    for name in ('voc_root', 'bsds_root', 'davis_root', 'camvid_root'):
+    for name in ('voc_root', 'bsds_root', 'davis_root', 'camvid_root',
+                 'horse_source'):
         if getattr(args, name) is None:
             setattr(args, name, getattr(defaults, name))
     page = ('benchmarks' if args.suite == 'voc12_mini' else
@@ -122,7 +130,8 @@ def main(argv=None) -> int:
         pretrain_minutes=args.pretrain_minutes,
         finetune_iters=args.finetune_iters,
         voc_root=args.voc_root, bsds_root=args.bsds_root,
-        davis_root=args.davis_root, camvid_root=args.camvid_root)
+        davis_root=args.davis_root, camvid_root=args.camvid_root,
+        horse_source=args.horse_source)
     if args.results is None and args.work_dir is None:
         scale = f'_scale{args.scale:g}' if args.scale != 1 else ''
         args.results = f'docs/benchmark_stages/{args.suite}{scale}'

@@ -1,10 +1,11 @@
 """The suites: every method's prior, pretraining and the shared evaluations,
-as stages of this project's own command-line tools, in three regimes
+as stages of this project's own command-line tools, in four regimes
 (:class:`Regime`): ``voc12_mini`` (real photographs, the papers' protocols;
 a GPU regime), ``mosaic`` (the quick-start's texture mosaics, where 2 CPU
 cores can learn: supervised pretraining is 20 points above random init
-there) and ``camvid`` (street photographs at a third of their resolution,
-where 2 CPU cores learn too).
+there), ``camvid`` (street photographs at a third of their resolution,
+where 2 CPU cores learn too) and ``horses`` (the Weizmann horses: one
+salient object per photograph, MaskContrast's setting).
 
 Rows share an evaluation architecture so that their numbers compare:
 ResNet rows hand their backbone to stock DeepLabV3 R18-D8, VGG rows to the
@@ -121,6 +122,11 @@ class Row:
             stage of the same checkpoints, e.g. Res4); default: itself.
         prior_is_labels: The method's prior is the train labels
             (Mix-and-Match): the row is its own oracle control.
+        init_from: What the pretraining starts from where its config
+            declares a pretrained backbone: the backbone of another row's
+            pretraining of the same seed (MaskContrast from MoCo v2, as its
+            paper), or ``random`` (random init on purpose); empty: the
+            config's own start.
     """
     name: str
     title: str
@@ -136,6 +142,7 @@ class Row:
     control: str = ''
     source: str = ''
     prior_is_labels: bool = False
+    init_from: str = ''
 
     @property
     def budget_key(self) -> str | None:
@@ -359,6 +366,84 @@ CAMVID_PRIORS = {
 }
 CAMVID_ROWS = resnet_rows(CAMVID_PRIORS)
 
+# The fourth regime: the Weizmann horses (background / horse; the fixed 180
+# train / 48 val split of mmssl_seg/datasets/splits, converted by the suite
+# at a long side of 160 px), one salient object per photograph: MaskContrast's
+# setting. MaskContrast starts from MMPretrain's MoCo v2 trained in the same
+# regime, as its paper starts from MoCo v2 (the pipeline end to end: the
+# MMPretrain checkpoint -> our converter -> MaskContrast -> our converter ->
+# stock fine-tuning), beside MaskContrast from random init; hierarchical
+# grouping and auxiliary-label contrast as in the CamVid regime; no
+# Mix-and-Match (its graph needs several classes).
+HORSE_SOURCE = 'data/weizmann_horse'
+HORSE_LONG_SIDE = 160
+HORSES_EVAL_CONFIGS = {
+    'resnet18':
+    'configs/finetune/deeplabv3_r18-d8_1xb8-250_horses-112x112.py',
+    'resnet18_v1b':
+    'configs/finetune/deeplabv3_r18-v1b-d8_1xb8-250_horses-112x112.py',
+}
+HORSES_PRETRAIN_CONFIGS = {
+    'aux_contrast': 'configs/aux_contrast/'
+    'aux-contrast_deeplabv3_r18-d8_1xb8-300_horses-112x112.py',
+    'hier_grouping':
+    'configs/hier_grouping/hier-grouping_r18_1xb16-400_horses-112x112.py',
+    'mask_contrast':
+    'configs/mask_contrast/mask-contrast_r18-d8_1xb16-300_horses-112x112.py',
+    'mmpretrain_densecl':
+    'configs/mmpretrain/densecl_r18_1xb16-400_horses-112x112.py',
+    'mmpretrain_mocov2':
+    'configs/mmpretrain/mocov2_r18_1xb16-400_horses-112x112.py',
+}
+# not measured yet: the CamVid regime's figures (the same networks and
+# crops) and voc12_mini's MaskContrast; benchmarks/pretrain_speed.py --suite
+# horses measures them
+HORSES_SECONDS_PER_ITER = {
+    'aux_contrast': 1.67,
+    'hier_grouping': 0.9,
+    'mask_contrast': 2.5,
+    'supervised_resnet18': 0.86,
+    'mmpretrain_densecl': 0.58,
+    'mmpretrain_mocov2': 0.6,
+    'supervised_resnet18_v1b': 0.86,
+}
+HORSES_PRIORS = {
+    'supervised_resnet18': 'horse train labels',
+    'hier_grouping': 'region trees (the packaged BSDS forest\'s structured '
+                     'edges + sPb -> UCM)',
+    'supervised_resnet18_res4': 'horse train labels',
+    'supervised_resnet18_v1b': 'horse train labels',
+    'oracle_prior_mask_contrast': 'ground-truth horse masks',
+}
+MOCOV2_START = 'mmpretrain_mocov2'
+
+
+def horse_rows() -> tuple[Row, ...]:
+    """The CamVid regime's rows without Mix-and-Match, and MaskContrast's
+    three rows started from MoCo v2 (the paper's pipeline) with a fourth
+    from random init."""
+    rows = []
+    for row in ROWS:
+        if row.arch == 'vgg16':
+            continue
+        row = dataclasses.replace(
+            row, prior=HORSES_PRIORS.get(row.name, row.prior))
+        if 'mask_contrast' in row.name:
+            row = dataclasses.replace(
+                row, title=row.title.replace(
+                    'MaskContrast', 'MaskContrast from MoCo v2'),
+                init_from=MOCOV2_START)
+        rows.append(row)
+        if row.name == 'mask_contrast':
+            rows.append(dataclasses.replace(
+                row, name='random_init_mask_contrast',
+                title='MaskContrast from random init',
+                method='mask_contrast', init_from='random'))
+    return tuple(rows)
+
+
+HORSES_ROWS = horse_rows()
+
 
 @dataclasses.dataclass(frozen=True)
 class Regime:
@@ -438,6 +523,17 @@ REGIMES = {
         # the methods see 112x112 views of 480x360 frames, contents at
         # about 0.25-0.6 of their size
         aux_scales=('0.25', '0.5')),
+    'horses': Regime(
+        'horses', HORSES_ROWS, HORSES_EVAL_CONFIGS, HORSES_PRETRAIN_CONFIGS,
+        HORSES_SECONDS_PER_ITER,
+        'configs/eval/linear_probe/linear-probe_1xb16-10e_horses-112x112.py',
+        'configs/_base_/datasets/weizmann_horse.py',
+        # K-means: K = 2 (Hungarian) and an overclustering of 8
+        2, 8, ('10', ), (), 4.0, 250, 10,
+        'Weizmann horses (background / horse, 180 train / 48 val '
+        'photographs, the fixed split) fit to 160x120, 112x112 crops',
+        # the methods see the 160x120 photographs at x0.75-1.5
+        aux_scales=('0.75', '1.5')),
 }
 
 
@@ -473,6 +569,7 @@ class SuiteOptions:
     bsds_root: str = BSDS_ROOT
     davis_root: str = DAVIS_ROOT
     camvid_root: str = CAMVID_ROOT
+    horse_source: str = HORSE_SOURCE
 
     def __post_init__(self) -> None:
         if self.suite not in REGIMES:
@@ -495,6 +592,18 @@ class SuiteOptions:
     def mosaic_root(self) -> str:
         """Where the mosaic regime builds its data."""
         return f'{self.work_dir}/data/texture_mosaics'
+
+    @property
+    def horse_root(self) -> str:
+        """Where the horses regime converts its data."""
+        return f'{self.work_dir}/data/weizmann_horse'
+
+    @property
+    def data_stage(self) -> tuple[str, ...]:
+        """The stage that writes the regime's images, where the suite
+        builds them (random init and the positive control read them)."""
+        return {'mosaic': ('data.mosaics', ),
+                'horses': ('data.horses', )}.get(self.suite, ())
 
     def iters(self, base: int) -> int:
         return max(1, round(base * self.scale))
@@ -526,6 +635,8 @@ def _env(opts: SuiteOptions, **extra: str) -> dict[str, str]:
         env['BSDS_ROOT'] = opts.bsds_root
     if opts.suite == 'camvid' and opts.camvid_root != CAMVID_ROOT:
         env['CAMVID_ROOT'] = opts.camvid_root
+    if opts.suite == 'horses':  # every horses config reads HORSE_ROOT
+        env['HORSE_ROOT'] = opts.horse_root
     return env
 
 
@@ -629,6 +740,8 @@ def train_labels(opts: SuiteOptions) -> str:
         return f'{opts.mosaic_root}/annotations/train'
     if opts.suite == 'camvid':
         return f'{opts.camvid_root}/labels/train'
+    if opts.suite == 'horses':
+        return f'{opts.horse_root}/annotations/train'
     return f'{opts.voc_root}/SegmentationClass'
 
 
@@ -698,6 +811,45 @@ def camvid_prior_stages(opts: SuiteOptions) -> list[Stage]:
     ]
 
 
+def horses_prior_stages(opts: SuiteOptions) -> list[Stage]:
+    """The horses converted from ``opts.horse_source`` (the fixed split,
+    160 px long sides), their RBD saliency (MaskContrast's unsupervised
+    prior), their region trees from the packaged structured edge forest, and
+    the controls' priors."""
+    w, root = opts.work_dir, opts.horse_root
+    saliency, trees = f'{w}/priors/saliency', f'{w}/priors/hierarchies'
+    images = ('--images', f'{root}/images/train', '--ids',
+              f'{root}/train.txt')
+    kept = ('--ids', f'{saliency}/kept.txt')
+    return [
+        Stage('data.horses',
+              ('tools/dataset_converters/weizmann_horse.py',
+               opts.horse_source, root, '--long-side', str(HORSE_LONG_SIDE)),
+              tuple(f'{root}/{part}/{split}'
+                    for part in ('images', 'annotations')
+                    for split in ('train', 'val')) +
+              (f'{root}/train.txt', f'{root}/val.txt'), kind='prior',
+              scratch=(root, )),
+        Stage('prior.saliency',
+              ('tools/priors/make_saliency.py', saliency, *images,
+               '--method', 'rbd', '--gt-dir', train_labels(opts),
+               '--gt-kind', 'classes'),
+              (f'{saliency}/saliency_quality.json', f'{saliency}/kept.txt'),
+              deps=('data.horses', ), kind='prior', scratch=(saliency, )),
+        Stage('prior.hierarchies',
+              ('tools/priors/make_hierarchies.py', trees, *images,
+               *structured_edge_args(opts, PACKAGED)),
+              (f'{trees}/ids.txt', ), deps=('data.horses', ), kind='prior',
+              scratch=(trees, )),
+        shuffle_stage(opts, 'saliency', 'prior.saliency', kept),
+        shuffle_stage(opts, 'hierarchies', 'prior.hierarchies'),
+        oracle_stage(opts, 'saliency', 'prior.saliency', train_labels(opts),
+                     kept),
+        oracle_stage(opts, 'hierarchies', 'prior.hierarchies',
+                     train_labels(opts)),
+    ]
+
+
 def shuffled_labels_stage(opts: SuiteOptions, labels: str, ids: str,
                           *deps: str) -> Stage:
     """Mix-and-Match's negative control: every train image given another
@@ -735,17 +887,25 @@ def pretrain_stages(opts: SuiteOptions) -> list[Stage]:
             options = ('train_dataloader.dataset.data_prefix.seg_map_path='
                        + osp.abspath(f'{w}/priors/shuffled_labels'), )
             deps = ('prior.shuffled_labels', )
-        elif opts.suite == 'mosaic':
-            deps = ('data.mosaics', )
+        else:
+            deps = opts.data_stage
         iters = opts.pretrain_iters(row.budget_key)
         for seed in opts.pretrain_seeds:
-            run = f'{w}/{row.name}/pretrain{opts.seed_dir(seed)}'
+            suffix = opts.seed_dir(seed)
+            start, after = (), ()
+            if row.init_from == 'random':
+                start = ('model.backbone.init_cfg=None', )
+            elif row.init_from:  # that row's backbone of the same seed
+                start = ('model.backbone.init_cfg.checkpoint='
+                         f'{w}/{row.init_from}/backbone{suffix}.pth', )
+                after = (f'{row.init_from}.extract{suffix}', )
+            run = f'{w}/{row.name}/pretrain{suffix}'
             stages.append(
-                Stage(f'{row.name}.pretrain{opts.seed_dir(seed)}',
+                Stage(f'{row.name}.pretrain{suffix}',
                       ('tools/train.py', config, '--work-dir', run,
                        '--max-iters', str(iters), '--cfg-options',
-                       f'randomness.seed={seed}', *options),
-                      (f'{run}/iter_{iters}.pth', ), deps=deps,
+                       f'randomness.seed={seed}', *options, *start),
+                      (f'{run}/iter_{iters}.pth', ), deps=deps + after,
                       env=_env(opts, **env), kind='pretrain'))
         if row.name == 'hier_grouping':  # the auxiliary labels' extractor
             stages += [aux_label_stage(opts),
@@ -763,9 +923,9 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     w = opts.work_dir
     out = f'{w}/priors/aux_labels'
     iters = opts.pretrain_iters('hier_grouping')
-    if opts.suite in ('mosaic', 'camvid'):
-        root = (opts.mosaic_root if opts.suite == 'mosaic'
-                else opts.camvid_root)
+    if opts.suite in ('mosaic', 'camvid', 'horses'):
+        root = {'mosaic': opts.mosaic_root, 'camvid': opts.camvid_root,
+                'horses': opts.horse_root}[opts.suite]
         data = ('--images', f'{root}/images/train', '--ids',
                 f'{root}/train.txt', '--num-classes',
                 str(opts.regime.num_classes), '--gt-dir', train_labels(opts))
@@ -798,8 +958,8 @@ def eval_stages(opts: SuiteOptions, row: Row) -> list[Stage]:
     checkpoints, deps = {}, {}
     for seed in opts.pretrain_seeds:
         suffix = opts.seed_dir(seed)
-        # random init reads the data only: the mosaics are built by a stage
-        images = ('data.mosaics', ) if opts.suite == 'mosaic' else ()
+        # random init reads the data only, which a stage may build
+        images = opts.data_stage
         checkpoints[seed], deps[seed] = 'random', images
         if row.control == 'bn_stats':  # the seed's random init, data stats
             checkpoints[seed] = f'{source}/backbone{suffix}.pth'
@@ -893,11 +1053,28 @@ def suite_stages(opts: SuiteOptions) -> list[Stage]:
     """All stages of ``opts.suite`` in an order that respects their
     dependencies."""
     priors = {'mosaic': mosaic_prior_stages,
-              'camvid': camvid_prior_stages}.get(opts.suite, prior_stages)
+              'camvid': camvid_prior_stages,
+              'horses': horses_prior_stages}.get(opts.suite, prior_stages)
     stages = priors(opts) + pretrain_stages(opts)
     for row in opts.regime.rows:
         stages += eval_stages(opts, row)
-    return stages
+    return dependency_order(stages)
+
+
+def dependency_order(stages: list[Stage]) -> list[Stage]:
+    """``stages`` in their order, except that a stage waits until its
+    dependencies are placed (a pretraining that starts from another row's
+    extracted backbone comes after that hand-off)."""
+    placed: set[str] = set()
+    waiting, ordered = list(stages), []
+    while waiting:
+        ready = next((s for s in waiting if set(s.deps) <= placed), None)
+        if ready is None:  # an unknown dependency: check_stages names it
+            return ordered + waiting
+        waiting.remove(ready)
+        ordered.append(ready)
+        placed.add(ready.name)
+    return ordered
 
 
 SUITES = tuple(REGIMES)

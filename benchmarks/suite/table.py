@@ -114,6 +114,8 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage],
                   majority_floor(opts.camvid_root, opts.regime.num_classes,
                                  'labels')
                   if opts.suite == 'camvid' else
+                  majority_floor(opts.horse_root, opts.regime.num_classes)
+                  if opts.suite == 'horses' else
                   background_floor(opts.voc_root)),
     }
     rows = []
@@ -137,6 +139,7 @@ def collect(opts: SuiteOptions, stages: Sequence[Stage],
             'name': row.name, 'title': row.title, 'arch': row.arch,
             'features': row.features, 'prior': row.prior,
             'control': row.control, 'prior_is_labels': row.prior_is_labels,
+            'init_from': row.init_from,
             'pretrain_iters': (opts.pretrain_iters(row.budget_key)
                                if row.pretrained else 0),
             'pretrain_seconds': _get(pre, 'wall_seconds'),
@@ -253,6 +256,14 @@ def controls(rows: Sequence[dict],
         if result:
             (verdict['oracle_gap_to_negative'],
              verdict['oracle_beats_negative']) = result
+        # a method started from another row's weights (MaskContrast from
+        # MoCo v2) must add to them
+        start = next((r for r in rows
+                      if r['name'] == row.get('init_from')), None)
+        result = start and _separates(row, start)
+        if result:
+            verdict['start'] = start['name']
+            verdict['gap_to_start'], verdict['beats_start'] = result
         verdicts[row['name']] = verdict
     # the best row without labels (the positive and oracle controls and
     # Mix-and-Match use them)
@@ -349,6 +360,16 @@ def render_controls(result: dict) -> list[str]:
             'cannot separate') + ')' + ('*' if rows[name].get(
                 'prior_is_labels') else ''))
         lines.append(f'| {titles[name]} | ' + ' | '.join(cells) + ' |')
+    started = [(n, v) for n, v in data['linear_probe_verdicts'].items()
+               if 'start' in v]
+    if started:
+        lines.append('')
+    for name, verdict in started:
+        lines.append(
+            f'{titles[name]} against the weights it starts from '
+            f'({titles[verdict["start"]]}): {verdict["gap_to_start"]:+.2f}, '
+            + ('beyond' if verdict['beats_start'] else 'within')
+            + ' twice the larger std.')
     best = data.get('best') or {}
     if best:
         lines += ['', 'Best row without labels (positive and oracle controls '
