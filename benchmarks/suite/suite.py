@@ -395,17 +395,16 @@ HORSES_PRETRAIN_CONFIGS = {
     'mmpretrain_mocov2':
     'configs/mmpretrain/mocov2_r18_1xb16-400_horses-112x112.py',
 }
-# not measured yet: the CamVid regime's figures (the same networks and
-# crops) and voc12_mini's MaskContrast; benchmarks/pretrain_speed.py --suite
-# horses measures them
+# measured like SECONDS_PER_ITER (2 idle CPU cores, 112x112 crops;
+# benchmarks/pretrain_speed.py --suite horses)
 HORSES_SECONDS_PER_ITER = {
-    'aux_contrast': 1.67,
-    'hier_grouping': 0.9,
-    'mask_contrast': 2.5,
-    'supervised_resnet18': 0.86,
-    'mmpretrain_densecl': 0.58,
-    'mmpretrain_mocov2': 0.6,
-    'supervised_resnet18_v1b': 0.86,
+    'aux_contrast': 1.77,
+    'hier_grouping': 0.87,
+    'mask_contrast': 2.73,
+    'supervised_resnet18': 0.85,
+    'mmpretrain_densecl': 0.49,
+    'mmpretrain_mocov2': 0.5,
+    'supervised_resnet18_v1b': 0.77,
 }
 HORSES_PRIORS = {
     'supervised_resnet18': 'horse train labels',
