@@ -601,6 +601,13 @@ class SuiteOptions:
         return f'{self.work_dir}/data/weizmann_horse'
 
     @property
+    def image_root(self) -> str | None:
+        """The folder of a CPU regime's ``images/train`` and ``train.txt``
+        (None: voc12_mini, read through its data config)."""
+        return {'mosaic': self.mosaic_root, 'camvid': self.camvid_root,
+                'horses': self.horse_root}.get(self.suite)
+
+    @property
     def data_stage(self) -> tuple[str, ...]:
         """The stage that writes the regime's images, where the suite
         builds them (random init and the positive control read them)."""
@@ -925,9 +932,8 @@ def aux_label_stage(opts: SuiteOptions) -> Stage:
     w = opts.work_dir
     out = f'{w}/priors/aux_labels'
     iters = opts.pretrain_iters('hier_grouping')
-    if opts.suite in ('mosaic', 'camvid', 'horses'):
-        root = {'mosaic': opts.mosaic_root, 'camvid': opts.camvid_root,
-                'horses': opts.horse_root}[opts.suite]
+    root = opts.image_root
+    if root:
         data = ('--images', f'{root}/images/train', '--ids',
                 f'{root}/train.txt', '--num-classes',
                 str(opts.regime.num_classes), '--gt-dir', train_labels(opts))
