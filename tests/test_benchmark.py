@@ -888,7 +888,7 @@ def test_horses_regime_reports_its_floor_on_the_real_photographs(tmp_path):
         pytest.skip(f'real data not found: {HORSES}')
     opts = SuiteOptions(suite='horses', work_dir=str(tmp_path),
                         horse_source=HORSES)
-    assert (opts.pretrain_minutes, opts.finetune_iters) == (4.0, 250)
+    assert (opts.pretrain_minutes, opts.finetune_iters) == (6.0, 250)
     ids = read_split('val')
     build_weizmann_horses(HORSES, opts.horse_root, long_side=160,
                           splits={'val': ids})

@@ -38,9 +38,9 @@ keeps its results. --scale N multiplies every training length (pretraining,
 fine-tuning), e.g. on a GPU; the structured edge forest of the region trees
 keeps the SE paper's budget (15 min on 2 idle cores, once). Budget defaults
 are the regime's (voc12_mini: 6 min per pretraining, 100 fine-tuning
-iterations; mosaic: 8 min, 120; camvid and horses: 4 min, 250). The
-table's notes come
-from docs/benchmarks_notes.md (docs/benchmarks_SUITE_notes.md).
+iterations; mosaic: 8 min, 120; camvid: 4 min, 250; horses: 6 min, 250).
+The table's notes come from docs/benchmarks_notes.md
+(docs/benchmarks_SUITE_notes.md).
 """
 import argparse
 import os
